@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+// Matryoshka: make any embedding model's vectors shrinkable (Matryoshka-Adaptor, SMEC) in Swift.
+import PackageDescription
+
+// Release builds target AVX2 + FMA on x86-64 (see ../shared/docs/STACK.md: on generic x86-64,
+// `SIMD.addProduct` becomes a library call and runs 20x slower). `haswell` runs on every current
+// x86-64 server; `native` could emit AVX-512 and crash elsewhere. Other architectures keep the default.
+#if arch(x86_64)
+let optimisation: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "haswell"], .when(configuration: .release)),
+]
+#else
+let optimisation: [SwiftSetting] = []
+#endif
+
+let package = Package(
+    name: "Matryoshka",
+    products: [
+        .executable(name: "matryoshka", targets: ["matryoshka"]),
+        .library(name: "EmbeddingMath", targets: ["EmbeddingMath"]),
+        .library(name: "EmbeddingIO", targets: ["EmbeddingIO"]),
+        .library(name: "VectorSearch", targets: ["VectorSearch"]),
+        .library(name: "RetrievalEvaluation", targets: ["RetrievalEvaluation"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenBLAS (CBLAS + the LAPACK routines Debian's build carries), found through pkg-config.
+        .systemLibrary(
+            name: "_COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "EmbeddingMath", dependencies: ["_COpenBLAS"], swiftSettings: optimisation),
+        .target(name: "EmbeddingIO", dependencies: ["EmbeddingMath"], swiftSettings: optimisation),
+        .target(name: "VectorSearch", dependencies: ["EmbeddingMath"], swiftSettings: optimisation),
+        .target(
+            name: "RetrievalEvaluation",
+            dependencies: ["EmbeddingMath", "EmbeddingIO", "VectorSearch"],
+            swiftSettings: optimisation
+        ),
+        .target(
+            name: "AdaptorCommands",
+            dependencies: [
+                "EmbeddingMath", "EmbeddingIO", "VectorSearch", "RetrievalEvaluation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: optimisation
+        ),
+        .executableTarget(name: "matryoshka", dependencies: ["AdaptorCommands"], swiftSettings: optimisation),
+
+        // Helpers shared by the test targets (temporary folders, hand-made files); not a product.
+        .target(name: "_TestSupport", dependencies: ["EmbeddingMath", "EmbeddingIO"]),
+        .testTarget(name: "EmbeddingMathTests", dependencies: ["EmbeddingMath", "_TestSupport"]),
+        .testTarget(name: "EmbeddingIOTests", dependencies: ["EmbeddingIO", "_TestSupport"]),
+        .testTarget(name: "VectorSearchTests", dependencies: ["VectorSearch", "_TestSupport"]),
+        .testTarget(name: "RetrievalEvaluationTests", dependencies: ["RetrievalEvaluation", "_TestSupport"]),
+        .testTarget(name: "AdaptorCommandsTests", dependencies: ["AdaptorCommands", "_TestSupport"]),
+    ]
+)

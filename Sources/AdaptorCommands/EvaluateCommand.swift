@@ -1,0 +1,73 @@
+import ArgumentParser
+import EmbeddingIO
+import EmbeddingMath
+import Foundation
+import RetrievalEvaluation
+import VectorSearch
+
+/// `matryoshka evaluate`: nDCG@10, Recall@100 and MRR@10 of one method at a list of dimensions.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Score exact cosine retrieval at each Matryoshka size m for one method.",
+        discussion: """
+        Transforms queries and corpus with the method, cuts both to their first m coordinates, \
+        re-normalises, ranks the whole corpus for every judged query, and reports nDCG@10 (as trec_eval \
+        ndcg_cut_10), Recall@100 and MRR@10, averaged over judged queries. The table shows values ×100 \
+        with the standard error of the nDCG@10 mean across queries; --json prints fractions in [0, 1].
+
+        Example:
+          matryoshka evaluate --data data/scifact --method pca --dims 16,32,64 --json
+        """
+    )
+
+    @OptionGroup var dataOptions: DataOptions
+
+    @Option(help: "Method: truncate (first m raw coordinates) or pca (principal axes of the normalised, centred corpus).")
+    var method: EvaluationMethod = .truncate
+
+    @Option(help: ArgumentHelp(
+        "Comma-separated sizes m (default: powers of two from 16 below d, then d).", valueName: "m,m,..."))
+    var dims: String?
+
+    @Option(help: "Which qrels/<split>.tsv to score against.")
+    var split: String = "test"
+
+    @Flag(help: "Print one JSON object (results: dimension, ndcg@10, recall@100, mrr@10) instead of a table.")
+    var json = false
+
+    func run() throws {
+        print(try output())
+    }
+
+    /// The table or JSON this command prints (warnings go to standard error).
+    func output() throws -> String {
+        let dataset = try dataOptions.load()
+        let queries = try dataset.requireQueries()
+        let qrels = try dataset.qrels(split: split)
+        let resolved = ResolvedJudgements(qrels: qrels, queryIds: queries.ids, corpusIds: dataset.corpus.ids)
+        if let warning = resolved.warning(qrelsPath: qrels.path) { printError(warning) }
+        guard !resolved.queries.isEmpty else {
+            throw ValidationError("\(qrels.path): no judged query is in \(queries.idsPath); nothing to evaluate")
+        }
+        let transform = try method.transform(for: dataset)
+        let dimensions = try dims.map(parseDimensions) ?? RetrievalEvaluator.defaultDimensions(for: transform.outputDimension)
+        if let bad = dimensions.first(where: { $0 > transform.outputDimension }) {
+            throw ValidationError("--dims: \(bad) exceeds the \(method.rawValue) output dimension \(transform.outputDimension)")
+        }
+        let evaluator = RetrievalEvaluator(judgements: resolved.queries)
+        let results = evaluator.evaluate(queries: transform.apply(queries.vectors),
+                                         corpus: transform.apply(dataset.corpus.vectors), dimensions: dimensions)
+        let report = EvaluationReport(
+            data: dataset.name, directory: dataset.directory, split: split, method: method.rawValue,
+            judgedQueries: resolved.queries.count, documents: dataset.corpus.count,
+            inputDimension: dataset.corpus.dimension, results: results
+        )
+        return json ? try report.jsonString() : report.table()
+    }
+}
+
+/// Writes a line to standard error (logs and warnings; results go to standard output).
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}

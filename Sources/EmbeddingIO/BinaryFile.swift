@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A read-only C stream over one file, closed on deinit; errors name the file.
+final class InputFile {
+    let path: String
+    private let handle: UnsafeMutablePointer<FILE>
+    /// Size of the file in bytes when it was opened.
+    let size: Int
+
+    init(path: String) throws(EmbeddingIOError) {
+        self.path = path
+        guard let handle = fopen(path, "rb") else {
+            throw .cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
+        var info = stat()
+        guard fstat(fileno(handle), &info) == 0 else {
+            fclose(handle)
+            throw .cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            fclose(handle)
+            throw .cannotOpen(path: path, reason: "is a directory")
+        }
+        self.handle = handle
+        self.size = Int(info.st_size)
+    }
+
+    deinit { fclose(handle) }
+
+    /// Reads up to `count` bytes into `buffer`; returns how many were read.
+    func read(into buffer: UnsafeMutableRawPointer, count: Int) -> Int {
+        count == 0 ? 0 : fread(buffer, 1, count, handle)
+    }
+
+    /// Moves the read position to byte `offset` from the start.
+    func seek(to offset: Int) throws(EmbeddingIOError) {
+        guard fseek(handle, offset, SEEK_SET) == 0 else {
+            throw .cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    /// Reads exactly `count` bytes or returns fewer at end of file.
+    func readBytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let n = bytes.withUnsafeMutableBytes { read(into: $0.baseAddress!, count: count) }
+        return Array(bytes.prefix(n))
+    }
+}
+
+/// A file written to a temporary name beside its destination and renamed into place on ``commit()``,
+/// so that readers never see a half-written file. Dropped without commit, the temporary is removed.
+public final class AtomicOutputFile {
+    /// The final path.
+    public let path: String
+    private let temporaryPath: String
+    private var handle: UnsafeMutablePointer<FILE>?
+
+    /// Opens a temporary file beside `path` for writing.
+    public init(path: String) throws(EmbeddingIOError) {
+        self.path = path
+        let random = UInt32.random(in: 0 ... UInt32.max)
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        temporaryPath = "\(directory).\(name).\(getpid())-\(random).tmp"
+        guard let handle = fopen(temporaryPath, "wb") else {
+            throw .cannotWrite(path: path, reason: String(cString: strerror(errno)))
+        }
+        self.handle = handle
+    }
+
+    deinit {
+        if let handle {
+            fclose(handle)
+            unlink(temporaryPath)
+        }
+    }
+
+    /// Appends `count` bytes from `bytes`.
+    public func write(_ bytes: UnsafeRawPointer, count: Int) throws(EmbeddingIOError) {
+        guard let handle else { preconditionFailure("write after commit") }
+        guard count == 0 || fwrite(bytes, 1, count, handle) == count else {
+            throw .cannotWrite(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    /// Appends the bytes of a contiguous array of trivial values (bytes, floats) in memory order.
+    public func write<T: BitwiseCopyable>(contentsOf array: [T]) throws(EmbeddingIOError) {
+        guard let handle else { preconditionFailure("write after commit") }
+        let count = array.count * MemoryLayout<T>.stride
+        let written = array.withUnsafeBytes { raw in count == 0 ? 0 : fwrite(raw.baseAddress!, 1, count, handle) }
+        guard written == count else {
+            throw .cannotWrite(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    /// Flushes, closes and renames the temporary file to ``path``.
+    public func commit() throws(EmbeddingIOError) {
+        guard let handle else { preconditionFailure("commit twice") }
+        self.handle = nil
+        let flushed = fflush(handle) == 0 && fsync(fileno(handle)) == 0
+        let reason = String(cString: strerror(errno))
+        fclose(handle)
+        guard flushed else {
+            unlink(temporaryPath)
+            throw .cannotWrite(path: path, reason: reason)
+        }
+        guard rename(temporaryPath, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporaryPath)
+            throw .cannotWrite(path: path, reason: reason)
+        }
+    }
+}
+
+/// Reads a whole text file as UTF-8.
+func readTextFile(_ path: String) throws(EmbeddingIOError) -> String {
+    let file = try InputFile(path: path)
+    let bytes = file.readBytes(file.size)
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// Writes `text` atomically to `path`.
+public func writeTextFileAtomically(_ text: String, to path: String) throws(EmbeddingIOError) {
+    let file = try AtomicOutputFile(path: path)
+    try file.write(contentsOf: Array(text.utf8))
+    try file.commit()
+}
+
+/// Whether a regular file or directory exists at `path`.
+public func fileExists(_ path: String) -> Bool {
+    access(path, F_OK) == 0
+}
+
+/// The names in a directory (without `.` and `..`), sorted; empty when it cannot be read.
+public func listDirectory(_ path: String) -> [String] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+        }
+        if name != ".", name != ".." { names.append(name) }
+    }
+    return names.sorted()
+}

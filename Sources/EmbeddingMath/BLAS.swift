@@ -1,0 +1,79 @@
+import _COpenBLAS
+
+/// Matrix products through OpenBLAS `cblas_sgemm` (row-major).
+public enum BLAS {
+    /// Raw row-major `C ← α · op(A) · op(B) + β · C` with leading dimensions, for blocked kernels.
+    ///
+    /// `op(A)` is `m × k`, `op(B)` is `k × n`, `C` is `m × n`; `lda`, `ldb`, `ldc` are the row strides
+    /// of the stored matrices (so a column prefix of a wider matrix is passed with its full width).
+    @inlinable
+    public static func sgemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc)
+        )
+    }
+
+    /// `C ← α · op(A) · op(B) + β · C` on whole matrices, with shape checks.
+    ///
+    /// - Parameters:
+    ///   - a: `m × k` (or `k × m` with `transposeA`).
+    ///   - b: `k × n` (or `n × k` with `transposeB`).
+    ///   - c: `m × n`, overwritten when `beta == 0`.
+    public static func gemm(
+        _ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
+        alpha: Float = 1, beta: Float = 0, into c: inout Matrix
+    ) {
+        let m = transposeA ? a.columns : a.rows
+        let k = transposeA ? a.rows : a.columns
+        let kb = transposeB ? b.columns : b.rows
+        let n = transposeB ? b.rows : b.columns
+        precondition(k == kb, "gemm inner dimensions differ: \(m) × \(k) times \(kb) × \(n)")
+        precondition(c.rows == m && c.columns == n, "gemm output is \(c.rows) × \(c.columns), expected \(m) × \(n)")
+        if k == 0 {
+            if beta == 0 { c.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+            else { for i in c.storage.indices { c.storage[i] *= beta } }
+            return
+        }
+        a.storage.withUnsafeBufferPointer { pa in
+            b.storage.withUnsafeBufferPointer { pb in
+                c.storage.withUnsafeMutableBufferPointer { pc in
+                    sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                          a: pa.baseAddress!, lda: max(a.columns, 1), b: pb.baseAddress!, ldb: max(b.columns, 1),
+                          beta: beta, c: pc.baseAddress!, ldc: max(n, 1))
+                }
+            }
+        }
+    }
+
+    /// `op(A) · op(B)` as a new matrix (see ``gemm(_:transposeA:_:transposeB:alpha:beta:into:)``).
+    public static func matmul(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false) -> Matrix {
+        var c = Matrix(rows: transposeA ? a.columns : a.rows, columns: transposeB ? b.rows : b.columns)
+        gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c)
+        return c
+    }
+
+    /// `C ← α · Aᵀ A + β · C` in double precision for an `n × d` float matrix `A` (`C` is `d × d`).
+    ///
+    /// Used for covariance matrices, where float32 accumulation over many rows loses digits.
+    public static func gramDouble(_ a: Matrix, alpha: Double = 1) -> [Double] {
+        let d = a.columns
+        let wide = a.storage.map(Double.init)
+        var c = [Double](repeating: 0, count: d * d)
+        guard a.rows > 0, d > 0 else { return c }
+        wide.withUnsafeBufferPointer { pa in
+            c.withUnsafeMutableBufferPointer { pc in
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(a.rows), alpha,
+                            pa.baseAddress!, Int32(d), 0, pc.baseAddress!, Int32(d))
+            }
+        }
+        // dsyrk fills the upper triangle only; mirror it.
+        for i in 0 ..< d { for j in 0 ..< i { c[i * d + j] = c[j * d + i] } }
+        return c
+    }
+}

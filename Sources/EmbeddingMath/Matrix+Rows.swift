@@ -1,0 +1,101 @@
+/// Row-wise operations: prefixes, normalisation, gathering.
+extension Matrix {
+    /// The first `count` columns of every row, as a new `rows × count` matrix.
+    ///
+    /// `prefix(columns: m)` of an adapted embedding matrix is its Matryoshka embedding of size `m`.
+    public func prefix(columns count: Int) -> Matrix {
+        precondition(count >= 0 && count <= columns, "Prefix of \(count) columns from a matrix of \(columns)")
+        if count == columns { return self }
+        var out = Matrix(rows: rows, columns: count)
+        storage.withUnsafeBufferPointer { src in
+            out.storage.withUnsafeMutableBufferPointer { dst in
+                for i in 0 ..< rows {
+                    let s = src.baseAddress! + i * columns
+                    let d = dst.baseAddress! + i * count
+                    d.update(from: s, count: count)
+                }
+            }
+        }
+        return out
+    }
+
+    /// The rows at `indices`, in that order, as a new `indices.count × columns` matrix.
+    public func gatherRows<C: Collection>(_ indices: C) -> Matrix where C.Element == Int {
+        var out = Matrix(rows: indices.count, columns: columns)
+        storage.withUnsafeBufferPointer { src in
+            out.storage.withUnsafeMutableBufferPointer { dst in
+                for (r, i) in indices.enumerated() {
+                    precondition(i >= 0 && i < rows, "Row \(i) out of range 0..<\(rows)")
+                    (dst.baseAddress! + r * columns).update(from: src.baseAddress! + i * columns, count: columns)
+                }
+            }
+        }
+        return out
+    }
+
+    /// The Euclidean norm of every row: `‖x_i‖₂`, `rows` values.
+    public func rowNorms() -> [Float] {
+        storage.withUnsafeBufferPointer { buffer in
+            (0 ..< rows).map { i in
+                Kernels.dot(buffer.baseAddress! + i * columns, buffer.baseAddress! + i * columns, count: columns)
+                    .squareRoot()
+            }
+        }
+    }
+
+    /// Scales every row to unit Euclidean norm in place: `x_i ← x_i / ‖x_i‖₂`.
+    ///
+    /// Rows of norm zero stay zero (their cosine similarity to anything is then 0).
+    public mutating func normalizeRows() {
+        let columns = self.columns
+        storage.withUnsafeMutableBufferPointer { buffer in
+            for i in 0 ..< rows {
+                let p = buffer.baseAddress! + i * columns
+                let norm = Kernels.dot(p, p, count: columns).squareRoot()
+                guard norm > 0 else { continue }
+                Kernels.scale(p, by: 1 / norm, count: columns)
+            }
+        }
+    }
+
+    /// A copy with every row scaled to unit norm (see ``normalizeRows()``).
+    public func normalizedRows() -> Matrix {
+        var copy = self
+        copy.normalizeRows()
+        return copy
+    }
+
+    /// The re-normalised prefix of every row: `x_i[:m] / ‖x_i[:m]‖₂`, an `rows × m` matrix.
+    ///
+    /// This is the representation compared by cosine similarity at Matryoshka size `m`.
+    public func normalizedPrefix(columns m: Int) -> Matrix {
+        var out = prefix(columns: m)
+        out.normalizeRows()
+        return out
+    }
+
+    /// The mean of all rows, `columns` values.
+    public func columnMeans() -> [Float] {
+        var sums = [Double](repeating: 0, count: columns)
+        storage.withUnsafeBufferPointer { buffer in
+            for i in 0 ..< rows {
+                for j in 0 ..< columns { sums[j] += Double(buffer[i * columns + j]) }
+            }
+        }
+        return sums.map { Float($0 / Double(Swift.max(rows, 1))) }
+    }
+
+    /// Subtracts `vector` (of `columns` values) from every row in place.
+    public mutating func subtractFromRows(_ vector: [Float]) {
+        precondition(vector.count == columns, "Cannot subtract a \(vector.count)-vector from \(columns)-column rows")
+        let columns = self.columns
+        storage.withUnsafeMutableBufferPointer { buffer in
+            vector.withUnsafeBufferPointer { v in
+                for i in 0 ..< rows {
+                    let p = buffer.baseAddress! + i * columns
+                    for j in 0 ..< columns { p[j] -= v[j] }
+                }
+            }
+        }
+    }
+}

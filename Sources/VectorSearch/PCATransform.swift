@@ -1,0 +1,45 @@
+import EmbeddingMath
+
+/// Principal component analysis fitted on a corpus, the classic fixed reduction baseline.
+///
+/// Fit: `X̃ = normalize_rows(C)` (`N × d`), `μ = mean_i X̃_i`, `Σ = (X̃ - μ)ᵀ (X̃ - μ) / N`, and
+/// `Σ = Σ_j λ_j v_j v_jᵀ` with `λ_1 ≥ … ≥ λ_d`. Apply: `T(x) = V (x/‖x‖ - μ)`, whose `m`-prefix is the
+/// projection on the top-`m` axes. Covariance and eigendecomposition are computed in double precision.
+public struct PCATransform: EmbeddingTransform {
+    /// The corpus mean `μ` of the normalised vectors (`d` values).
+    public let mean: [Float]
+    /// Principal axes as rows, by decreasing variance: `outputDimension × d`.
+    public let components: Matrix
+    /// The variance `λ_j` along each axis.
+    public let variances: [Double]
+
+    public var inputDimension: Int { components.columns }
+    public var outputDimension: Int { components.rows }
+
+    /// A PCA from explicit parameters (a saved model).
+    public init(mean: [Float], components: Matrix, variances: [Double]) {
+        precondition(mean.count == components.columns, "PCA mean has \(mean.count) values for \(components.columns)-d axes")
+        self.mean = mean
+        self.components = components
+        self.variances = variances
+    }
+
+    /// Fits all `d` axes on the rows of `corpus` (`N × d`, any norms).
+    public static func fit(corpus: Matrix) throws(MathError) -> PCATransform {
+        var x = corpus.normalizedRows()
+        let mean = x.columnMeans()
+        x.subtractFromRows(mean)
+        let covariance = BLAS.gramDouble(x, alpha: 1 / Double(max(x.rows, 1)))
+        let eigen = try SymmetricEigen(symmetric: covariance, dimension: x.columns)
+        let axes = Matrix(rows: x.columns, columns: x.columns, storage: eigen.vectors.map(Float.init))
+        return PCATransform(mean: mean, components: axes, variances: eigen.values)
+    }
+
+    /// Projects `x` (`n × d`): normalise rows, centre by ``mean``, multiply by the axes; `n × outputDimension`.
+    public func apply(_ x: Matrix) -> Matrix {
+        precondition(x.columns == inputDimension, "PCA expects \(inputDimension)-d vectors, got \(x.columns)")
+        var centred = x.normalizedRows()
+        centred.subtractFromRows(mean)
+        return BLAS.matmul(centred, components, transposeB: true)
+    }
+}

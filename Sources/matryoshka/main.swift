@@ -1,0 +1,3 @@
+import AdaptorCommands
+
+MatryoshkaCommand.main()

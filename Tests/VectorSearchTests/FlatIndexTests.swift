@@ -1,0 +1,66 @@
+import EmbeddingMath
+import Testing
+import VectorSearch
+import _TestSupport
+
+@Suite struct FlatIndexTests {
+    /// Brute force: every cosine in Double, sorted by (score descending, corpus index ascending).
+    func bruteForce(_ queries: Matrix, _ corpus: Matrix, m: Int, k: Int) -> [[Int]] {
+        let q = queries.normalizedPrefix(columns: m), c = corpus.normalizedPrefix(columns: m)
+        return (0 ..< q.rows).map { i in
+            let scores = (0 ..< c.rows).map { j in (0 ..< m).reduce(0.0) { $0 + Double(q[i, $1]) * Double(c[j, $1]) } }
+            return Array((0 ..< c.rows).sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }.prefix(k))
+        }
+    }
+
+    @Test(arguments: [1, 7, 16, 33, 64])
+    func searchEqualsBruteForceSortAtPrefix(m: Int) {
+        let corpus = Fixtures.randomMatrix(rows: 997, columns: 64, seed: 11)
+        let queries = Fixtures.randomMatrix(rows: 45, columns: 64, seed: 12)
+        var index = FlatIndex(vectors: corpus, prefix: m)
+        // Small blocks so that the test crosses query and document block boundaries.
+        index.queryBlock = 16
+        index.documentBlock = 100
+        let results = index.search(queries.prefix(columns: m), k: 10)
+        let expected = bruteForce(queries, corpus, m: m, k: 10)
+        // Float32 scores may order near-ties differently from Double; double refinement settles it exactly.
+        let refined = index.search(queries.prefix(columns: m), k: 20)
+            .refinedInDoublePrecision(queries: queries, corpus: corpus, prefix: m, k: 10)
+        for q in 0 ..< queries.rows {
+            #expect(refined.neighbours(of: q) == expected[q])
+            #expect(Set(results.neighbours(of: q)).intersection(expected[q]).count >= 9)
+        }
+    }
+
+    @Test func tiesAreBrokenByCorpusOrder() {
+        // Rows 1, 3 and 4 are the same direction; rows 0 and 2 are orthogonal to the query.
+        let corpus = Matrix([[0, 1], [2, 0], [0, -1], [1, 0], [5, 0]])
+        var index = FlatIndex(vectors: corpus)
+        index.documentBlock = 2
+        let results = index.search(Matrix([[1, 0]]), k: 4)
+        #expect(results.neighbours(of: 0) == [1, 3, 4, 0])
+        #expect(results.neighbourScores(of: 0) == [1, 1, 1, 0])
+    }
+
+    @Test func kLargerThanCorpusPadsWithMinusOne() {
+        let results = FlatIndex(vectors: Matrix([[1, 0], [0, 1], [1, 1]])).search(Matrix([[0, 1]]), k: 5)
+        #expect(results.neighbours(of: 0) == [1, 2, 0])
+        #expect(Array(results.indices) == [1, 2, 0, -1, -1])
+        #expect(results.scores[3] == -.infinity)
+    }
+
+    @Test func scoresAreCosines() {
+        let results = FlatIndex(vectors: Matrix([[3, 4], [-1, 0]])).search(Matrix([[10, 0]]), k: 2)
+        #expect(results.neighbourScores(of: 0) == [0.6, -1])
+    }
+
+    @Test func topKAccumulatorAcrossBlocks() {
+        var top = TopKAccumulator(queryCount: 1, k: 3)
+        let first: [Float] = [0.1, 0.9, 0.5]
+        let second: [Float] = [0.9, 0.95, 0.2, 0.5]
+        first.withUnsafeBufferPointer { top.offer(query: 0, scores: $0.baseAddress!, count: 3, firstIndex: 0) }
+        second.withUnsafeBufferPointer { top.offer(query: 0, scores: $0.baseAddress!, count: 4, firstIndex: 3) }
+        // 0.95 (index 4), then the tie 0.9 at indices 1 and 3 in corpus order.
+        #expect(top.results().neighbours(of: 0) == [4, 1, 3])
+    }
+}
