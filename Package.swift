@@ -9,14 +9,17 @@ import PackageDescription
 let optimisation: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", "haswell"], .when(configuration: .release)),
 ]
+let cOptimisation: [CSetting] = [.unsafeFlags(["-O3", "-march=haswell"])]
 #else
 let optimisation: [SwiftSetting] = []
+let cOptimisation: [CSetting] = [.unsafeFlags(["-O3"])]
 #endif
 
 let package = Package(
     name: "Matryoshka",
     products: [
         .executable(name: "matryoshka", targets: ["matryoshka"]),
+        .executable(name: "matryoshka-bench", targets: ["MatryoshkaBenchmarks"]),
         .library(name: "EmbeddingMath", targets: ["EmbeddingMath"]),
         .library(name: "EmbeddingIO", targets: ["EmbeddingIO"]),
         .library(name: "VectorSearch", targets: ["VectorSearch"]),
@@ -32,7 +35,9 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "EmbeddingMath", dependencies: ["_COpenBLAS"], swiftSettings: optimisation),
+        // Loops Swift's generic SIMD types compile badly (compare-and-reduce), in plain C.
+        .target(name: "_CKernels", cSettings: cOptimisation),
+        .target(name: "EmbeddingMath", dependencies: ["_COpenBLAS", "_CKernels"], swiftSettings: optimisation),
         .target(name: "EmbeddingIO", dependencies: ["EmbeddingMath"], swiftSettings: optimisation),
         .target(name: "VectorSearch", dependencies: ["EmbeddingMath"], swiftSettings: optimisation),
         .target(
@@ -49,6 +54,14 @@ let package = Package(
             swiftSettings: optimisation
         ),
         .executableTarget(name: "matryoshka", dependencies: ["AdaptorCommands"], swiftSettings: optimisation),
+        .executableTarget(
+            name: "MatryoshkaBenchmarks",
+            dependencies: [
+                "EmbeddingMath", "EmbeddingIO", "VectorSearch",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: optimisation
+        ),
 
         // Helpers shared by the test targets (temporary folders, hand-made files); not a product.
         .target(name: "_TestSupport", dependencies: ["EmbeddingMath", "EmbeddingIO"]),

@@ -1,7 +1,25 @@
 import _COpenBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Matrix products through OpenBLAS `cblas_sgemm` (row-major).
+///
+/// OpenBLAS runs on one thread unless `OPENBLAS_NUM_THREADS` says otherwise: on these machines two
+/// vCPUs give one core of throughput, and an idle OpenBLAS worker spinning in `sched_yield` between
+/// calls takes that core from the top-k and training loops that run between products.
 public enum BLAS {
+    /// Applied once, before the first product.
+    @usableFromInline static let threading: Void = {
+        if getenv("OPENBLAS_NUM_THREADS") == nil { openblas_set_num_threads(1) }
+    }()
+
+    /// The number of threads OpenBLAS uses.
+    public static var threadCount: Int {
+        _ = threading
+        return Int(openblas_get_num_threads())
+    }
+
     /// Raw row-major `C ← α · op(A) · op(B) + β · C` with leading dimensions, for blocked kernels.
     ///
     /// `op(A)` is `m × k`, `op(B)` is `k × n`, `C` is `m × n`; `lda`, `ldb`, `ldc` are the row strides
@@ -13,6 +31,7 @@ public enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
+        _ = threading
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc)
@@ -66,6 +85,7 @@ public enum BLAS {
         let wide = a.storage.map(Double.init)
         var c = [Double](repeating: 0, count: d * d)
         guard a.rows > 0, d > 0 else { return c }
+        _ = threading
         wide.withUnsafeBufferPointer { pa in
             c.withUnsafeMutableBufferPointer { pc in
                 cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(a.rows), alpha,

@@ -1,3 +1,5 @@
+import _CKernels
+
 /// Tight vector kernels over raw pointers, written so that release builds vectorise them.
 ///
 /// A plain scalar float reduction never vectorises (it would reorder additions); these use
@@ -35,5 +37,11 @@ public enum Kernels {
     @inlinable
     public static func scale(_ x: UnsafeMutablePointer<Float>, by factor: Float, count: Int) {
         for i in 0 ..< count { x[i] *= factor }
+    }
+
+    /// The offset of the first of `count` values greater than `threshold`, or `count` if there is none.
+    @inlinable
+    public static func firstAbove(_ x: UnsafePointer<Float>, count: Int, threshold: Float) -> Int {
+        count <= 0 ? 0 : matryoshka_first_above(x, count, threshold)
     }
 }

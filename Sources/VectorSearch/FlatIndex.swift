@@ -9,9 +9,9 @@ public struct FlatIndex: Sendable {
     /// The indexed vectors, L2-normalised, `count × dimension`.
     public let vectors: Matrix
     /// Queries per `sgemm` block.
-    public var queryBlock = 256
+    public var queryBlock = 1024
     /// Documents per `sgemm` block.
-    public var documentBlock = 2048
+    public var documentBlock = 1024
 
     /// Number of indexed vectors `N`.
     public var count: Int { vectors.rows }

@@ -1,9 +1,12 @@
+import EmbeddingMath
+
 /// Per-query bounded best-`k` lists, filled block by block from rows of scores.
 ///
 /// Each list is kept sorted by score, descending; among equal scores the smaller corpus index comes
 /// first (documents are offered in increasing index order and an equal score never displaces an
-/// earlier one). A row of scores is scanned 16 at a time against the list's current threshold, so a
-/// score that cannot enter costs one vector compare: this is what makes small-`m` search fast.
+/// earlier one). A row of scores is scanned 32 at a time against the list's current threshold
+/// (``Kernels/firstAbove(_:count:threshold:)``), so scores that cannot enter cost a fraction of a
+/// cycle each: this is what makes small-`m` search fast.
 public struct TopKAccumulator: Sendable {
     /// Number of lists (queries).
     public let queryCount: Int
@@ -38,24 +41,12 @@ public struct TopKAccumulator: Sendable {
                 let ix = indexBuffer.baseAddress! + base
                 var size = Int(filled[query])
                 var threshold = size == k ? s[k - 1] : -Float.infinity
-                let raw = UnsafeRawPointer(row)
-                var j = 0
-                while j + 16 <= count {
-                    let v = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
-                    if any(v .> SIMD16(repeating: threshold)) {
-                        for t in 0 ..< 16 where row[j + t] > threshold {
-                            Self.insert(row[j + t], Int32(firstIndex + j + t), s, ix, &size, k)
-                            if size == k { threshold = s[k - 1] }
-                        }
-                    }
-                    j += 16
-                }
+                var j = Kernels.firstAbove(row, count: count, threshold: threshold)
                 while j < count {
-                    if row[j] > threshold {
-                        Self.insert(row[j], Int32(firstIndex + j), s, ix, &size, k)
-                        if size == k { threshold = s[k - 1] }
-                    }
+                    Self.insert(row[j], Int32(firstIndex + j), s, ix, &size, k)
+                    if size == k { threshold = s[k - 1] }
                     j += 1
+                    j += Kernels.firstAbove(row + j, count: count - j, threshold: threshold)
                 }
                 filled[query] = Int32(size)
             }

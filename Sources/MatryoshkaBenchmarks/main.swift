@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `matryoshka-bench`: release-build benchmarks whose output BENCHMARKS.md quotes.
+struct BenchmarkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "matryoshka-bench",
+        abstract: "Benchmarks for BENCHMARKS.md (build with -c release).",
+        subcommands: [SearchBenchmark.self]
+    )
+}
+
+BenchmarkCommand.main()

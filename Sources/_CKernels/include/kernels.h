@@ -1,0 +1,11 @@
+#ifndef MATRYOSHKA_KERNELS_H
+#define MATRYOSHKA_KERNELS_H
+
+#include <stddef.h>
+
+/// The index of the first of `count` scores that is strictly greater than `threshold`, or `count` when
+/// none is. Scans 32 floats per step with AVX where the compiler targets it (one compare per 32 scores
+/// that cannot enter a top-k list), plain C elsewhere. NaN is never greater.
+size_t matryoshka_first_above(const float *scores, size_t count, float threshold);
+
+#endif

