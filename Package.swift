@@ -24,6 +24,8 @@ let package = Package(
         .library(name: "EmbeddingIO", targets: ["EmbeddingIO"]),
         .library(name: "VectorSearch", targets: ["VectorSearch"]),
         .library(name: "RetrievalEvaluation", targets: ["RetrievalEvaluation"]),
+        .library(name: "AdaptorNN", targets: ["AdaptorNN"]),
+        .library(name: "AdaptorTraining", targets: ["AdaptorTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,6 +42,13 @@ let package = Package(
         .target(name: "EmbeddingMath", dependencies: ["_COpenBLAS", "_CKernels"], swiftSettings: optimisation),
         .target(name: "EmbeddingIO", dependencies: ["EmbeddingMath"], swiftSettings: optimisation),
         .target(name: "VectorSearch", dependencies: ["EmbeddingMath"], swiftSettings: optimisation),
+        .target(name: "AdaptorNN", dependencies: ["EmbeddingMath", "EmbeddingIO"], swiftSettings: optimisation),
+        .target(name: "AdaptorOptimizers", dependencies: ["EmbeddingMath"], swiftSettings: optimisation),
+        .target(
+            name: "AdaptorTraining",
+            dependencies: ["EmbeddingMath", "EmbeddingIO", "VectorSearch", "AdaptorNN", "AdaptorOptimizers"],
+            swiftSettings: optimisation
+        ),
         .target(
             name: "RetrievalEvaluation",
             dependencies: ["EmbeddingMath", "EmbeddingIO", "VectorSearch"],
@@ -49,6 +58,7 @@ let package = Package(
             name: "AdaptorCommands",
             dependencies: [
                 "EmbeddingMath", "EmbeddingIO", "VectorSearch", "RetrievalEvaluation",
+                "AdaptorNN", "AdaptorTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimisation
@@ -69,6 +79,9 @@ let package = Package(
         .testTarget(name: "EmbeddingIOTests", dependencies: ["EmbeddingIO", "_TestSupport"]),
         .testTarget(name: "VectorSearchTests", dependencies: ["VectorSearch", "_TestSupport"]),
         .testTarget(name: "RetrievalEvaluationTests", dependencies: ["RetrievalEvaluation", "_TestSupport"]),
+        .testTarget(name: "AdaptorNNTests", dependencies: ["AdaptorNN", "_TestSupport"]),
+        .testTarget(name: "AdaptorOptimizersTests", dependencies: ["AdaptorOptimizers", "_TestSupport"]),
+        .testTarget(name: "AdaptorTrainingTests", dependencies: ["AdaptorTraining", "_TestSupport"]),
         .testTarget(name: "AdaptorCommandsTests", dependencies: ["AdaptorCommands", "_TestSupport"]),
     ]
 )

@@ -20,11 +20,11 @@ struct DataOptions: ParsableArguments {
 }
 
 /// Parses `16,32,64` into sizes; every size must be a positive integer.
-func parseDimensions(_ text: String) throws -> [Int] {
+func parseDimensions(_ text: String, flag: String = "--dims") throws -> [Int] {
     let parts = text.split(separator: ",", omittingEmptySubsequences: false)
     return try parts.map { part in
         guard let m = Int(part.trimmingCharacters(in: .whitespaces)), m > 0 else {
-            throw ValidationError("--dims expects comma-separated positive integers such as 16,32,64; got '\(part)'")
+            throw ValidationError("\(flag) expects comma-separated positive integers such as 16,32,64; got '\(part)'")
         }
         return m
     }

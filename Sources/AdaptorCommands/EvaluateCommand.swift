@@ -23,8 +23,14 @@ struct EvaluateCommand: ParsableCommand {
 
     @OptionGroup var dataOptions: DataOptions
 
-    @Option(help: "Method: truncate (first m raw coordinates) or pca (principal axes of the normalised, centred corpus).")
+    @Option(help: """
+        Method: truncate (first m raw coordinates), pca (principal axes of the normalised, centred corpus) \
+        or adaptor (a model written by fit; give --adaptor).
+        """)
     var method: EvaluationMethod = .truncate
+
+    @Option(help: ArgumentHelp("The model for --method adaptor.", valueName: "MODEL"))
+    var adaptor: String?
 
     @Option(help: ArgumentHelp(
         "Comma-separated sizes m (default: powers of two from 16 below d, then d).", valueName: "m,m,..."))
@@ -35,6 +41,11 @@ struct EvaluateCommand: ParsableCommand {
 
     @Flag(help: "Print one JSON object (results: dimension, ndcg@10, recall@100, mrr@10) instead of a table.")
     var json = false
+
+    func validate() throws {
+        if adaptor != nil, method != .adaptor { throw ValidationError("--adaptor is used only with --method adaptor") }
+        if method == .adaptor, adaptor == nil { throw ValidationError("--method adaptor needs --adaptor MODEL") }
+    }
 
     func run() throws {
         print(try output())
@@ -50,8 +61,8 @@ struct EvaluateCommand: ParsableCommand {
         guard !resolved.queries.isEmpty else {
             throw ValidationError("\(qrels.path): no judged query is in \(queries.idsPath); nothing to evaluate")
         }
-        let transform = try method.transform(for: dataset)
-        let dimensions = try dims.map(parseDimensions) ?? RetrievalEvaluator.defaultDimensions(for: transform.outputDimension)
+        let transform = try method.transform(for: dataset, modelPath: adaptor)
+        let dimensions = try dims.map { try parseDimensions($0) } ?? RetrievalEvaluator.defaultDimensions(for: transform.outputDimension)
         if let bad = dimensions.first(where: { $0 > transform.outputDimension }) {
             throw ValidationError("--dims: \(bad) exceeds the \(method.rawValue) output dimension \(transform.outputDimension)")
         }

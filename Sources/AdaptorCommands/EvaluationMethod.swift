@@ -1,3 +1,4 @@
+import AdaptorNN
 import ArgumentParser
 import EmbeddingIO
 import EmbeddingMath
@@ -9,14 +10,21 @@ enum EvaluationMethod: String, CaseIterable, ExpressibleByArgument {
     case truncate
     /// PCA fitted on the corpus.
     case pca
+    /// A saved adaptor model (`--adaptor MODEL`).
+    case adaptor
 
     /// The transform for this method, fitted on `dataset`'s corpus where it needs fitting.
-    func transform(for dataset: Dataset) throws -> any EmbeddingTransform {
+    func transform(for dataset: Dataset, modelPath: String?) throws -> any EmbeddingTransform {
         switch self {
         case .truncate:
             return IdentityTransform(dimension: dataset.corpus.dimension)
         case .pca:
             return try PCATransform.fit(corpus: dataset.corpus.vectors)
+        case .adaptor:
+            guard let modelPath else { throw ValidationError("--method adaptor needs --adaptor MODEL") }
+            let model = try AdaptorModel.load(modelPath)
+            try model.checkInputDimension(dataset.corpus.dimension, of: dataset.corpus.vectorsPath, modelPath: modelPath)
+            return model
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EmbeddingIO
 
 /// The `matryoshka` command tree.
 public struct MatryoshkaCommand: ParsableCommand {
@@ -9,15 +10,15 @@ public struct MatryoshkaCommand: ParsableCommand {
         A data set is a folder with corpus.f32.npy + corpus_ids.txt, optionally queries.f32.npy + \
         query_ids.txt and BEIR qrels in qrels/<split>.tsv (the layout of ../shared/data).
 
-        Example:
+        Examples:
           matryoshka evaluate --data data/scifact --method pca
+          matryoshka fit --data data/scifact --out scifact.safetensors
+          matryoshka evaluate --data data/scifact --method adaptor --adaptor scifact.safetensors
+          matryoshka apply --adaptor scifact.safetensors --input corpus.f32.npy --output corpus.64.npy --dimension 64
         """,
-        version: matryoshkaVersion,
-        subcommands: [EvaluateCommand.self]
+        version: matryoshkaLibraryVersion,
+        subcommands: [FitCommand.self, ApplyCommand.self, EvaluateCommand.self]
     )
 
     public init() {}
 }
-
-/// The library version, recorded in model files and reports.
-public let matryoshkaVersion = "0.1.0"

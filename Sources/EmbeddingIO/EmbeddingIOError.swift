@@ -9,6 +9,8 @@ public enum EmbeddingIOError: Error, Equatable, CustomStringConvertible {
     case emptyFile(path: String, expected: String)
     /// A `.npy` file whose header or layout we do not accept.
     case invalidNpy(path: String, problem: String)
+    /// A safetensors model file whose header or layout we do not accept.
+    case invalidSafetensors(path: String, problem: String)
     /// A binary file shorter than its header promises.
     case truncated(path: String, expectedBytes: Int, actualBytes: Int)
     /// A text file with a line we cannot parse.
@@ -36,6 +38,8 @@ public enum EmbeddingIOError: Error, Equatable, CustomStringConvertible {
             return "\(path): file is empty, expected \(expected)"
         case let .invalidNpy(path, problem):
             return "\(path): not a supported .npy file: \(problem)"
+        case let .invalidSafetensors(path, problem):
+            return "\(path): not a valid safetensors model file: \(problem)"
         case let .truncated(path, expected, actual):
             return "\(path): file is truncated: its header promises \(expected) bytes of data but only \(actual) follow"
         case let .malformedLine(path, line, expected, found):

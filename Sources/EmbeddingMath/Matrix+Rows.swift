@@ -99,3 +99,65 @@ extension Matrix {
         }
     }
 }
+
+/// Column blocks: the segments that Matryoshka losses work on.
+extension Matrix {
+    /// Columns `range` of every row, as a new `rows × range.count` matrix.
+    public func columns(_ range: Range<Int>) -> Matrix {
+        precondition(range.lowerBound >= 0 && range.upperBound <= columns, "Columns \(range) of \(columns)")
+        var out = Matrix(rows: rows, columns: range.count)
+        let width = range.count, stride = columns
+        storage.withUnsafeBufferPointer { src in
+            out.storage.withUnsafeMutableBufferPointer { dst in
+                for i in 0 ..< rows {
+                    (dst.baseAddress! + i * width).update(from: src.baseAddress! + i * stride + range.lowerBound, count: width)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Adds `block` (`rows × w`) into columns `offset ..< offset + w` in place.
+    public mutating func addColumns(_ block: Matrix, at offset: Int) {
+        precondition(block.rows == rows && offset + block.columns <= columns, "Block does not fit")
+        let width = block.columns, stride = columns
+        storage.withUnsafeMutableBufferPointer { dst in
+            block.storage.withUnsafeBufferPointer { src in
+                for i in 0 ..< rows {
+                    let d = dst.baseAddress! + i * stride + offset, s = src.baseAddress! + i * width
+                    for j in 0 ..< width { d[j] += s[j] }
+                }
+            }
+        }
+    }
+
+    /// `self_i ← self_i - scale_i · other_i` for every row `i`.
+    public mutating func subtractRowScaled(_ other: Matrix, by scale: [Float]) {
+        precondition(other.rows == rows && other.columns == columns && scale.count == rows, "Shapes differ")
+        let columns = self.columns
+        storage.withUnsafeMutableBufferPointer { dst in
+            other.storage.withUnsafeBufferPointer { src in
+                for i in 0 ..< rows {
+                    let d = dst.baseAddress! + i * columns, s = src.baseAddress! + i * columns, k = scale[i]
+                    for j in 0 ..< columns { d[j] -= k * s[j] }
+                }
+            }
+        }
+    }
+}
+
+extension Matrix {
+    /// The columns at `indices`, in that order (a coordinate permutation or selection): `rows × indices.count`.
+    public func columns(_ indices: [Int]) -> Matrix {
+        var out = Matrix(rows: rows, columns: indices.count)
+        let width = indices.count, stride = columns
+        storage.withUnsafeBufferPointer { src in
+            out.storage.withUnsafeMutableBufferPointer { dst in
+                for i in 0 ..< rows {
+                    for (j, c) in indices.enumerated() { dst[i * width + j] = src[i * stride + c] }
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,5 +1,3 @@
-import EmbeddingMath
-
 /// A map applied to queries and documents alike before truncation (`x ↦ T(x)`), chained in front of an
 /// index as in faiss: truncation is the identity, PCA a projection, an adaptor a residual MLP.
 ///

@@ -1,0 +1,110 @@
+import AdaptorNN
+import AdaptorTraining
+import ArgumentParser
+
+extension Activation: ExpressibleByArgument {}
+extension RotationStart: ExpressibleByArgument {}
+extension Reduction: ExpressibleByArgument {}
+
+/// The adaptor's architecture flags.
+struct ArchitectureOptions: ParsableArguments {
+    @Option(help: "Hidden units per layer (default: the input dimension d).")
+    var hidden: Int?
+
+    @Option(help: "Number of hidden layers.")
+    var depth: Int = 1
+
+    @Option(help: "Activation: relu, gelu, tanh or silu.")
+    var activation: Activation = .relu
+
+    @Option(help: """
+        Front map: principal-axes (an orthogonal map to the corpus's principal axes, applied without \
+        centring, so full-dimension cosines are kept and prefixes start where PCA is) or identity (the \
+        paper's start, x̂ = x + f(x)).
+        """)
+    var rotation: RotationStart = .principalAxes
+
+    @Flag(help: "Train the front map (unconstrained) instead of keeping it frozen.")
+    var trainRotation = false
+
+    @Flag(help: "Centre inputs by the corpus mean of the normalised vectors before the adaptor.")
+    var center = false
+
+    func validate() throws {
+        guard depth >= 1 else { throw ValidationError("--depth must be at least 1, got \(depth)") }
+        if let hidden, hidden < 1 { throw ValidationError("--hidden must be positive, got \(hidden)") }
+    }
+
+    func configuration(dimension d: Int) -> AdaptorConfiguration {
+        AdaptorConfiguration(inputDimension: d, hiddenDimension: hidden ?? d, depth: depth, activation: activation,
+                             centering: center, rotation: rotation, trainRotation: trainRotation)
+    }
+}
+
+/// The unsupervised objective and optimisation flags (defaults from METHOD.md).
+struct UnsupervisedOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Matryoshka sizes M (default: powers of two from 16 below d, then d).", valueName: "m,m,..."))
+    var sizes: String?
+
+    @Option(help: "Reduce each loss term by sum (the paper's literal sums) or mean.")
+    var reduction: Reduction = .sum
+
+    @Option(name: .customLong("k"), help: "Neighbours per document for the top-k loss, mined once over the whole corpus.")
+    var neighbours: Int = 10
+
+    @Option(help: "Weight α of the pairwise loss.")
+    var alpha: Float = 1
+
+    @Option(help: "Weight β of the reconstruction loss.")
+    var beta: Float = 1
+
+    @Option(help: "Anchors per batch (their neighbours join the batch).")
+    var batchSize: Int = 128
+
+    @Option(help: "Adam learning rate.")
+    var learningRate: Float = 1e-3
+
+    @Option(help: "Maximum training iterations.")
+    var iterations: Int = 5000
+
+    @Option(help: "Stop after this many iterations without a better validation objective.")
+    var patience: Int = 500
+
+    @Option(help: "Iterations between validations on the held-out 10 % of the corpus.")
+    var validationInterval: Int = 50
+
+    @Option(help: "Seed for initialisation, the held-out split and batch sampling.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard neighbours >= 1 else { throw ValidationError("--k must be at least 1, got \(neighbours)") }
+        guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2, got \(batchSize)") }
+        guard iterations >= 1, patience >= 1, validationInterval >= 1 else {
+            throw ValidationError("--iterations, --patience and --validation-interval must be positive")
+        }
+        guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
+        if let sizes { _ = try parseDimensions(sizes, flag: "--sizes") }
+    }
+
+    func configuration(dimension d: Int) throws -> UnsupervisedConfiguration {
+        var c = UnsupervisedConfiguration()
+        if let sizes {
+            let values = try parseDimensions(sizes, flag: "--sizes")
+            if let bad = values.first(where: { $0 > d }) {
+                throw ValidationError("--sizes: \(bad) exceeds the vector dimension \(d)")
+            }
+            c.sizes = values
+        }
+        c.reduction = reduction
+        c.neighbours = neighbours
+        c.alpha = alpha
+        c.beta = beta
+        c.batchSize = batchSize
+        c.learningRate = learningRate
+        c.iterations = iterations
+        c.patience = patience
+        c.validationInterval = validationInterval
+        c.seed = seed
+        return c
+    }
+}

@@ -1,0 +1,78 @@
+import EmbeddingMath
+
+/// An affine layer's parameters: `y = W x + b` with `W` of shape `outputs × inputs`.
+///
+/// Applied to a batch as rows: `Y = X Wᵀ + 1 bᵀ` (`n × inputs` → `n × outputs`). The same struct holds
+/// the layer's gradient, which has exactly the same shape.
+public struct Linear: Sendable, Equatable {
+    /// Weights, `outputs × inputs`.
+    public var weight: Matrix
+    /// Bias, `outputs` values.
+    public var bias: [Float]
+
+    /// A layer from explicit parameters.
+    public init(weight: Matrix, bias: [Float]) {
+        precondition(bias.count == weight.rows, "Linear: \(bias.count) biases for \(weight.rows) outputs")
+        self.weight = weight
+        self.bias = bias
+    }
+
+    /// All-zero parameters (the output layer's start, and the shape of a gradient).
+    public init(inputs: Int, outputs: Int) {
+        weight = Matrix(rows: outputs, columns: inputs)
+        bias = [Float](repeating: 0, count: outputs)
+    }
+
+    /// He/Kaiming-uniform weights `U(-√(6/inputs)·g, √(6/inputs)·g)` scaled for ReLU (`g = 1/√2` gives
+    /// PyTorch's default `U(-1/√inputs, 1/√inputs)`), zero bias.
+    public init(inputs: Int, outputs: Int, generator: inout SeededGenerator) {
+        let bound = 1 / Float(inputs).squareRoot()
+        weight = Matrix(rows: outputs, columns: inputs)
+        for i in weight.storage.indices { weight.storage[i] = (generator.nextUnitFloat() * 2 - 1) * bound }
+        bias = [Float](repeating: 0, count: outputs)
+    }
+
+    /// Number of inputs.
+    public var inputs: Int { weight.columns }
+    /// Number of outputs.
+    public var outputs: Int { weight.rows }
+
+    /// `X Wᵀ + 1 bᵀ` for a batch `X` of `n × inputs`.
+    public func callAsFunction(_ x: Matrix) -> Matrix {
+        var y = Matrix(rows: x.rows, columns: outputs)
+        y.addToRows(bias)
+        BLAS.gemm(x, weight, transposeB: true, beta: 1, into: &y)
+        return y
+    }
+}
+
+extension Matrix {
+    /// Adds `vector` (`columns` values) to every row in place.
+    public mutating func addToRows(_ vector: [Float]) {
+        precondition(vector.count == columns, "Cannot add a \(vector.count)-vector to \(columns)-column rows")
+        let columns = self.columns
+        storage.withUnsafeMutableBufferPointer { buffer in
+            vector.withUnsafeBufferPointer { v in
+                for i in 0 ..< rows {
+                    let p = buffer.baseAddress! + i * columns
+                    for j in 0 ..< columns { p[j] += v[j] }
+                }
+            }
+        }
+    }
+
+    /// The sum of all rows (`columns` values): the bias gradient of a batch.
+    public func columnSums() -> [Float] {
+        var sums = [Float](repeating: 0, count: columns)
+        let columns = self.columns
+        storage.withUnsafeBufferPointer { buffer in
+            sums.withUnsafeMutableBufferPointer { s in
+                for i in 0 ..< rows {
+                    let p = buffer.baseAddress! + i * columns
+                    for j in 0 ..< columns { s[j] += p[j] }
+                }
+            }
+        }
+        return sums
+    }
+}

@@ -1,0 +1,96 @@
+import EmbeddingMath
+
+/// What the forward pass keeps for the backward pass (all `n ×` something, one row per input).
+public struct AdaptorForward: Sendable {
+    /// `z`, the MLP's input (after the front map).
+    public var rotated: Matrix
+    /// Pre-activations `a_l = W_l h_{l-1} + b_l` of each hidden layer.
+    public var preActivations: [Matrix]
+    /// Activations `h_l = act(a_l)` of each hidden layer.
+    public var activations: [Matrix]
+    /// The residual `f(z)`.
+    public var residual: Matrix
+    /// The adapted vectors `x̂ = z + f(z)`.
+    public var output: Matrix
+}
+
+extension MatryoshkaAdaptor {
+    /// The forward pass from `z` (front map already applied), keeping intermediate values.
+    public func forward(rotated z: Matrix) -> AdaptorForward {
+        var preActivations: [Matrix] = []
+        var activations: [Matrix] = []
+        var input = z
+        for layer in parameters.hidden {
+            let a = layer(input)
+            var h = Matrix(rows: a.rows, columns: a.columns)
+            a.storage.withUnsafeBufferPointer { pa in
+                h.storage.withUnsafeMutableBufferPointer { ph in
+                    configuration.activation.apply(pa.baseAddress!, ph.baseAddress!, count: pa.count)
+                }
+            }
+            preActivations.append(a)
+            activations.append(h)
+            input = h
+        }
+        let residual = parameters.output(input)
+        var output = residual
+        output.storage.withUnsafeMutableBufferPointer { o in
+            z.storage.withUnsafeBufferPointer { pz in
+                for i in 0 ..< o.count { o[i] += pz[i] }
+            }
+        }
+        return AdaptorForward(rotated: z, preActivations: preActivations, activations: activations,
+                              residual: residual, output: output)
+    }
+
+    /// The backward pass: parameter gradients from the loss gradients at the output and at the residual.
+    ///
+    /// With `g = ∂L/∂x̂ + ∂L/∂f` (the residual feeds `x̂` through the skip connection):
+    /// `∂W_out = gᵀ h_L`, `∂b_out = Σ_rows g`, `δ_L = (g W_out) ⊙ act'(a_L)`, `∂W_l = δ_lᵀ h_{l-1}`,
+    /// `∂b_l = Σ_rows δ_l`, `δ_{l-1} = (δ_l W_l) ⊙ act'(a_{l-1})`; for a trained front map,
+    /// `∂z = ∂L/∂x̂ + δ_1 W_1` and `∂P = ∂zᵀ x̃`.
+    ///
+    /// - Parameters:
+    ///   - cache: the forward pass of the same batch.
+    ///   - outputGradient: `∂L/∂x̂`, `n × d`.
+    ///   - residualGradient: `∂L/∂f` from terms on the residual alone (reconstruction), `n × d`, or nil.
+    ///   - preprocessed: `x̃`, needed only when the front map is trained.
+    public func backward(_ cache: AdaptorForward, outputGradient: Matrix, residualGradient: Matrix?,
+                         preprocessed: Matrix? = nil) -> AdaptorParameters {
+        var gradient = AdaptorParameters(zerosLike: parameters)
+        var g = outputGradient
+        if let residualGradient {
+            g.storage.withUnsafeMutableBufferPointer { pg in
+                residualGradient.storage.withUnsafeBufferPointer { pr in
+                    for i in 0 ..< pg.count { pg[i] += pr[i] }
+                }
+            }
+        }
+        let depth = parameters.hidden.count
+        BLAS.gemm(g, transposeA: true, cache.activations[depth - 1], into: &gradient.output.weight)
+        gradient.output.bias = g.columnSums()
+        var delta = BLAS.matmul(g, parameters.output.weight)
+        let needInputGradient = configuration.trainRotation && parameters.rotation != nil
+        for layer in stride(from: depth - 1, through: 0, by: -1) {
+            delta.storage.withUnsafeMutableBufferPointer { pd in
+                cache.preActivations[layer].storage.withUnsafeBufferPointer { pa in
+                    configuration.activation.backward(pa.baseAddress!, pd.baseAddress!, count: pd.count)
+                }
+            }
+            let input = layer == 0 ? cache.rotated : cache.activations[layer - 1]
+            BLAS.gemm(delta, transposeA: true, input, into: &gradient.hidden[layer].weight)
+            gradient.hidden[layer].bias = delta.columnSums()
+            if layer > 0 || needInputGradient { delta = BLAS.matmul(delta, parameters.hidden[layer].weight) }
+        }
+        if needInputGradient {
+            guard let preprocessed else { preconditionFailure("A trained front map needs the preprocessed inputs") }
+            // ∂z = ∂L/∂x̂ (skip connection) + δ W_1.
+            var dz = outputGradient
+            dz.storage.withUnsafeMutableBufferPointer { pz in
+                delta.storage.withUnsafeBufferPointer { pd in for i in 0 ..< pz.count { pz[i] += pd[i] } }
+            }
+            gradient.rotation = BLAS.matmul(dz, transposeA: true, preprocessed)
+        }
+        return gradient
+    }
+}

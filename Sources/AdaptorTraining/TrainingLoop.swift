@@ -1,0 +1,126 @@
+import EmbeddingMath
+import AdaptorNN
+import AdaptorOptimizers
+
+/// How a training stage ended.
+public struct StageOutcome: Codable, Sendable, Equatable {
+    /// Iterations run before stopping.
+    public var iterationsRun: Int
+    /// The iteration whose weights were kept (0 = the starting weights).
+    public var bestIteration: Int
+    /// The validation value of the kept weights.
+    public var bestValidation: Double
+    /// Whether patience ran out before the iteration budget.
+    public var stoppedEarly: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case iterationsRun = "iterations_run", bestIteration = "best_iteration"
+        case bestValidation = "best_validation", stoppedEarly = "stopped_early"
+    }
+}
+
+/// The loop every trainer shares: Adam steps, validation every `validationInterval` iterations (and before
+/// the first), early stopping after `patience` iterations without improvement, best weights kept.
+struct TrainingLoop {
+    var stage: String
+    var iterations: Int
+    var patience: Int
+    var validationInterval: Int
+    var learningRate: Float
+    /// True when validation is a metric to maximise (nDCG), false for a loss.
+    var higherIsBetter: Bool
+
+    /// Trains `adaptor` in place; on return it holds the best validated weights.
+    ///
+    /// - Parameters:
+    ///   - step: loss terms and parameter gradient of the next minibatch at the current weights.
+    ///   - validate: the validation value of some weights.
+    ///   - progress: receives a report at each validation and about once a second in between.
+    func run(adaptor: inout MatryoshkaAdaptor, step: (MatryoshkaAdaptor) -> (LossTerms, AdaptorParameters),
+             validate: (MatryoshkaAdaptor) -> Double, progress: ((TrainingProgress) -> Void)?) -> StageOutcome {
+        let trainRotation = adaptor.configuration.trainRotation
+        var optimiser = Adam(learningRate: learningRate, zeros: AdaptorParameters(zerosLike: adaptor.parameters),
+                             paths: adaptor.parameters.tensorPaths(includeRotation: trainRotation))
+        var best = adaptor.parameters
+        var bestValue = validate(adaptor)
+        var bestIteration = 0
+        var latest = bestValue
+        var accumulator = LossAccumulator()
+        let clock = ContinuousClock()
+        let start = clock.now
+        var lastReport = start
+        var iteration = 0
+        var stoppedEarly = false
+
+        func report() {
+            guard let progress else { return }
+            let elapsed = clock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let rate = seconds > 0 ? Double(iteration) / seconds : 0
+            progress(TrainingProgress(
+                stage: stage, iteration: iteration, totalIterations: iterations, losses: accumulator.takeMeans(),
+                validation: latest, bestValidation: bestValue, validationIsMetric: higherIsBetter,
+                iterationsPerSecond: rate, secondsRemaining: rate > 0 ? Double(iterations - iteration) / rate : 0))
+            lastReport = clock.now
+        }
+
+        while iteration < iterations {
+            let (terms, gradient) = step(adaptor)
+            optimiser.update(&adaptor.parameters, along: gradient)
+            accumulator.add(terms)
+            iteration += 1
+            if iteration % validationInterval == 0 || iteration == iterations {
+                latest = validate(adaptor)
+                if higherIsBetter ? latest > bestValue : latest < bestValue {
+                    bestValue = latest
+                    best = adaptor.parameters
+                    bestIteration = iteration
+                }
+                report()
+                if iteration - bestIteration >= patience {
+                    stoppedEarly = iteration < iterations
+                    break
+                }
+            } else if progress != nil, clock.now - lastReport > .seconds(1) {
+                report()
+            }
+        }
+        adaptor.parameters = best
+        return StageOutcome(iterationsRun: iteration, bestIteration: bestIteration, bestValidation: bestValue,
+                            stoppedEarly: stoppedEarly)
+    }
+}
+
+/// Draws anchors without replacement, reshuffling the pool each epoch.
+final class AnchorSampler {
+    private let pool: [Int]
+    private var order: [Int]
+    private var position = 0
+    private var generator: SeededGenerator
+
+    init(pool: [Int], generator: SeededGenerator) {
+        precondition(!pool.isEmpty, "No training anchors")
+        self.pool = pool
+        self.generator = generator
+        order = pool
+        order.shuffle(using: &self.generator)
+    }
+
+    /// The next `count` anchors (distinct when `count ≤ pool.count`).
+    func next(_ count: Int) -> [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(count)
+        var seen = Set<Int>()
+        while out.count < min(count, pool.count) {
+            if position == order.count {
+                order = pool
+                order.shuffle(using: &generator)
+                position = 0
+            }
+            let candidate = order[position]
+            position += 1
+            if seen.insert(candidate).inserted { out.append(candidate) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,55 @@
+import AdaptorNN
+
+/// How losses are reduced over a batch.
+public enum Reduction: String, Codable, Sendable, CaseIterable {
+    /// The paper's literal sums: `Σ_m Σ_{i≠j}`, `Σ_m Σ_{i, j∈NN_k(i)}`, `Σ_i ‖f(x_i)‖₁ / d`.
+    case sum
+    /// Means over pairs and elements: scale-free across batch sizes.
+    case mean
+}
+
+/// The settings of unsupervised Matryoshka-Adaptor training (METHOD.md), every open choice a field.
+///
+/// Objective: `L_topk + α L_pair + β L_rec`, each summed over the sizes `M`.
+public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
+    /// Matryoshka sizes `M` (nil: powers of two from 16 below d, then d).
+    public var sizes: [Int]?
+    /// Reduction of each term over the batch.
+    public var reduction: Reduction = .sum
+    /// Neighbours per anchor `k` for `L_topk`, mined once over the whole corpus, self excluded.
+    public var neighbours = 10
+    /// Weight `α` of `L_pair`.
+    public var alpha: Float = 1
+    /// Weight `β` of `L_rec`.
+    public var beta: Float = 1
+    /// Anchors per batch (their neighbours join the batch).
+    public var batchSize = 128
+    /// Adam learning rate.
+    public var learningRate: Float = 1e-3
+    /// Maximum iterations.
+    public var iterations = 5000
+    /// Stop when the validation objective has not improved for this many iterations.
+    public var patience = 500
+    /// Iterations between validation evaluations.
+    public var validationInterval = 50
+    /// Fraction of the corpus held out for early stopping.
+    public var validationFraction = 0.1
+    /// At most this many held-out documents serve as validation anchors.
+    public var maxValidationAnchors = 1000
+    /// Seed for initialisation, the validation split and batch sampling.
+    public var seed: UInt64 = 0
+
+    /// The defaults of METHOD.md.
+    public init() {}
+
+    /// The sizes for dimension `d`.
+    public func matryoshkaSizes(dimension d: Int) -> MatryoshkaSizes {
+        sizes.map { MatryoshkaSizes($0, dimension: d) } ?? .standard(dimension: d)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sizes = "matryoshka_sizes", reduction, neighbours = "k", alpha, beta, batchSize = "batch_size"
+        case learningRate = "learning_rate", iterations, patience, validationInterval = "validation_interval"
+        case validationFraction = "validation_fraction", maxValidationAnchors = "max_validation_anchors", seed
+    }
+}

@@ -1,0 +1,96 @@
+import AdaptorNN
+import EmbeddingMath
+
+/// One unsupervised minibatch: anchors first, then the neighbours not already present.
+struct UnsupervisedBatch {
+    /// Corpus row of each batch row.
+    var corpusRows: [Int]
+    /// The first `anchorCount` batch rows are the anchors.
+    var anchorCount: Int
+    /// `(anchor row, neighbour row)` pairs of `L_topk`, batch indices.
+    var neighbourPairs: [(Int, Int)]
+    /// Original full-dimension cosine of each neighbour pair.
+    var neighbourTargets: [Float]
+    /// Original full-dimension cosines among the anchors, `anchorCount × anchorCount`.
+    var anchorTargets: Matrix
+}
+
+/// The unsupervised Matryoshka-Adaptor objective `L_topk + α L_pair + β L_rec` (Eq. 1-4), each term summed
+/// over the sizes `M`, targets from the original normalised vectors.
+struct UnsupervisedObjective {
+    let loss: SimilarityLoss
+    let reduction: Reduction
+    let alpha: Float
+    let beta: Float
+    /// Original vectors, L2-normalised, `N × d` (the targets' source).
+    let normalisedCorpus: Matrix
+    /// `N × k` neighbour indices.
+    let neighbours: [Int32]
+    let k: Int
+
+    /// Assembles the batch of `anchors` and their neighbours.
+    func batch(anchors: [Int], scratch: inout [Int32]) -> UnsupervisedBatch {
+        var rows = anchors
+        for (r, a) in anchors.enumerated() { scratch[a] = Int32(r) }
+        var pairs: [(Int, Int)] = []
+        pairs.reserveCapacity(anchors.count * k)
+        for (r, a) in anchors.enumerated() {
+            for n in neighbours[a * k ..< (a + 1) * k] {
+                var row = Int(scratch[Int(n)])
+                if row < 0 {
+                    row = rows.count
+                    scratch[Int(n)] = Int32(row)
+                    rows.append(Int(n))
+                }
+                pairs.append((r, row))
+            }
+        }
+        for c in rows { scratch[c] = -1 }
+        let targets = normalisedCorpus.storage.withUnsafeBufferPointer { x in
+            pairs.map { pair in
+                Kernels.dot(x.baseAddress! + rows[pair.0] * normalisedCorpus.columns,
+                            x.baseAddress! + rows[pair.1] * normalisedCorpus.columns, count: normalisedCorpus.columns)
+            }
+        }
+        let anchorVectors = normalisedCorpus.gatherRows(anchors)
+        return UnsupervisedBatch(corpusRows: rows, anchorCount: anchors.count, neighbourPairs: pairs,
+                                 neighbourTargets: targets,
+                                 anchorTargets: BLAS.matmul(anchorVectors, anchorVectors, transposeB: true))
+    }
+
+    /// The objective on a forward pass of `batch`, with `∂L/∂x̂` and `∂L/∂f`.
+    func evaluate(_ forward: AdaptorForward, _ batch: UnsupervisedBatch) -> (LossTerms, Matrix, Matrix) {
+        let y = forward.output
+        let n = y.rows, d = y.columns, a = batch.anchorCount
+        var gradient = Matrix(rows: n, columns: d)
+        let topkWeight: Float = reduction == .sum ? 1 : 1 / Float(max(batch.neighbourPairs.count, 1))
+        let topk = loss.pairList(outputs: y, pairs: batch.neighbourPairs, targets: batch.neighbourTargets,
+                                 weight: topkWeight, gradient: &gradient)
+        let pairWeight: Float = reduction == .sum ? 1 : 1 / Float(max(a * (a - 1), 1))
+        var pair = 0.0
+        if alpha != 0 {
+            var anchorGradient = Matrix(rows: a, columns: d)
+            pair = loss.allPairs(outputs: y.gatherRows(0 ..< a), targets: batch.anchorTargets,
+                                 weight: pairWeight, gradient: &anchorGradient)
+            gradient.addRows(anchorGradient, at: 0, scale: alpha)
+        }
+        let recWeight: Float = reduction == .sum ? 1 / Float(d) : 1 / Float(n * d)
+        let (rec, recGradient) = reconstructionLoss(residual: forward.residual, weight: beta * recWeight)
+        let recValue = beta == 0 ? 0 : rec / Double(beta)
+        let total = topk + Double(alpha) * pair + Double(beta) * recValue
+        return (LossTerms(terms: [("topk", topk), ("pair", pair), ("rec", recValue)], total: total), gradient, recGradient)
+    }
+}
+
+extension Matrix {
+    /// Adds `scale · block` into rows `offset ..< offset + block.rows` in place.
+    mutating func addRows(_ block: Matrix, at offset: Int, scale: Float = 1) {
+        precondition(block.columns == columns && offset + block.rows <= rows, "Row block does not fit")
+        let start = offset * columns
+        storage.withUnsafeMutableBufferPointer { dst in
+            block.storage.withUnsafeBufferPointer { src in
+                for i in 0 ..< src.count { dst[start + i] += scale * src[i] }
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import AdaptorNN
+import EmbeddingMath
+import Foundation
+
+/// What a training run produced.
+public struct TrainingResult: Sendable {
+    /// The trained adaptor (best validated weights).
+    public var adaptor: MatryoshkaAdaptor
+    /// The sizes `M` it was trained for.
+    public var sizes: MatryoshkaSizes
+    /// Settings and outcome as a deterministic JSON object string, for the model file's metadata.
+    public var trainingDescription: String
+    /// Each stage's outcome, in order.
+    public var stages: [StageOutcome]
+}
+
+/// Unsupervised Matryoshka-Adaptor training on corpus vectors alone (METHOD.md, arXiv 2407.20243 §3.2).
+///
+/// Neighbours are mined once over the whole corpus on the original vectors. A held-out slice of the corpus
+/// (``UnsupervisedConfiguration/validationFraction``) never serves as a training anchor; the objective on
+/// fixed batches of held-out anchors drives early stopping, and the best weights are kept.
+public struct UnsupervisedTrainer {
+    /// Training settings.
+    public var configuration: UnsupervisedConfiguration
+    /// The adaptor's architecture.
+    public var adaptorConfiguration: AdaptorConfiguration
+
+    /// A trainer with these settings.
+    public init(configuration: UnsupervisedConfiguration, adaptorConfiguration: AdaptorConfiguration) {
+        self.configuration = configuration
+        self.adaptorConfiguration = adaptorConfiguration
+    }
+
+    /// Trains an adaptor on `corpus` (`N × d`, raw vectors).
+    ///
+    /// - Parameters:
+    ///   - log: one-line messages about set-up steps (neighbour mining), for standard error.
+    ///   - progress: periodic training reports.
+    public func train(corpus: Matrix, log: ((String) -> Void)? = nil,
+                      progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult {
+        let config = configuration
+        let d = corpus.columns
+        precondition(d == adaptorConfiguration.inputDimension, "Corpus dimension differs from the adaptor's")
+        guard corpus.rows > config.neighbours + 1 else {
+            throw TrainingError.tooFewDocuments(count: corpus.rows, needed: config.neighbours + 2)
+        }
+        let sizes = config.matryoshkaSizes(dimension: d)
+        var adaptor = try MatryoshkaAdaptor(configuration: adaptorConfiguration, corpus: corpus, seed: config.seed)
+        let clock = ContinuousClock()
+        let miningStart = clock.now
+        let neighbours = mineNeighbours(corpus: corpus, k: config.neighbours)
+        log?("mined \(config.neighbours) neighbours for \(corpus.rows) documents in \(clock.now - miningStart)")
+
+        var generator = SeededGenerator(seed: config.seed &+ 1)
+        let (trainRows, validationRows) = splitForValidation(count: corpus.rows, fraction: config.validationFraction,
+                                                             generator: &generator)
+        let state = UnsupervisedState(adaptor: adaptor, corpus: corpus, neighbours: neighbours, configuration: config,
+                                      sizes: sizes)
+        let sampler = AnchorSampler(pool: trainRows, generator: generator)
+        let validationBatches = state.validationBatches(rows: Array(validationRows.prefix(config.maxValidationAnchors)),
+                                                        batchSize: config.batchSize)
+        let loop = TrainingLoop(stage: "unsupervised", iterations: config.iterations, patience: config.patience,
+                                validationInterval: config.validationInterval, learningRate: config.learningRate,
+                                higherIsBetter: false)
+        let outcome = loop.run(
+            adaptor: &adaptor,
+            step: { current in state.step(current, anchors: sampler.next(config.batchSize)) },
+            validate: { current in state.validationLoss(current, batches: validationBatches) },
+            progress: progress)
+        return TrainingResult(adaptor: adaptor, sizes: sizes,
+                              trainingDescription: describe(["unsupervised": config], outcomes: ["unsupervised": outcome]),
+                              stages: [outcome])
+    }
+}
+
+/// The per-run state an unsupervised step needs: targets, neighbours, cached inputs.
+final class UnsupervisedState {
+    let objective: UnsupervisedObjective
+    /// `x̃` of every corpus row.
+    let preprocessed: Matrix
+    /// `z = P x̃` of every corpus row when `P` is frozen (nil when it is trained).
+    let frozenRotated: Matrix?
+    private var scratch: [Int32]
+
+    init(adaptor: MatryoshkaAdaptor, corpus: Matrix, neighbours: [Int32], configuration: UnsupervisedConfiguration,
+         sizes: MatryoshkaSizes) {
+        objective = UnsupervisedObjective(loss: SimilarityLoss(sizes: sizes), reduction: configuration.reduction,
+                                          alpha: configuration.alpha, beta: configuration.beta,
+                                          normalisedCorpus: corpus.normalizedRows(), neighbours: neighbours,
+                                          k: configuration.neighbours)
+        preprocessed = adaptor.preprocess(corpus)
+        frozenRotated = adaptor.configuration.trainRotation ? nil : adaptor.rotate(preprocessed)
+        scratch = [Int32](repeating: -1, count: corpus.rows)
+    }
+
+    /// The MLP input `z` for corpus rows, and `x̃` when the front map is trained.
+    func inputs(_ adaptor: MatryoshkaAdaptor, rows: [Int]) -> (rotated: Matrix, preprocessed: Matrix?) {
+        if let frozenRotated { return (frozenRotated.gatherRows(rows), nil) }
+        let x = preprocessed.gatherRows(rows)
+        return (adaptor.rotate(x), x)
+    }
+
+    /// Loss terms and gradient of one batch.
+    func step(_ adaptor: MatryoshkaAdaptor, anchors: [Int]) -> (LossTerms, AdaptorParameters) {
+        let batch = objective.batch(anchors: anchors, scratch: &scratch)
+        let (z, x) = inputs(adaptor, rows: batch.corpusRows)
+        let forward = adaptor.forward(rotated: z)
+        let (terms, outputGradient, residualGradient) = objective.evaluate(forward, batch)
+        let gradient = adaptor.backward(forward, outputGradient: outputGradient, residualGradient: residualGradient,
+                                        preprocessed: x)
+        return (terms, gradient)
+    }
+
+    /// Fixed validation batches of `batchSize` held-out anchors (one smaller batch when there are fewer).
+    func validationBatches(rows: [Int], batchSize: Int) -> [UnsupervisedBatch] {
+        let chunks = max(1, rows.count / batchSize)
+        let size = rows.count / chunks
+        return (0 ..< chunks).map { c in objective.batch(anchors: Array(rows[c * size ..< (c + 1) * size]), scratch: &scratch) }
+    }
+
+    /// The mean objective over the validation batches.
+    func validationLoss(_ adaptor: MatryoshkaAdaptor, batches: [UnsupervisedBatch]) -> Double {
+        batches.reduce(0.0) { sum, batch in
+            let forward = adaptor.forward(rotated: inputs(adaptor, rows: batch.corpusRows).rotated)
+            return sum + objective.evaluate(forward, batch).0.total
+        } / Double(batches.count)
+    }
+}
+
+/// Shuffles `0..<count` and holds out `fraction` of it (at least one row, at most all but one).
+func splitForValidation(count: Int, fraction: Double, generator: inout SeededGenerator) -> (train: [Int], validation: [Int]) {
+    var order = Array(0 ..< count)
+    order.shuffle(using: &generator)
+    let held = min(max(1, Int((Double(count) * fraction).rounded())), count - 1)
+    return (Array(order[held...]), Array(order[..<held]))
+}
+
+/// A deterministic JSON description of the settings and outcomes of each stage.
+func describe<C: Encodable>(_ settings: [String: C], outcomes: [String: StageOutcome]) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let data = (try? encoder.encode(TrainingDescription(settings: settings, outcomes: outcomes))) ?? Data("{}".utf8)
+    return String(decoding: data, as: UTF8.self)
+}
+
+struct TrainingDescription<S: Encodable>: Encodable {
+    var settings: [String: S]
+    var outcomes: [String: StageOutcome]
+}
+
+/// Training problems a user can cause.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    /// The corpus is too small for the neighbour count.
+    case tooFewDocuments(count: Int, needed: Int)
+
+    public var description: String {
+        switch self {
+        case let .tooFewDocuments(count, needed):
+            return "training needs at least \(needed) documents for this neighbour count, got \(count)"
+        }
+    }
+}
