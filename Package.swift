@@ -46,7 +46,9 @@ let package = Package(
         .target(name: "AdaptorOptimizers", dependencies: ["EmbeddingMath"], swiftSettings: optimisation),
         .target(
             name: "AdaptorTraining",
-            dependencies: ["EmbeddingMath", "EmbeddingIO", "VectorSearch", "AdaptorNN", "AdaptorOptimizers"],
+            dependencies: [
+                "EmbeddingMath", "EmbeddingIO", "VectorSearch", "RetrievalEvaluation", "AdaptorNN", "AdaptorOptimizers",
+            ],
             swiftSettings: optimisation
         ),
         .target(
@@ -67,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "MatryoshkaBenchmarks",
             dependencies: [
-                "EmbeddingMath", "EmbeddingIO", "VectorSearch",
+                "EmbeddingMath", "EmbeddingIO", "VectorSearch", "AdaptorNN", "AdaptorTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimisation

@@ -5,6 +5,7 @@ import ArgumentParser
 extension Activation: ExpressibleByArgument {}
 extension RotationStart: ExpressibleByArgument {}
 extension Reduction: ExpressibleByArgument {}
+extension SelectionSignal: ExpressibleByArgument {}
 
 /// The adaptor's architecture flags.
 struct ArchitectureOptions: ParsableArguments {
@@ -73,6 +74,12 @@ struct UnsupervisedOptions: ParsableArguments {
     @Option(help: "Iterations between validations on the held-out 10 % of the corpus.")
     var validationInterval: Int = 50
 
+    @Option(help: """
+        Early stopping and kept weights follow: objective (the training objective on held-out documents) or \
+        fidelity (held-out documents retrieving their own full-dimension neighbours, mean nDCG@10 over M).
+        """)
+    var selection: SelectionSignal = .fidelity
+
     @Option(help: "Seed for initialisation, the held-out split and batch sampling.")
     var seed: UInt64 = 0
 
@@ -104,6 +111,7 @@ struct UnsupervisedOptions: ParsableArguments {
         c.iterations = iterations
         c.patience = patience
         c.validationInterval = validationInterval
+        c.selection = selection
         c.seed = seed
         return c
     }

@@ -170,13 +170,9 @@ public struct SimilarityLoss: Sendable {
 /// - Returns: the loss and `∂L/∂f` (`n × d`).
 public func reconstructionLoss(residual: Matrix, weight: Float) -> (loss: Double, gradient: Matrix) {
     var gradient = Matrix(rows: residual.rows, columns: residual.columns)
-    var total = 0.0
-    residual.storage.withUnsafeBufferPointer { r in
+    let total = residual.storage.withUnsafeBufferPointer { r in
         gradient.storage.withUnsafeMutableBufferPointer { g in
-            for i in 0 ..< r.count {
-                total += Double(abs(r[i]))
-                g[i] = r[i] > 0 ? weight : (r[i] < 0 ? -weight : 0)
-            }
+            Kernels.l1AndSign(r.baseAddress!, gradient: g.baseAddress!, count: r.count, weight: weight)
         }
     }
     return (total * Double(weight), gradient)

@@ -1,5 +1,14 @@
 import AdaptorNN
 
+/// What early stopping and the choice of kept weights look at.
+public enum SelectionSignal: String, Codable, Sendable, CaseIterable {
+    /// The training objective on fixed batches of held-out documents (lower is better).
+    case objective
+    /// Retrieval fidelity: held-out documents retrieving their own full-dimension neighbours at every
+    /// size of `M`, mean nDCG@10 (higher is better). See `NeighbourFidelity`.
+    case fidelity
+}
+
 /// How losses are reduced over a batch.
 public enum Reduction: String, Codable, Sendable, CaseIterable {
     /// The paper's literal sums: `Σ_m Σ_{i≠j}`, `Σ_m Σ_{i, j∈NN_k(i)}`, `Σ_i ‖f(x_i)‖₁ / d`.
@@ -36,6 +45,10 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
     public var validationFraction = 0.1
     /// At most this many held-out documents serve as validation anchors.
     public var maxValidationAnchors = 1000
+    /// What early stopping watches.
+    public var selection: SelectionSignal = .fidelity
+    /// Training documents searched by the fidelity signal (a random sample when the corpus is larger).
+    public var fidelityPoolSize = 20000
     /// Seed for initialisation, the validation split and batch sampling.
     public var seed: UInt64 = 0
 
@@ -51,5 +64,6 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
         case sizes = "matryoshka_sizes", reduction, neighbours = "k", alpha, beta, batchSize = "batch_size"
         case learningRate = "learning_rate", iterations, patience, validationInterval = "validation_interval"
         case validationFraction = "validation_fraction", maxValidationAnchors = "max_validation_anchors", seed
+        case selection, fidelityPoolSize = "fidelity_pool_size"
     }
 }

@@ -1,4 +1,5 @@
 import AdaptorNN
+import AdaptorOptimizers
 import EmbeddingMath
 import Foundation
 
@@ -57,16 +58,26 @@ public struct UnsupervisedTrainer {
         let state = UnsupervisedState(adaptor: adaptor, corpus: corpus, neighbours: neighbours, configuration: config,
                                       sizes: sizes)
         let sampler = AnchorSampler(pool: trainRows, generator: generator)
-        let validationBatches = state.validationBatches(rows: Array(validationRows.prefix(config.maxValidationAnchors)),
-                                                        batchSize: config.batchSize)
+        let heldOut = Array(validationRows.prefix(config.maxValidationAnchors))
+        let validate: (MatryoshkaAdaptor) -> Double
+        switch config.selection {
+        case .objective:
+            let batches = state.validationBatches(rows: heldOut, batchSize: config.batchSize)
+            validate = { state.validationLoss($0, batches: batches) }
+        case .fidelity:
+            var poolGenerator = SeededGenerator(seed: config.seed &+ 2)
+            let pool = Array(trainRows.shuffled(using: &poolGenerator).prefix(config.fidelityPoolSize)).sorted()
+            let fidelity = NeighbourFidelity(normalisedCorpus: state.objective.normalisedCorpus, heldOut: heldOut,
+                                             pool: pool, sizes: sizes)
+            validate = { current in fidelity.score(current) { state.inputs(current, rows: $0).rotated } }
+        }
         let loop = TrainingLoop(stage: "unsupervised", iterations: config.iterations, patience: config.patience,
                                 validationInterval: config.validationInterval, learningRate: config.learningRate,
-                                higherIsBetter: false)
+                                higherIsBetter: config.selection == .fidelity)
         let outcome = loop.run(
             adaptor: &adaptor,
             step: { current in state.step(current, anchors: sampler.next(config.batchSize)) },
-            validate: { current in state.validationLoss(current, batches: validationBatches) },
-            progress: progress)
+            validate: validate, progress: progress)
         return TrainingResult(adaptor: adaptor, sizes: sizes,
                               trainingDescription: describe(["unsupervised": config], outcomes: ["unsupervised": outcome]),
                               stages: [outcome])
@@ -81,6 +92,8 @@ final class UnsupervisedState {
     /// `z = P x̃` of every corpus row when `P` is frozen (nil when it is trained).
     let frozenRotated: Matrix?
     private var scratch: [Int32]
+    /// Rows of the most recent training batch (anchors and neighbours).
+    private(set) var lastBatchRows = 0
 
     init(adaptor: MatryoshkaAdaptor, corpus: Matrix, neighbours: [Int32], configuration: UnsupervisedConfiguration,
          sizes: MatryoshkaSizes) {
@@ -103,6 +116,7 @@ final class UnsupervisedState {
     /// Loss terms and gradient of one batch.
     func step(_ adaptor: MatryoshkaAdaptor, anchors: [Int]) -> (LossTerms, AdaptorParameters) {
         let batch = objective.batch(anchors: anchors, scratch: &scratch)
+        lastBatchRows = batch.corpusRows.count
         let (z, x) = inputs(adaptor, rows: batch.corpusRows)
         let forward = adaptor.forward(rotated: z)
         let (terms, outputGradient, residualGradient) = objective.evaluate(forward, batch)
@@ -158,5 +172,47 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         case let .tooFewDocuments(count, needed):
             return "training needs at least \(needed) documents for this neighbour count, got \(count)"
         }
+    }
+}
+
+/// The speed of training steps alone, for benchmarks.
+public struct StepTiming: Sendable {
+    /// Steps timed.
+    public var iterations: Int
+    /// Wall time of those steps (batch assembly, forward, losses, backward, Adam), in seconds.
+    public var seconds: Double
+    /// Floating-point operations in the matrix products of those steps: per step `2 n d h` per weight
+    /// matrix forward, twice that backward (weight and input gradients; none for the frozen input), and
+    /// `4 B² d` for the pairwise Gram matrices and their gradient, with `n` the batch rows and `B` the anchors.
+    public var flops: Double
+}
+
+extension UnsupervisedTrainer {
+    /// Times `iterations` training steps (with Adam updates, without validation) on `corpus`.
+    public func timeSteps(corpus: Matrix, iterations: Int) throws -> StepTiming {
+        let config = configuration
+        let sizes = config.matryoshkaSizes(dimension: corpus.columns)
+        var adaptor = try MatryoshkaAdaptor(configuration: adaptorConfiguration, corpus: corpus, seed: config.seed)
+        let neighbours = mineNeighbours(corpus: corpus, k: config.neighbours)
+        let state = UnsupervisedState(adaptor: adaptor, corpus: corpus, neighbours: neighbours, configuration: config,
+                                      sizes: sizes)
+        let sampler = AnchorSampler(pool: Array(0 ..< corpus.rows), generator: SeededGenerator(seed: config.seed))
+        var optimiser = Adam(learningRate: config.learningRate, zeros: AdaptorParameters(zerosLike: adaptor.parameters),
+                             paths: adaptor.parameters.tensorPaths(includeRotation: adaptorConfiguration.trainRotation))
+        let d = Double(corpus.columns), h = Double(adaptorConfiguration.hiddenDimension)
+        let perRow = 2 * d * h * 3 + 2 * h * h * 3 * Double(adaptorConfiguration.depth - 1) + 2 * h * d * 2
+            + (adaptorConfiguration.trainRotation && adaptorConfiguration.rotation != .identity ? 2 * d * d * 3 : 0)
+        var flops = 0.0
+        let clock = ContinuousClock()
+        let elapsed = clock.measure {
+            for _ in 0 ..< iterations {
+                let anchors = sampler.next(config.batchSize)
+                let (_, gradient) = state.step(adaptor, anchors: anchors)
+                optimiser.update(&adaptor.parameters, along: gradient)
+                flops += perRow * Double(state.lastBatchRows) + 4 * Double(anchors.count * anchors.count) * d
+            }
+        }
+        return StepTiming(iterations: iterations,
+                          seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, flops: flops)
     }
 }

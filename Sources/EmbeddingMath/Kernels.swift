@@ -44,4 +44,12 @@ public enum Kernels {
     public static func firstAbove(_ x: UnsafePointer<Float>, count: Int, threshold: Float) -> Int {
         count <= 0 ? 0 : matryoshka_first_above(x, count, threshold)
     }
+
+    /// `Σ_i |x_i|` over `count` values, writing `gradient_i = weight · sign(x_i)` (0 at 0): an L1 term and
+    /// its subgradient in one pass.
+    @inlinable
+    public static func l1AndSign(_ x: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, count: Int,
+                                 weight: Float) -> Double {
+        count <= 0 ? 0 : matryoshka_l1_sign(x, gradient, count, weight)
+    }
 }

@@ -21,3 +21,23 @@ size_t matryoshka_first_above(const float *scores, size_t count, float threshold
     }
     return count;
 }
+
+double matryoshka_l1_sign(const float *values, float *gradient, size_t count, float weight) {
+    float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        for (int l = 0; l < 8; l++) {
+            float v = values[i + l];
+            lanes[l] += v < 0 ? -v : v;
+            gradient[i + l] = v > 0 ? weight : (v < 0 ? -weight : 0.0f);
+        }
+    }
+    double total = 0;
+    for (int l = 0; l < 8; l++) total += lanes[l];
+    for (; i < count; i++) {
+        float v = values[i];
+        total += v < 0 ? -v : v;
+        gradient[i] = v > 0 ? weight : (v < 0 ? -weight : 0.0f);
+    }
+    return total;
+}

@@ -1,4 +1,5 @@
 import EmbeddingIO
+import Foundation
 import EmbeddingMath
 
 /// Builders for test inputs: hand-made `.npy` bytes and tiny data set folders.
@@ -49,6 +50,11 @@ public enum Fixtures {
             directory.write(lines.joined(separator: "\n") + "\n", to: "\(name)/qrels/\(split).tsv")
         }
         return "\(directory.path)/\(name)"
+    }
+
+    /// The bytes of the file at `path`, or nil when it cannot be read.
+    public static func bytes(of path: String) -> [UInt8]? {
+        FileManager.default.contents(atPath: path).map { Array($0) }
     }
 
     /// A random `rows × columns` matrix with standard normal entries from `seed`.

@@ -9,3 +9,10 @@
 size_t matryoshka_first_above(const float *scores, size_t count, float threshold);
 
 #endif
+
+#ifndef MATRYOSHKA_KERNELS_L1_H
+#define MATRYOSHKA_KERNELS_L1_H
+/// Writes `gradient[i] = weight * sign(values[i])` (0 at 0) and returns `Σ |values[i]|` (unweighted),
+/// accumulated in eight float lanes and summed in double.
+double matryoshka_l1_sign(const float *values, float *gradient, size_t count, float weight);
+#endif

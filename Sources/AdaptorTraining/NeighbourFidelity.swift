@@ -1,0 +1,52 @@
+import AdaptorNN
+import EmbeddingMath
+import RetrievalEvaluation
+
+/// An unsupervised retrieval signal for model selection: held-out documents act as queries against a pool
+/// of training documents, and each one's relevant set is its own top-`k` pool neighbours under the
+/// **original full** vectors. The score is nDCG@10 of retrieving that set at each size `m` of `M`, averaged
+/// over `M`: how well the prefixes reproduce full-dimension rankings (1 = perfectly).
+///
+/// METHOD.md asks for settings to be selected on a retrieval signal rather than on the loss alone; a
+/// corpus-only user has no queries, and this is the signal their own documents give.
+struct NeighbourFidelity {
+    let queryRows: [Int]
+    let poolRows: [Int]
+    let evaluator: RetrievalEvaluator
+    let sizes: MatryoshkaSizes
+
+    /// - Parameters:
+    ///   - normalisedCorpus: original vectors, L2-normalised (`N × d`).
+    ///   - heldOut: corpus rows used as queries (never training anchors).
+    ///   - pool: corpus rows searched (training documents).
+    ///   - k: relevant neighbours per query.
+    init(normalisedCorpus: Matrix, heldOut: [Int], pool: [Int], sizes: MatryoshkaSizes, k: Int = 10) {
+        queryRows = heldOut
+        poolRows = pool
+        self.sizes = sizes
+        let queries = normalisedCorpus.gatherRows(heldOut)
+        let poolVectors = normalisedCorpus.gatherRows(pool)
+        let d = normalisedCorpus.columns
+        let neighbours = poolVectors.rows > k
+            ? evaluatorNeighbours(queries: queries, pool: poolVectors, k: k, dimension: d)
+            : []
+        evaluator = RetrievalEvaluator(judgements: neighbours.enumerated().map { q, relevant in
+            JudgedQuery(queryIndex: q, grades: Dictionary(uniqueKeysWithValues: relevant.map { ($0, 1) }))
+        })
+    }
+
+    /// Mean over `M` of nDCG@10, for the given MLP inputs of the held-out queries and the pool.
+    func score(_ adaptor: MatryoshkaAdaptor, inputs: ([Int]) -> Matrix) -> Double {
+        guard !evaluator.judgements.isEmpty else { return 0 }
+        let queries = adaptor.forward(rotated: inputs(queryRows)).output
+        let pool = adaptor.forward(rotated: inputs(poolRows)).output
+        let results = evaluator.evaluate(queries: queries, corpus: pool, dimensions: sizes.sizes)
+        return results.reduce(0) { $0 + $1.ndcg } / Double(results.count)
+    }
+}
+
+/// Each query's top-`k` pool rows by full-dimension cosine (exact, double-precision ordering).
+private func evaluatorNeighbours(queries: Matrix, pool: Matrix, k: Int, dimension d: Int) -> [[Int]] {
+    let shortlist = FlatIndexShortlist.search(queries: queries, pool: pool, k: k)
+    return (0 ..< queries.rows).map { shortlist.neighbours(of: $0) }
+}

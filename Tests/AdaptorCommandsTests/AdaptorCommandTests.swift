@@ -1,0 +1,84 @@
+@testable import AdaptorCommands
+import AdaptorNN
+import ArgumentParser
+import EmbeddingIO
+import EmbeddingMath
+import Foundation
+import Testing
+import _TestSupport
+
+@Suite struct AdaptorCommandTests {
+    let dir = TemporaryDirectory()
+
+    func dataset() throws -> String {
+        var corpus = Fixtures.randomMatrix(rows: 60, columns: 12, seed: 1)
+        for i in 0 ..< 60 { corpus[i, i % 3] += 2 }
+        return try Fixtures.writeDataset(in: dir, corpus: corpus, queries: Fixtures.randomMatrix(rows: 5, columns: 12, seed: 2),
+                                         qrels: ["test": [("q0", "d1", 1), ("q1", "d2", 1), ("q2", "d3", 1)]])
+    }
+
+    func fit(_ folder: String, _ out: String) throws {
+        try FitCommand.parse(["--data", folder, "--out", out, "--k", "3", "--batch-size", "8", "--iterations", "20",
+                              "--validation-interval", "5", "--hidden", "6", "--quiet"]).run()
+    }
+
+    @Test func fitThenEvaluateThenApply() throws {
+        let folder = try dataset()
+        let model = dir.file("m.safetensors")
+        try fit(folder, model)
+        let loaded = try AdaptorModel.load(model)
+        #expect(loaded.adaptor.configuration.hiddenDimension == 6 && loaded.sizes.sizes == [12])
+
+        let json = try EvaluateCommand.parse(["--data", folder, "--method", "adaptor", "--adaptor", model, "--json", "--dims", "4,12"]).output()
+        let results = (try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any])["results"] as! [[String: Any]]
+        #expect(results.map { $0["dimension"] as! Int } == [4, 12])
+
+        let input = "\(folder)/corpus.f32.npy"
+        let whole = dir.file("whole.npy"), blocked = dir.file("blocked.npy"), short = dir.file("short.npy")
+        try ApplyCommand.parse(["--adaptor", model, "--input", input, "--output", whole, "--quiet"]).run()
+        try ApplyCommand.parse(["--adaptor", model, "--input", input, "--output", blocked, "--block-rows", "7", "--quiet"]).run()
+        try ApplyCommand.parse(["--adaptor", model, "--input", input, "--output", short, "--dimension", "4", "--quiet"]).run()
+        let expected = loaded.apply(try readNpy(input))
+        #expect(try readNpy(whole) == expected)
+        #expect(try readNpy(blocked) == expected, "streaming in blocks gives the same rows")
+        #expect(try readNpy(short) == expected.normalizedPrefix(columns: 4))
+    }
+
+    @Test func corpusFileAloneTrains() throws {
+        let folder = try dataset()
+        let model = dir.file("c.safetensors")
+        try FitCommand.parse(["--corpus", "\(folder)/corpus.f32.npy", "--out", model, "--k", "3", "--batch-size", "8",
+                              "--iterations", "5", "--quiet"]).run()
+        #expect(try AdaptorModel.load(model).dataFingerprint == EmbeddingSet.fingerprint(try readNpy("\(folder)/corpus.f32.npy")))
+    }
+
+    @Test func mistakesAreClearErrors() throws {
+        let folder = try dataset()
+        let model = dir.file("m.safetensors")
+        try fit(folder, model)
+        let wide = dir.file("wide.npy")
+        try writeNpy(Fixtures.randomMatrix(rows: 3, columns: 16, seed: 3), to: wide)
+        do {
+            try ApplyCommand.parse(["--adaptor", model, "--input", wide, "--output", dir.file("o.npy"), "--quiet"]).run()
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)" == "\(model) takes 12-d vectors but \(wide) holds 16-d vectors")
+        }
+        #expect(!fileExists(dir.file("o.npy")), "nothing is half written")
+        var bad = Fixtures.randomMatrix(rows: 3, columns: 12, seed: 3)
+        bad[2, 5] = .nan
+        let nan = dir.file("nan.npy")
+        try writeNpy(bad, to: nan)
+        do {
+            try ApplyCommand.parse(["--adaptor", model, "--input", nan, "--output", dir.file("n.npy"), "--block-rows", "2", "--quiet"]).run()
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".hasPrefix("\(nan), row 2: value nan at column 5 is not finite"))
+        }
+        #expect(!fileExists(dir.file("n.npy")))
+        #expect(throws: (any Error).self) { try EvaluateCommand.parse(["--data", folder, "--method", "adaptor"]) }
+        #expect(throws: (any Error).self) { try FitCommand.parse(["--out", model]) }
+        #expect(throws: (any Error).self) { try FitCommand.parse(["--data", folder, "--corpus", "x.npy", "--out", model]) }
+        #expect(throws: (any Error).self) { try ApplyCommand.parse(["--adaptor", model, "--input", wide, "--output", "o.npy", "--dimension", "0"]) }
+    }
+}

@@ -1,0 +1,101 @@
+import AdaptorNN
+import AdaptorTraining
+import EmbeddingIO
+import EmbeddingMath
+import Testing
+import _TestSupport
+
+@Suite struct UnsupervisedTrainerTests {
+    let dir = TemporaryDirectory()
+
+    /// A corpus whose information lies in its last 4 coordinates (the first 12 are faint noise), so that
+    /// truncation to 4 is poor and an adaptor starting at the identity has something to learn.
+    func corpus(rows: Int = 120, columns: Int = 16, seed: UInt64 = 1) -> Matrix {
+        var x = Fixtures.randomMatrix(rows: rows, columns: columns, seed: seed)
+        for i in 0 ..< rows { for j in 0 ..< columns - 4 { x[i, j] *= 0.1 } }
+        return x
+    }
+
+    func settings(selection: SelectionSignal = .objective, seed: UInt64 = 7) -> UnsupervisedConfiguration {
+        var c = UnsupervisedConfiguration()
+        c.neighbours = 4
+        c.batchSize = 16
+        c.iterations = 40
+        c.validationInterval = 10
+        c.patience = 100
+        c.selection = selection
+        c.sizes = [4, 16]
+        c.learningRate = 1e-2
+        c.seed = seed
+        return c
+    }
+
+    func train(_ c: UnsupervisedConfiguration, hidden: Int = 8) throws -> TrainingResult {
+        try UnsupervisedTrainer(configuration: c, adaptorConfiguration: AdaptorConfiguration(
+            inputDimension: 16, hiddenDimension: hidden, rotation: .identity)).train(corpus: corpus())
+    }
+
+    func save(_ result: TrainingResult, _ name: String) throws -> [UInt8] {
+        let path = dir.file(name)
+        try AdaptorModel(adaptor: result.adaptor, sizes: result.sizes, method: "matryoshka-adaptor",
+                         training: result.trainingDescription, dataFingerprint: EmbeddingSet.fingerprint(corpus()))
+            .save(to: path)
+        return Fixtures.bytes(of: path) ?? []
+    }
+
+    @Test func sameSeedWritesByteIdenticalModelFiles() throws {
+        let first = try save(try train(settings()), "a.safetensors")
+        let second = try save(try train(settings()), "b.safetensors")
+        #expect(!first.isEmpty && first == second)
+        let other = try save(try train(settings(seed: 8)), "c.safetensors")
+        #expect(other != first)
+    }
+
+    @Test func objectiveSelectionLowersTheHeldOutObjective() throws {
+        let result = try train(settings())
+        let stage = result.stages[0]
+        #expect(stage.iterationsRun == 40)
+        #expect(stage.bestIteration > 0, "training improved on the starting weights")
+        #expect(result.adaptor.parameters.output.weight.storage.contains { $0 != 0 })
+        #expect(result.trainingDescription.contains(#""best_iteration":\#(stage.bestIteration)"#))
+    }
+
+    @Test func fidelitySelectionKeepsTheBestRetrievalSignal() throws {
+        var c = settings(selection: .fidelity)
+        c.patience = 20
+        let result = try train(c)
+        let stage = result.stages[0]
+        #expect(stage.bestValidation > 0 && stage.bestValidation <= 1)
+        #expect(stage.iterationsRun <= 40 && stage.iterationsRun - stage.bestIteration <= 20 || stage.iterationsRun == 40)
+    }
+
+    @Test func progressIsReportedAtValidations() throws {
+        var reports: [TrainingProgress] = []
+        _ = try UnsupervisedTrainer(configuration: settings(), adaptorConfiguration: AdaptorConfiguration(inputDimension: 16, hiddenDimension: 8))
+            .train(corpus: corpus(), progress: { reports.append($0) })
+        #expect(reports.map(\.iteration).filter { $0 % 10 == 0 } == [10, 20, 30, 40])
+        #expect(reports.last!.losses.map(\.name) == ["topk", "pair", "rec", "total"])
+        #expect(reports.last!.line.contains("unsupervised it 40/40"))
+    }
+
+    @Test func tooSmallACorpusIsAnError() {
+        var c = settings()
+        c.neighbours = 10
+        #expect(throws: TrainingError.tooFewDocuments(count: 8, needed: 12)) {
+            try UnsupervisedTrainer(configuration: c, adaptorConfiguration: AdaptorConfiguration(inputDimension: 16))
+                .train(corpus: Fixtures.randomMatrix(rows: 8, columns: 16, seed: 1))
+        }
+    }
+
+    @Test func neighboursExcludeSelfAndMatchBruteForce() {
+        let x = corpus(rows: 50)
+        let k = 5
+        let mined = mineNeighbours(corpus: x, k: k)
+        let n = x.normalizedRows()
+        for i in 0 ..< 50 {
+            let scores = (0 ..< 50).map { j in (0 ..< 16).reduce(0.0) { $0 + Double(n[i, $1]) * Double(n[j, $1]) } }
+            let expected = (0 ..< 50).filter { $0 != i }.sorted { scores[$0] > scores[$1] }.prefix(k)
+            #expect(Set(mined[i * k ..< (i + 1) * k].map(Int.init)) == Set(expected))
+        }
+    }
+}

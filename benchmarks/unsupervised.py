@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""nDCG@10 x 100 at every m for truncation, PCA and unsupervised adaptors (several starts and selection
+signals) on the shared data sets' test judgements. Adaptors are trained on corpus vectors only, with the
+default settings apart from the flags named in each row; nothing is tuned on the test judgements.
+
+Usage: benchmarks/unsupervised.py [--shared ../shared/data] [--sets scifact,dbpedia-entity-5k,cisi,cisi/models/all-mpnet-base-v2]
+Needs `swift build -c release --product matryoshka`. Models go to benchmarks/out/models/.
+"""
+import argparse
+import json
+import os
+import subprocess
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = os.path.join(ROOT, ".build", "release", "matryoshka")
+VARIANTS = [
+    ("adaptor (default: principal axes, fidelity selection)", []),
+    ("adaptor, principal axes, objective selection", ["--selection", "objective"]),
+    ("adaptor, identity start (paper), objective selection", ["--rotation", "identity", "--selection", "objective"]),
+    ("adaptor, identity start (paper), fidelity selection", ["--rotation", "identity"]),
+]
+
+
+def data_flags(shared, name):
+    folder, _, model = name.partition("/models/")
+    return ["--data", os.path.join(shared, folder)] + (["--model", model] if model else [])
+
+
+def evaluate(shared, name, method, extra=()):
+    out = subprocess.run([BINARY, "evaluate", *data_flags(shared, name), "--method", method, "--json", *extra],
+                         check=True, capture_output=True, text=True).stdout
+    return {r["dimension"]: (r["ndcg@10"] * 100, r["ndcg@10_stderr"] * 100) for r in json.loads(out)["results"]}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--shared", default=os.path.join(ROOT, "..", "shared", "data"))
+    parser.add_argument("--sets", default="scifact,dbpedia-entity-5k,cisi,cisi/models/all-mpnet-base-v2")
+    args = parser.parse_args()
+    models = os.path.join(ROOT, "benchmarks", "out", "models")
+    os.makedirs(models, exist_ok=True)
+    for name in args.sets.split(","):
+        rows = [("truncation", evaluate(args.shared, name, "truncate")), ("PCA", evaluate(args.shared, name, "pca"))]
+        for label, flags in VARIANTS:
+            path = os.path.join(models, name.replace("/", "_") + "-" + str(abs(hash(tuple(flags))) % 10**8) + ".safetensors")
+            log = subprocess.run([BINARY, "fit", *data_flags(args.shared, name), "--out", path, *flags],
+                                 check=True, capture_output=True, text=True).stderr.strip().splitlines()[-1]
+            rows.append((label + f" [{log.split(';')[0]}]", evaluate(args.shared, name, "adaptor", ["--adaptor", path])))
+        dims = list(rows[0][1])
+        print(f"\n### {name} (test)\n")
+        print("| method | " + " | ".join(f"m={m}" for m in dims) + " |")
+        print("|---|" + "---|" * len(dims))
+        for label, result in rows:
+            print(f"| {label} | " + " | ".join(f"{result[m][0]:.2f}" for m in dims) + " |")
+
+
+if __name__ == "__main__":
+    main()
