@@ -25,7 +25,7 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: """
         Method: truncate (first m raw coordinates), pca (principal axes of the normalised, centred corpus) \
-        or adaptor (a model written by fit; give --adaptor).
+        or adaptor / search-adaptor (a model written by fit; give --adaptor).
         """)
     var method: EvaluationMethod = .truncate
 
@@ -39,12 +39,18 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Which qrels/<split>.tsv to score against.")
     var split: String = "test"
 
+    @Option(help: ArgumentHelp("Score only the judged queries whose ids are listed in this file (one per line).",
+                               valueName: "FILE"))
+    var querySubset: String?
+
+    @OptionGroup(title: "Queries from other files") var queryOverride: QueryOverrideOptions
+
     @Flag(help: "Print one JSON object (results: dimension, ndcg@10, recall@100, mrr@10) instead of a table.")
     var json = false
 
     func validate() throws {
-        if adaptor != nil, method != .adaptor { throw ValidationError("--adaptor is used only with --method adaptor") }
-        if method == .adaptor, adaptor == nil { throw ValidationError("--method adaptor needs --adaptor MODEL") }
+        if adaptor != nil, !method.needsModel { throw ValidationError("--adaptor is used only with --method adaptor or search-adaptor") }
+        if method.needsModel, adaptor == nil { throw ValidationError("--method \(method.rawValue) needs --adaptor MODEL") }
     }
 
     func run() throws {
@@ -53,9 +59,14 @@ struct EvaluateCommand: ParsableCommand {
 
     /// The table or JSON this command prints (warnings go to standard error).
     func output() throws -> String {
-        let dataset = try dataOptions.load()
+        let dataset = try queryOverride.apply(to: try dataOptions.load())
         let queries = try dataset.requireQueries()
-        let qrels = try dataset.qrels(split: split)
+        var qrels = try dataset.qrels(split: split)
+        if let querySubset {
+            let keep = Set(try readIdList(querySubset))
+            qrels = Qrels(path: qrels.path, judgements: qrels.judgements.filter { keep.contains($0.key) },
+                          queryOrder: qrels.queryOrder.filter(keep.contains))
+        }
         let resolved = ResolvedJudgements(qrels: qrels, queryIds: queries.ids, corpusIds: dataset.corpus.ids)
         if let warning = resolved.warning(qrelsPath: qrels.path) { printError(warning) }
         guard !resolved.queries.isEmpty else {

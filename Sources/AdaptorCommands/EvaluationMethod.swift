@@ -10,8 +10,13 @@ enum EvaluationMethod: String, CaseIterable, ExpressibleByArgument {
     case truncate
     /// PCA fitted on the corpus.
     case pca
-    /// A saved adaptor model (`--adaptor MODEL`).
+    /// A saved adaptor model (`--adaptor MODEL`), whatever trained it.
     case adaptor
+    /// A saved Search-Adaptor model (`--adaptor MODEL`); the same as `adaptor`, named for tables.
+    case searchAdaptor = "search-adaptor"
+
+    /// Whether the method reads a saved model.
+    var needsModel: Bool { self == .adaptor || self == .searchAdaptor }
 
     /// The transform for this method, fitted on `dataset`'s corpus where it needs fitting.
     func transform(for dataset: Dataset, modelPath: String?) throws -> any EmbeddingTransform {
@@ -20,8 +25,8 @@ enum EvaluationMethod: String, CaseIterable, ExpressibleByArgument {
             return IdentityTransform(dimension: dataset.corpus.dimension)
         case .pca:
             return try PCATransform.fit(corpus: dataset.corpus.vectors)
-        case .adaptor:
-            guard let modelPath else { throw ValidationError("--method adaptor needs --adaptor MODEL") }
+        case .adaptor, .searchAdaptor:
+            guard let modelPath else { throw ValidationError("--method \(rawValue) needs --adaptor MODEL") }
             let model = try AdaptorModel.load(modelPath)
             try model.checkInputDimension(dataset.corpus.dimension, of: dataset.corpus.vectorsPath, modelPath: modelPath)
             return model

@@ -1,6 +1,7 @@
 import AdaptorNN
 import AdaptorTraining
 import ArgumentParser
+import RetrievalEvaluation
 import EmbeddingIO
 import EmbeddingMath
 
@@ -8,17 +9,25 @@ import EmbeddingMath
 struct FitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit",
-        abstract: "Train an unsupervised Matryoshka-Adaptor on corpus vectors and save it.",
+        abstract: "Train a Matryoshka-Adaptor (unsupervised, or supervised in two stages) or Search-Adaptor and save it.",
         discussion: """
         Learns x̂ = P x̃ + f(P x̃) (x̃ the L2-normalised input, P an orthogonal front map, f a residual MLP whose \
         output layer starts at zero) so that the first m coordinates of x̂ keep the cosine similarities of \
         the full original vectors: the objective L_topk + α L_pair + β L_rec summed over the sizes M \
         (arXiv 2407.20243). Neighbours are mined once over the whole corpus; 10 % of the corpus is held out \
-        and its objective drives early stopping; the best weights are kept. Progress goes to standard error.
+        and the best weights by the --selection signal are kept. Progress goes to standard error.
+
+        With --supervised, stage 1 is that unsupervised training (or --init MODEL) and stage 2 adds the \
+        ranking loss γ L_rank on the --train-split judgements (never the test split), with the unsupervised \
+        terms over corpus anchors and the training queries; a tenth of the training queries is held out and \
+        stage 2 keeps the weights with the best held-out nDCG@10 (mean over M). --method search-adaptor trains \
+        the Search-Adaptor baseline (arXiv 2310.08750) on the same judgements.
 
         Examples:
           matryoshka fit --data data/scifact --out scifact.adaptor.safetensors
           matryoshka fit --corpus vectors.npy --out model.safetensors --reduction mean --iterations 2000
+          matryoshka fit --data data/scifact --supervised --train-split train --out scifact.supervised.safetensors
+          matryoshka fit --data data/scifact --method search-adaptor --out scifact.search-adaptor.safetensors
         """
     )
 
@@ -34,8 +43,22 @@ struct FitCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the model (safetensors; written atomically).", valueName: "MODEL"))
     var out: String
 
+    @Option(help: "What to train: matryoshka-adaptor or search-adaptor (the supervised baseline).")
+    var method: FitMethod = .matryoshkaAdaptor
+
+    @Flag(help: "Two-stage supervised training on the --train-split judgements.")
+    var supervised = false
+
+    @Option(help: "The qrels split that trains supervised models (test is refused).")
+    var trainSplit: String = "train"
+
+    @Option(name: .customLong("init"), help: ArgumentHelp("Start stage 2 from this saved stage-1 model.", valueName: "MODEL"))
+    var initialModel: String?
+
+    @OptionGroup(title: "Queries from other files") var queryOverride: QueryOverrideOptions
     @OptionGroup(title: "Architecture") var architecture: ArchitectureOptions
-    @OptionGroup(title: "Objective and optimisation") var objective: UnsupervisedOptions
+    @OptionGroup(title: "Objective and optimisation (stage 1)") var objective: UnsupervisedOptions
+    @OptionGroup(title: "Supervised stage 2 and Search-Adaptor") var supervision: SupervisedOptions
 
     @Flag(help: "No progress output.")
     var quiet = false
@@ -45,22 +68,61 @@ struct FitCommand: ParsableCommand {
             throw ValidationError("Give exactly one of --data DIR or --corpus X.npy")
         }
         if model != nil, data == nil { throw ValidationError("--model needs --data") }
+        let needsJudgements = supervised || method == .searchAdaptor
+        if needsJudgements, data == nil { throw ValidationError("supervised training needs --data DIR with queries and qrels") }
+        if initialModel != nil, !supervised { throw ValidationError("--init starts stage 2 and needs --supervised") }
+        if needsJudgements, trainSplit == "test" {
+            throw ValidationError("--train-split test would train on the judgements used for scoring; use train (or another split)")
+        }
     }
 
     func run() throws {
-        let vectors = try loadCorpus()
         let display = ProgressDisplay(quiet: quiet)
-        let trainer = UnsupervisedTrainer(configuration: try objective.configuration(dimension: vectors.dimension),
-                                          adaptorConfiguration: architecture.configuration(dimension: vectors.dimension))
-        let result = try trainer.train(corpus: vectors.vectors, log: display.message, progress: { display.update($0.line) })
+        let result: TrainingResult
+        let fingerprint: String
+        if supervised || method == .searchAdaptor {
+            let dataset = try queryOverride.apply(to: try Dataset.load(directory: data!, model: model))
+            let queries = try dataset.requireQueries()
+            let qrels = try dataset.qrels(split: trainSplit)
+            let resolved = ResolvedJudgements(qrels: qrels, queryIds: queries.ids, corpusIds: dataset.corpus.ids)
+            if let warning = resolved.warning(qrelsPath: qrels.path) { display.message(warning) }
+            let d = dataset.corpus.dimension
+            let settings = supervision.configuration(stage1: try objective.configuration(dimension: d), trainSplit: trainSplit)
+            if method == .searchAdaptor {
+                result = try SearchAdaptorTrainer(configuration: settings, adaptorConfiguration: architecture.configuration(dimension: d))
+                    .train(corpus: dataset.corpus.vectors, queries: queries.vectors, judgements: resolved.queries,
+                           progress: { display.update($0.line) })
+            } else {
+                var initial: MatryoshkaAdaptor?
+                if let initialModel {
+                    let loaded = try AdaptorModel.load(initialModel)
+                    try loaded.checkInputDimension(d, of: dataset.corpus.vectorsPath, modelPath: initialModel)
+                    initial = loaded.adaptor
+                }
+                result = try SupervisedTrainer(configuration: settings, adaptorConfiguration: architecture.configuration(dimension: d))
+                    .train(corpus: dataset.corpus.vectors, queries: queries.vectors, judgements: resolved.queries,
+                           initial: initial, log: display.message, progress: { display.update($0.line) })
+            }
+            var hash = SHA256()
+            hash.update(Array(EmbeddingSet.fingerprint(dataset.corpus.vectors).utf8))
+            hash.update(Array(EmbeddingSet.fingerprint(queries.vectors).utf8))
+            hash.update(Array(qrels.canonicalText.utf8))
+            fingerprint = hash.hexDigest()
+        } else {
+            let vectors = try loadCorpus()
+            let trainer = UnsupervisedTrainer(configuration: try objective.configuration(dimension: vectors.dimension),
+                                              adaptorConfiguration: architecture.configuration(dimension: vectors.dimension))
+            result = try trainer.train(corpus: vectors.vectors, log: display.message, progress: { display.update($0.line) })
+            fingerprint = EmbeddingSet.fingerprint(vectors.vectors)
+        }
         display.finish()
-        let saved = AdaptorModel(adaptor: result.adaptor, sizes: result.sizes, method: "matryoshka-adaptor",
-                                 training: result.trainingDescription,
-                                 dataFingerprint: EmbeddingSet.fingerprint(vectors.vectors))
+        let saved = AdaptorModel(adaptor: result.adaptor, sizes: result.sizes, method: method.rawValue,
+                                 training: result.trainingDescription, dataFingerprint: fingerprint)
         try saved.save(to: out)
-        let stage = result.stages[0]
-        display.message("kept iteration \(stage.bestIteration) of \(stage.iterationsRun) "
-            + "(validation objective \(stage.bestValidation)); wrote \(out)")
+        for stage in result.stages {
+            display.message("kept iteration \(stage.bestIteration) of \(stage.iterationsRun) (validation \(stage.bestValidation))")
+        }
+        display.message("wrote \(out)")
     }
 
     /// The training vectors: the data set's corpus, or the `--corpus` file checked row by row.
@@ -73,4 +135,10 @@ struct FitCommand: ParsableCommand {
         let ids = (0 ..< vectors.rows).map(String.init)
         return try EmbeddingSet(vectors: vectors, ids: ids, vectorsPath: path, idsPath: path)
     }
+}
+
+/// What `fit` trains.
+enum FitMethod: String, ExpressibleByArgument, CaseIterable {
+    case matryoshkaAdaptor = "matryoshka-adaptor"
+    case searchAdaptor = "search-adaptor"
 }

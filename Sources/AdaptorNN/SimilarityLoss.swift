@@ -20,9 +20,6 @@ public struct SimilarityLoss: Sendable {
     /// The loss over **all ordered pairs** `i ≠ j` of the rows of `outputs` (the pairwise term, `L_pair`),
     /// accumulating `∂L/∂outputs` into `gradient`.
     ///
-    /// Computed with one `sgemm` per segment for the prefix dot products and one per segment for the
-    /// gradient: `∂Y[:, seg q] = (Σ_{s≥q} U_s) Y[:, seg q] - diag(Σ_{s≥q} v_s) Y[:, seg q]`.
-    ///
     /// - Parameters:
     ///   - outputs: adapted vectors `ŷ`, `n × d`.
     ///   - targets: `t`, `n × n` (symmetric; the diagonal is ignored).
@@ -30,55 +27,101 @@ public struct SimilarityLoss: Sendable {
     ///   - gradient: `n × d`, added to.
     /// - Returns: the loss.
     public func allPairs(outputs y: Matrix, targets: Matrix, weight: Float, gradient: inout Matrix) -> Double {
-        let n = y.rows, d = y.columns
+        let n = y.rows
         precondition(targets.rows == n && targets.columns == n, "targets must be \(n) × \(n)")
-        precondition(gradient.rows == n && gradient.columns == d, "gradient must be \(n) × \(d)")
+        precondition(gradient.rows == n && gradient.columns == y.columns, "gradient must be \(n) × \(y.columns)")
         guard n > 1 else { return 0 }
+        let (loss, first, second) = crossSimilarities(y, y) { _, cosine, coefficients in
+            var loss = 0.0
+            cosine.storage.withUnsafeBufferPointer { c in
+                targets.storage.withUnsafeBufferPointer { t in
+                    coefficients.storage.withUnsafeMutableBufferPointer { k in
+                        for i in 0 ..< n {
+                            for j in 0 ..< n where j != i {
+                                let difference = c[i * n + j] - t[i * n + j]
+                                loss += Double(weight) * Double(abs(difference))
+                                k[i * n + j] = difference > 0 ? weight : (difference < 0 ? -weight : 0)
+                            }
+                        }
+                    }
+                }
+            }
+            return loss
+        }
+        // ŷ appears on both sides of each cosine: its gradient is the sum of both sides' gradients.
+        gradient.addRows(first, at: 0)
+        gradient.addRows(second, at: 0)
+        return loss
+    }
+
+    /// A loss on the prefix cosines between two sets of rows at every size, and its gradients.
+    ///
+    /// For each size `m_s` (largest first), `C_s[i, j] = sim_{m_s}(a_i, b_j)` (0 where a prefix is zero) is
+    /// handed to `lossAtSize`, which returns the loss at that size and writes `K_s = ∂L/∂C_s` into its third
+    /// argument (zeroed before each call). The chain rule through the re-normalised prefixes is then done
+    /// with one `sgemm` per segment for the Gram matrices and one per segment and side for the gradients:
+    /// `∂A[:, seg q] = (Σ_{s≥q} U_s) B_q - diag(Σ_{s≥q} u_s) A_q`, `U_s = K_s ⊘ (‖a‖ ‖b‖ᵀ)`,
+    /// `u_s[i] = Σ_j K_s[i,j] C_s[i,j] / ‖a_i‖²`, and symmetrically for `B`.
+    ///
+    /// - Parameters:
+    ///   - a: `p × d` rows.
+    ///   - b: `r × d` rows.
+    ///   - lossAtSize: `(size index, C_s, K_s) -> loss`.
+    /// - Returns: the summed loss, `∂L/∂a` (`p × d`) and `∂L/∂b` (`r × d`).
+    public func crossSimilarities(_ a: Matrix, _ b: Matrix,
+                                  lossAtSize: (Int, Matrix, inout Matrix) -> Double) -> (Double, Matrix, Matrix) {
+        let p = a.rows, r = b.rows, d = a.columns
+        precondition(b.columns == d, "Both sides need dimension \(d)")
         let segments = (0 ..< sizes.count).map(sizes.segment)
-        // Prefix Gram matrices D_s = Σ_{q ≤ s} Y_q Y_qᵀ.
+        let aSegments = segments.map { a.columns($0) }
+        let bSegments = segments.map { b.columns($0) }
         var prefixGram: [Matrix] = []
-        var running = Matrix(rows: n, columns: n)
-        for segment in segments {
-            let yq = y.columns(segment)
-            BLAS.gemm(yq, yq, transposeB: true, beta: 1, into: &running)
+        var running = Matrix(rows: p, columns: r)
+        for s in segments.indices {
+            BLAS.gemm(aSegments[s], bSegments[s], transposeB: true, beta: 1, into: &running)
             prefixGram.append(running)
         }
+        let aNorms = prefixSquaredNorms(a), bNorms = prefixSquaredNorms(b)
+        let count = sizes.count
         var loss = 0.0
-        // Walk sizes from the largest down, accumulating U and v (the coefficients of segment q are the
-        // sums over s ≥ q), and emit each segment's gradient as soon as its coefficients are complete.
-        var u = Matrix(rows: n, columns: n)
-        var v = [Float](repeating: 0, count: n)
-        for s in stride(from: sizes.count - 1, through: 0, by: -1) {
-            let gram = prefixGram[s]
-            gram.storage.withUnsafeBufferPointer { g in
-                targets.storage.withUnsafeBufferPointer { t in
+        var gradientA = Matrix(rows: p, columns: d), gradientB = Matrix(rows: r, columns: d)
+        var u = Matrix(rows: p, columns: r)
+        var uA = [Float](repeating: 0, count: p), uB = [Float](repeating: 0, count: r)
+        var cosine = Matrix(rows: p, columns: r)
+        var coefficients = Matrix(rows: p, columns: r)
+        for s in stride(from: count - 1, through: 0, by: -1) {
+            let inverseA = (0 ..< p).map { i -> Float in let n = aNorms[i * count + s]; return n > 0 ? 1 / n.squareRoot() : 0 }
+            let inverseB = (0 ..< r).map { j -> Float in let n = bNorms[j * count + s]; return n > 0 ? 1 / n.squareRoot() : 0 }
+            prefixGram[s].storage.withUnsafeBufferPointer { g in
+                cosine.storage.withUnsafeMutableBufferPointer { c in
+                    for i in 0 ..< p { for j in 0 ..< r { c[i * r + j] = g[i * r + j] * inverseA[i] * inverseB[j] } }
+                }
+            }
+            coefficients.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            loss += lossAtSize(s, cosine, &coefficients)
+            coefficients.storage.withUnsafeBufferPointer { k in
+                cosine.storage.withUnsafeBufferPointer { c in
                     u.storage.withUnsafeMutableBufferPointer { pu in
-                        for i in 0 ..< n {
-                            let normI = g[i * n + i].squareRoot()
-                            guard normI > 0 else { continue }
-                            for j in 0 ..< n where j != i {
-                                let normJ = g[j * n + j].squareRoot()
-                                guard normJ > 0 else { continue }
-                                let similarity = g[i * n + j] / (normI * normJ)
-                                let difference = similarity - t[i * n + j]
-                                loss += Double(weight) * Double(abs(difference))
-                                let sign: Float = difference > 0 ? 1 : (difference < 0 ? -1 : 0)
-                                // Both ordered pairs (i, j) and (j, i) depend on ŷ_i in the same way.
-                                let k = 2 * weight * sign
-                                pu[i * n + j] += k / (normI * normJ)
-                                v[i] += k * similarity / (normI * normI)
+                        for i in 0 ..< p {
+                            for j in 0 ..< r where k[i * r + j] != 0 {
+                                let kij = k[i * r + j]
+                                pu[i * r + j] += kij * inverseA[i] * inverseB[j]
+                                uA[i] += kij * c[i * r + j] * inverseA[i] * inverseA[i]
+                                uB[j] += kij * c[i * r + j] * inverseB[j] * inverseB[j]
                             }
                         }
                     }
                 }
             }
             let segment = segments[s]
-            let yq = y.columns(segment)
-            var dq = BLAS.matmul(u, yq)
-            dq.subtractRowScaled(yq, by: v)
-            gradient.addColumns(dq, at: segment.lowerBound)
+            var da = BLAS.matmul(u, bSegments[s])
+            da.subtractRowScaled(aSegments[s], by: uA)
+            gradientA.addColumns(da, at: segment.lowerBound)
+            var db = BLAS.matmul(u, transposeA: true, aSegments[s])
+            db.subtractRowScaled(bSegments[s], by: uB)
+            gradientB.addColumns(db, at: segment.lowerBound)
         }
-        return loss
+        return (loss, gradientA, gradientB)
     }
 
     /// The loss over an explicit list of pairs (the top-k term, `L_topk`), accumulating `∂L/∂outputs`.

@@ -10,10 +10,7 @@ import RetrievalEvaluation
 /// METHOD.md asks for settings to be selected on a retrieval signal rather than on the loss alone; a
 /// corpus-only user has no queries, and this is the signal their own documents give.
 struct NeighbourFidelity {
-    let queryRows: [Int]
-    let poolRows: [Int]
-    let evaluator: RetrievalEvaluator
-    let sizes: MatryoshkaSizes
+    let validation: RetrievalValidation
 
     /// - Parameters:
     ///   - normalisedCorpus: original vectors, L2-normalised (`N × d`).
@@ -21,21 +18,37 @@ struct NeighbourFidelity {
     ///   - pool: corpus rows searched (training documents).
     ///   - k: relevant neighbours per query.
     init(normalisedCorpus: Matrix, heldOut: [Int], pool: [Int], sizes: MatryoshkaSizes, k: Int = 10) {
-        queryRows = heldOut
-        poolRows = pool
-        self.sizes = sizes
         let queries = normalisedCorpus.gatherRows(heldOut)
         let poolVectors = normalisedCorpus.gatherRows(pool)
         let d = normalisedCorpus.columns
         let neighbours = poolVectors.rows > k
             ? evaluatorNeighbours(queries: queries, pool: poolVectors, k: k, dimension: d)
             : []
-        evaluator = RetrievalEvaluator(judgements: neighbours.enumerated().map { q, relevant in
-            JudgedQuery(queryIndex: q, grades: Dictionary(uniqueKeysWithValues: relevant.map { ($0, 1) }))
-        })
+        validation = RetrievalValidation(
+            queryRows: heldOut, poolRows: pool, sizes: sizes,
+            judgements: neighbours.enumerated().map { q, relevant in
+                JudgedQuery(queryIndex: q, grades: Dictionary(uniqueKeysWithValues: relevant.map { ($0, 1) }))
+            })
+    }
+}
+
+/// Mean nDCG@10 over the sizes `M` of some queries retrieving from a pool, both given as rows of an item
+/// matrix whose MLP inputs a closure supplies; `JudgedQuery.queryIndex` counts within `queryRows` and
+/// grades refer to positions within `poolRows`.
+struct RetrievalValidation {
+    let queryRows: [Int]
+    let poolRows: [Int]
+    let sizes: MatryoshkaSizes
+    let evaluator: RetrievalEvaluator
+
+    init(queryRows: [Int], poolRows: [Int], sizes: MatryoshkaSizes, judgements: [JudgedQuery]) {
+        self.queryRows = queryRows
+        self.poolRows = poolRows
+        self.sizes = sizes
+        evaluator = RetrievalEvaluator(judgements: judgements)
     }
 
-    /// Mean over `M` of nDCG@10, for the given MLP inputs of the held-out queries and the pool.
+    /// Mean over `M` of nDCG@10 with the adaptor's outputs for the given MLP inputs.
     func score(_ adaptor: MatryoshkaAdaptor, inputs: ([Int]) -> Matrix) -> Double {
         guard !evaluator.judgements.isEmpty else { return 0 }
         let queries = adaptor.forward(rotated: inputs(queryRows)).output

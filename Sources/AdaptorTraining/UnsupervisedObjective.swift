@@ -27,15 +27,17 @@ struct UnsupervisedObjective {
     /// `N × k` neighbour indices.
     let neighbours: [Int32]
     let k: Int
+    /// How many of each item's `k` neighbours enter `L_topk` (`k`, or 0 to switch the term off).
+    let used: Int
 
     /// Assembles the batch of `anchors` and their neighbours.
     func batch(anchors: [Int], scratch: inout [Int32]) -> UnsupervisedBatch {
         var rows = anchors
         for (r, a) in anchors.enumerated() { scratch[a] = Int32(r) }
         var pairs: [(Int, Int)] = []
-        pairs.reserveCapacity(anchors.count * k)
+        pairs.reserveCapacity(anchors.count * used)
         for (r, a) in anchors.enumerated() {
-            for n in neighbours[a * k ..< (a + 1) * k] {
+            for n in neighbours[a * k ..< a * k + used] {
                 var row = Int(scratch[Int(n)])
                 if row < 0 {
                     row = rows.count
@@ -78,19 +80,11 @@ struct UnsupervisedObjective {
         let (rec, recGradient) = reconstructionLoss(residual: forward.residual, weight: beta * recWeight)
         let recValue = beta == 0 ? 0 : rec / Double(beta)
         let total = topk + Double(alpha) * pair + Double(beta) * recValue
-        return (LossTerms(terms: [("topk", topk), ("pair", pair), ("rec", recValue)], total: total), gradient, recGradient)
-    }
-}
-
-extension Matrix {
-    /// Adds `scale · block` into rows `offset ..< offset + block.rows` in place.
-    mutating func addRows(_ block: Matrix, at offset: Int, scale: Float = 1) {
-        precondition(block.columns == columns && offset + block.rows <= rows, "Row block does not fit")
-        let start = offset * columns
-        storage.withUnsafeMutableBufferPointer { dst in
-            block.storage.withUnsafeBufferPointer { src in
-                for i in 0 ..< src.count { dst[start + i] += scale * src[i] }
-            }
-        }
+        // Terms that are switched off (Search-Adaptor uses only the recovery term) are not reported.
+        var terms: [(name: String, value: Double)] = []
+        if used > 0 { terms.append(("topk", topk)) }
+        if alpha != 0 { terms.append(("pair", pair)) }
+        terms.append(("rec", recValue))
+        return (LossTerms(terms: terms, total: total), gradient, recGradient)
     }
 }

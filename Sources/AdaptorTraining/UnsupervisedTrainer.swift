@@ -69,7 +69,7 @@ public struct UnsupervisedTrainer {
             let pool = Array(trainRows.shuffled(using: &poolGenerator).prefix(config.fidelityPoolSize)).sorted()
             let fidelity = NeighbourFidelity(normalisedCorpus: state.objective.normalisedCorpus, heldOut: heldOut,
                                              pool: pool, sizes: sizes)
-            validate = { current in fidelity.score(current) { state.inputs(current, rows: $0).rotated } }
+            validate = { current in fidelity.validation.score(current) { state.inputs(current, rows: $0).rotated } }
         }
         let loop = TrainingLoop(stage: "unsupervised", iterations: config.iterations, patience: config.patience,
                                 validationInterval: config.validationInterval, learningRate: config.learningRate,
@@ -95,12 +95,14 @@ final class UnsupervisedState {
     /// Rows of the most recent training batch (anchors and neighbours).
     private(set) var lastBatchRows = 0
 
+    /// - Parameter neighbourCount: neighbours per item used by `L_topk` (default: the configuration's `k`;
+    ///   0 turns the term off). `neighbours` has `k` entries per item either way.
     init(adaptor: MatryoshkaAdaptor, corpus: Matrix, neighbours: [Int32], configuration: UnsupervisedConfiguration,
-         sizes: MatryoshkaSizes) {
+         sizes: MatryoshkaSizes, neighbourCount: Int? = nil) {
         objective = UnsupervisedObjective(loss: SimilarityLoss(sizes: sizes), reduction: configuration.reduction,
                                           alpha: configuration.alpha, beta: configuration.beta,
                                           normalisedCorpus: corpus.normalizedRows(), neighbours: neighbours,
-                                          k: configuration.neighbours)
+                                          k: configuration.neighbours, used: neighbourCount ?? configuration.neighbours)
         preprocessed = adaptor.preprocess(corpus)
         frozenRotated = adaptor.configuration.trainRotation ? nil : adaptor.rotate(preprocessed)
         scratch = [Int32](repeating: -1, count: corpus.rows)
@@ -115,11 +117,26 @@ final class UnsupervisedState {
 
     /// Loss terms and gradient of one batch.
     func step(_ adaptor: MatryoshkaAdaptor, anchors: [Int]) -> (LossTerms, AdaptorParameters) {
-        let batch = objective.batch(anchors: anchors, scratch: &scratch)
+        step(adaptor, batch: makeBatch(anchors: anchors), extraLoss: nil)
+    }
+
+    /// The batch of `anchors` (item rows) and their neighbours.
+    func makeBatch(anchors: [Int]) -> UnsupervisedBatch {
+        objective.batch(anchors: anchors, scratch: &scratch)
+    }
+
+    /// Loss terms and gradient of `batch`; `extraLoss` may add terms on the same forward pass (returning
+    /// its terms and adding its gradient into the output gradient).
+    func step(_ adaptor: MatryoshkaAdaptor, batch: UnsupervisedBatch,
+              extraLoss: ((AdaptorForward, inout Matrix) -> LossTerms)?) -> (LossTerms, AdaptorParameters) {
         lastBatchRows = batch.corpusRows.count
         let (z, x) = inputs(adaptor, rows: batch.corpusRows)
         let forward = adaptor.forward(rotated: z)
-        let (terms, outputGradient, residualGradient) = objective.evaluate(forward, batch)
+        var (terms, outputGradient, residualGradient) = objective.evaluate(forward, batch)
+        if let extraLoss {
+            let extra = extraLoss(forward, &outputGradient)
+            terms = LossTerms(terms: terms.terms + extra.terms, total: terms.total + extra.total)
+        }
         let gradient = adaptor.backward(forward, outputGradient: outputGradient, residualGradient: residualGradient,
                                         preprocessed: x)
         return (terms, gradient)
@@ -166,11 +183,15 @@ struct TrainingDescription<S: Encodable>: Encodable {
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
     /// The corpus is too small for the neighbour count.
     case tooFewDocuments(count: Int, needed: Int)
+    /// Too few judged training queries to hold some out.
+    case tooFewQueries(count: Int, needed: Int)
 
     public var description: String {
         switch self {
         case let .tooFewDocuments(count, needed):
             return "training needs at least \(needed) documents for this neighbour count, got \(count)"
+        case let .tooFewQueries(count, needed):
+            return "supervised training needs at least \(needed) judged training queries that exist in the query set, got \(count)"
         }
     }
 }

@@ -61,3 +61,13 @@ extension Substring {
         return s
     }
 }
+
+extension Qrels {
+    /// The judgements as sorted `query\tdocument\tgrade` lines: equal judgements give equal text whatever
+    /// the file's order (used for fingerprints).
+    public var canonicalText: String {
+        judgements.keys.sorted().flatMap { query in
+            judgements[query]!.keys.sorted().map { "\(query)\t\($0)\t\(judgements[query]![$0]!)\n" }
+        }.joined()
+    }
+}

@@ -131,6 +131,17 @@ extension Matrix {
         }
     }
 
+    /// Adds `scale · block` into rows `offset ..< offset + block.rows` in place.
+    public mutating func addRows(_ block: Matrix, at offset: Int, scale: Float = 1) {
+        precondition(block.columns == columns && offset + block.rows <= rows, "Row block does not fit")
+        let start = offset * columns
+        storage.withUnsafeMutableBufferPointer { dst in
+            block.storage.withUnsafeBufferPointer { src in
+                for i in 0 ..< src.count { dst[start + i] += scale * src[i] }
+            }
+        }
+    }
+
     /// `self_i ← self_i - scale_i · other_i` for every row `i`.
     public mutating func subtractRowScaled(_ other: Matrix, by scale: [Float]) {
         precondition(other.rows == rows && other.columns == columns && scale.count == rows, "Shapes differ")

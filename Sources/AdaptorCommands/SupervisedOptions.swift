@@ -1,0 +1,102 @@
+import AdaptorTraining
+import ArgumentParser
+import EmbeddingIO
+
+/// Stage-2 and Search-Adaptor flags (defaults in `SupervisedConfiguration`).
+struct SupervisedOptions: ParsableArguments {
+    @Option(help: "Weight γ of the ranking loss in stage 2.")
+    var gamma: Float = 1
+
+    @Option(help: "Reduction of the unsupervised terms in stage 2 (the ranking loss is a mean over triples).")
+    var stage2Reduction: Reduction = .mean
+
+    @Option(help: "Training queries per stage-2 batch.")
+    var queryBatchSize: Int = 64
+
+    @Option(help: "Corpus anchors per stage-2 batch for the unsupervised terms.")
+    var documentAnchors: Int = 64
+
+    @Option(help: "Random corpus documents added to each batch's ranking candidates.")
+    var randomNegatives: Int = 64
+
+    @Option(help: "Hard negatives per query, mined with the original vectors (0 = off).")
+    var hardNegatives: Int = 0
+
+    @Option(help: "Stage-2 (and Search-Adaptor) iteration budget.")
+    var stage2Iterations: Int = 3000
+
+    @Option(help: "Stage-2 patience: iterations without a better held-out nDCG@10.")
+    var stage2Patience: Int = 500
+
+    @Option(help: "Iterations between stage-2 validations on the held-out training queries.")
+    var stage2ValidationInterval: Int = 50
+
+    @Option(help: "Stage-2 Adam learning rate.")
+    var stage2LearningRate: Float = 1e-3
+
+    @Option(help: "Search-Adaptor: weight of the L1 recovery term.")
+    var recoveryWeight: Float = 1
+
+    @Option(help: "Search-Adaptor: weight of the L1 prediction term.")
+    var predictionWeight: Float = 1
+
+    func validate() throws {
+        guard queryBatchSize >= 1, documentAnchors >= 0, randomNegatives >= 0, hardNegatives >= 0 else {
+            throw ValidationError("batch and candidate counts must be non-negative (query batch at least 1)")
+        }
+        guard stage2Iterations >= 1, stage2Patience >= 1, stage2ValidationInterval >= 1, stage2LearningRate > 0 else {
+            throw ValidationError("stage-2 iterations, patience, validation interval and learning rate must be positive")
+        }
+    }
+
+    func configuration(stage1: UnsupervisedConfiguration, trainSplit: String) -> SupervisedConfiguration {
+        var c = SupervisedConfiguration()
+        c.stage1 = stage1
+        c.gamma = gamma
+        c.stage2Reduction = stage2Reduction
+        c.queryBatchSize = queryBatchSize
+        c.documentAnchors = documentAnchors
+        c.randomNegatives = randomNegatives
+        c.hardNegatives = hardNegatives
+        c.iterations = stage2Iterations
+        c.patience = stage2Patience
+        c.validationInterval = stage2ValidationInterval
+        c.learningRate = stage2LearningRate
+        c.searchAdaptorRecovery = recoveryWeight
+        c.searchAdaptorPrediction = predictionWeight
+        c.trainSplit = trainSplit
+        c.seed = stage1.seed
+        return c
+    }
+}
+
+/// Query vectors from other files than the data set's own (asymmetric encoders: queries and documents
+/// embedded by different models of one space, such as text and image towers).
+struct QueryOverrideOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Query vectors to use instead of the data set's (same dimension as the corpus).",
+                               valueName: "Q.npy"))
+    var queryVectors: String?
+
+    @Option(help: ArgumentHelp("Ids of --query-vectors, one per line (or BEIR queries.jsonl).", valueName: "FILE"))
+    var queryIds: String?
+
+    func validate() throws {
+        guard (queryVectors == nil) == (queryIds == nil) else {
+            throw ValidationError("--query-vectors and --query-ids go together")
+        }
+    }
+
+    /// `dataset` with its queries replaced when the flags are given.
+    func apply(to dataset: Dataset) throws -> Dataset {
+        guard let queryVectors, let queryIds else { return dataset }
+        let queries = try EmbeddingSet.load(vectors: queryVectors, ids: queryIds)
+        guard queries.dimension == dataset.corpus.dimension else {
+            throw EmbeddingIOError.dimensionMismatch(path: queryVectors, dimension: queries.dimension,
+                                                     expectedPath: dataset.corpus.vectorsPath,
+                                                     expected: dataset.corpus.dimension)
+        }
+        var copy = dataset
+        copy.queries = queries
+        return copy
+    }
+}

@@ -1,0 +1,98 @@
+import AdaptorNN
+import EmbeddingMath
+import Foundation
+import Testing
+import _TestSupport
+
+/// Finite-difference checks (in Double, against an independent reference) of the ranking loss and of
+/// Search-Adaptor's prediction term.
+@Suite struct SupervisedLossGradientTests {
+    /// `Σ_m (1/T) Σ_{(i,j,k): y_ij > y_ik} (y_ij - y_ik) log(1 + exp(s_ik - s_ij))`.
+    func referenceRank(_ q: [[Double]], _ c: [[Double]], _ y: [[Double]], _ sizes: [Int], _ weight: Double) -> Double {
+        var triples: [(Int, Int, Int)] = []
+        for i in q.indices { for j in c.indices where y[i][j] > 0 { for k in c.indices where y[i][k] < y[i][j] { triples.append((i, j, k)) } } }
+        var total = 0.0
+        for m in sizes {
+            for (i, j, k) in triples {
+                let x = DoubleReference.prefixCosine(q[i], c[k], m) - DoubleReference.prefixCosine(q[i], c[j], m)
+                total += (y[i][j] - y[i][k]) * log(1 + exp(x))
+            }
+        }
+        return weight * total / Double(triples.count)
+    }
+
+    @Test(arguments: [([4, 8, 10], 3, 7), ([10], 2, 5), ([1, 3, 10], 4, 9)])
+    func rankingGradientMatchesFiniteDifferences(sizes: [Int], queryCount: Int, documentCount: Int) {
+        let q = Fixtures.randomMatrix(rows: queryCount, columns: 10, seed: 21)
+        let c = Fixtures.randomMatrix(rows: documentCount, columns: 10, seed: 22)
+        var grades = Matrix(rows: queryCount, columns: documentCount)
+        for i in 0 ..< queryCount {
+            grades[i, i % documentCount] = 2
+            grades[i, (i + 2) % documentCount] = 1
+        }
+        let loss = RankingLoss(sizes: MatryoshkaSizes(sizes, dimension: 10))
+        let (value, dq, dc) = loss(queries: q, documents: c, grades: grades, weight: 0.7)
+        let qd = q.doubleRows, cd = c.doubleRows, yd = grades.doubleRows
+        #expect(agree(value, referenceRank(qd, cd, yd, sizes, 0.7), relative: 1e-5))
+        for i in 0 ..< queryCount {
+            for col in 0 ..< 10 {
+                let numeric = centralDifference { e in
+                    var moved = qd
+                    moved[i][col] += e
+                    return referenceRank(moved, cd, yd, sizes, 0.7)
+                }
+                #expect(agree(Double(dq[i, col]), numeric), "query \(i) column \(col)")
+            }
+        }
+        for j in 0 ..< documentCount {
+            for col in 0 ..< 10 {
+                let numeric = centralDifference { e in
+                    var moved = cd
+                    moved[j][col] += e
+                    return referenceRank(qd, moved, yd, sizes, 0.7)
+                }
+                #expect(agree(Double(dc[j, col]), numeric), "document \(j) column \(col)")
+            }
+        }
+    }
+
+    @Test func noTriplesMeansNoLoss() {
+        let (value, dq, _) = RankingLoss(sizes: MatryoshkaSizes([4], dimension: 4))(
+            queries: Matrix([[1, 0, 0, 0]]), documents: Matrix([[0, 1, 0, 0]]), grades: Matrix([[0]]))
+        #expect(value == 0 && dq.storage.allSatisfy { $0 == 0 })
+    }
+
+    @Test func predictionGradientMatchesFiniteDifferences() {
+        let d = 5
+        let q = Fixtures.randomMatrix(rows: 3, columns: d, seed: 31)
+        let c = Fixtures.randomMatrix(rows: 4, columns: d, seed: 32)
+        var g = SeededGenerator(seed: 33)
+        let loss = PredictionLoss(predictor: Linear(inputs: d, outputs: d, generator: &g))
+        let pairs = [(0, 1), (1, 3), (2, 1), (0, 0)]
+        let (value, dq, dc, dg) = loss(queries: q, documents: c, pairs: pairs, weight: 2)
+        func reference(_ qd: [[Double]], _ cd: [[Double]], _ w: [[Double]], _ b: [Double]) -> Double {
+            pairs.reduce(0.0) { total, pair in
+                let predicted = (0 ..< d).map { o in (0 ..< d).reduce(b[o]) { $0 + w[o][$1] * cd[pair.1][$1] } }
+                return total + (0 ..< d).reduce(0.0) { $0 + abs(predicted[$1] - qd[pair.0][$1]) }
+            } * 2 / Double(pairs.count * d)
+        }
+        let qd = q.doubleRows, cd = c.doubleRows, wd = loss.predictor.weight.doubleRows, bd = loss.predictor.bias.map(Double.init)
+        #expect(agree(value, reference(qd, cd, wd, bd), relative: 1e-5))
+        for i in 0 ..< 3 { for col in 0 ..< d {
+            let numeric = centralDifference { e in var m = qd; m[i][col] += e; return reference(m, cd, wd, bd) }
+            #expect(agree(Double(dq[i, col]), numeric))
+        } }
+        for j in 0 ..< 4 { for col in 0 ..< d {
+            let numeric = centralDifference { e in var m = cd; m[j][col] += e; return reference(qd, m, wd, bd) }
+            #expect(agree(Double(dc[j, col]), numeric))
+        } }
+        for o in 0 ..< d {
+            for col in 0 ..< d {
+                let numeric = centralDifference { e in var m = wd; m[o][col] += e; return reference(qd, cd, m, bd) }
+                #expect(agree(Double(dg.weight[o, col]), numeric))
+            }
+            let numeric = centralDifference { e in var m = bd; m[o] += e; return reference(qd, cd, wd, m) }
+            #expect(agree(Double(dg.bias[o]), numeric))
+        }
+    }
+}
