@@ -41,11 +41,12 @@ def main():
     os.makedirs(models, exist_ok=True)
     for name in args.sets.split(","):
         rows = [("truncation", evaluate(args.shared, name, "truncate")), ("PCA", evaluate(args.shared, name, "pca"))]
-        for label, flags in VARIANTS:
-            path = os.path.join(models, name.replace("/", "_") + "-" + str(abs(hash(tuple(flags))) % 10**8) + ".safetensors")
+        for number, (label, flags) in enumerate(VARIANTS):
+            path = os.path.join(models, f"{name.replace('/', '_')}-{number}.safetensors")
             log = subprocess.run([BINARY, "fit", *data_flags(args.shared, name), "--out", path, *flags],
-                                 check=True, capture_output=True, text=True).stderr.strip().splitlines()[-1]
-            rows.append((label + f" [{log.split(';')[0]}]", evaluate(args.shared, name, "adaptor", ["--adaptor", path])))
+                                 check=True, capture_output=True, text=True).stderr
+            kept = next(line for line in log.splitlines() if line.startswith("kept iteration"))
+            rows.append((f"{label} [{kept.split(' (')[0]}]", evaluate(args.shared, name, "adaptor", ["--adaptor", path])))
         dims = list(rows[0][1])
         print(f"\n### {name} (test)\n")
         print("| method | " + " | ".join(f"m={m}" for m in dims) + " |")
