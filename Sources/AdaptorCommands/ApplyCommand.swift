@@ -1,4 +1,5 @@
 import AdaptorNN
+import AdaptorTraining
 import ArgumentParser
 import EmbeddingIO
 import EmbeddingMath
@@ -15,7 +16,8 @@ struct ApplyCommand: ParsableCommand {
         x̂[:m] / ‖x̂[:m]‖, ready for inner-product search.
 
         Example:
-          matryoshka apply --adaptor scifact.adaptor.safetensors --input corpus.f32.npy --output corpus.64.npy --dimension 64
+          matryoshka apply --adaptor u.safetensors --input corpus.f32.npy \\
+              --output corpus.64.npy --dimension 64
         """
     )
 
@@ -41,26 +43,16 @@ struct ApplyCommand: ParsableCommand {
         }
         let display = ProgressDisplay(quiet: quiet)
         let writer = try NpyWriter(path: output, rows: reader.header.rows, columns: width)
-        let clock = ContinuousClock()
-        let start = clock.now
+        let start = ContinuousClock.now
         while reader.remainingRows > 0 {
             let first = reader.rowsRead
             let block = try reader.readRows(blockRows)
             try validateRows(block, path: input, firstRow: first)
             let adapted = model.apply(block)
             try writer.append(dimension.map { adapted.normalizedPrefix(columns: $0) } ?? adapted)
-            display.update(rateLine(done: reader.rowsRead, total: reader.header.rows, since: start, clock: clock))
+            display.update(rateLine("applied", done: reader.rowsRead, total: reader.header.rows, unit: "rows", since: start))
         }
         try writer.finish()
         display.message("wrote \(reader.header.rows) × \(width) to \(output)")
     }
-}
-
-/// `done/total rows | rate rows/s | time left`.
-func rateLine(done: Int, total: Int, since start: ContinuousClock.Instant, clock: ContinuousClock) -> String {
-    let elapsed = clock.now - start
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-    let rate = seconds > 0 ? Double(done) / seconds : 0
-    let left = rate > 0 ? Double(total - done) / rate : 0
-    return "\(done)/\(total) rows | \(Int(rate)) rows/s | \(Int(left.rounded()))s left"
 }

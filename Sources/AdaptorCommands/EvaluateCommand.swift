@@ -1,3 +1,4 @@
+import AdaptorTraining
 import ArgumentParser
 import EmbeddingIO
 import EmbeddingMath
@@ -16,8 +17,9 @@ struct EvaluateCommand: ParsableCommand {
         ndcg_cut_10), Recall@100 and MRR@10, averaged over judged queries. The table shows values ×100 \
         with the standard error of the nDCG@10 mean across queries; --json prints fractions in [0, 1].
 
-        Example:
+        Examples:
           matryoshka evaluate --data data/scifact --method pca --dims 16,32,64 --json
+          matryoshka evaluate --data data/scifact --method adaptor --adaptor u.safetensors
         """
     )
 
@@ -47,6 +49,9 @@ struct EvaluateCommand: ParsableCommand {
 
     @Flag(help: "Print one JSON object (results: dimension, ndcg@10, recall@100, mrr@10) instead of a table.")
     var json = false
+
+    @Flag(help: "No progress output.")
+    var quiet = false
 
     func validate() throws {
         if adaptor != nil, !method.needsModel { throw ValidationError("--adaptor is used only with --method adaptor or search-adaptor") }
@@ -78,8 +83,13 @@ struct EvaluateCommand: ParsableCommand {
             throw ValidationError("--dims: \(bad) exceeds the \(method.rawValue) output dimension \(transform.outputDimension)")
         }
         let evaluator = RetrievalEvaluator(judgements: resolved.queries)
+        let display = ProgressDisplay(quiet: quiet)
+        let start = ContinuousClock.now
         let results = evaluator.evaluate(queries: transform.apply(queries.vectors),
-                                         corpus: transform.apply(dataset.corpus.vectors), dimensions: dimensions)
+                                         corpus: transform.apply(dataset.corpus.vectors), dimensions: dimensions) { done, total in
+            display.update(rateLine("evaluated", done: done, total: total, unit: "sizes", since: start))
+        }
+        display.finish()
         let report = EvaluationReport(
             data: dataset.name, directory: dataset.directory, split: split, method: method.rawValue,
             judgedQueries: resolved.queries.count, documents: dataset.corpus.count,

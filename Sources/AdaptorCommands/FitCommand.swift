@@ -24,10 +24,10 @@ struct FitCommand: ParsableCommand {
         the Search-Adaptor baseline (arXiv 2310.08750) on the same judgements.
 
         Examples:
-          matryoshka fit --data data/scifact --out scifact.adaptor.safetensors
-          matryoshka fit --corpus vectors.npy --out model.safetensors --reduction mean --iterations 2000
-          matryoshka fit --data data/scifact --supervised --train-split train --out scifact.supervised.safetensors
-          matryoshka fit --data data/scifact --method search-adaptor --out scifact.search-adaptor.safetensors
+          matryoshka fit --data data/scifact --out u.safetensors
+          matryoshka fit --corpus vectors.npy --out m.safetensors --reduction mean
+          matryoshka fit --data data/scifact --supervised --out s.safetensors
+          matryoshka fit --data data/scifact --method search-adaptor --out sa.safetensors
         """
     )
 
@@ -101,7 +101,8 @@ struct FitCommand: ParsableCommand {
                 }
                 result = try SupervisedTrainer(configuration: settings, adaptorConfiguration: architecture.configuration(dimension: d))
                     .train(corpus: dataset.corpus.vectors, queries: queries.vectors, judgements: resolved.queries,
-                           initial: initial, log: display.message, progress: { display.update($0.line) })
+                           initial: initial, log: display.message, status: { display.update($0) },
+                           progress: { display.update($0.line) })
             }
             var hash = SHA256()
             hash.update(Array(EmbeddingSet.fingerprint(dataset.corpus.vectors).utf8))
@@ -112,7 +113,8 @@ struct FitCommand: ParsableCommand {
             let vectors = try loadCorpus()
             let trainer = UnsupervisedTrainer(configuration: try objective.configuration(dimension: vectors.dimension),
                                               adaptorConfiguration: architecture.configuration(dimension: vectors.dimension))
-            result = try trainer.train(corpus: vectors.vectors, log: display.message, progress: { display.update($0.line) })
+            result = try trainer.train(corpus: vectors.vectors, log: display.message, status: { display.update($0) },
+                                       progress: { display.update($0.line) })
             fingerprint = EmbeddingSet.fingerprint(vectors.vectors)
         }
         display.finish()

@@ -7,17 +7,33 @@ public struct MatryoshkaCommand: ParsableCommand {
         commandName: "matryoshka",
         abstract: "Make embedding vectors shrinkable: fit Matryoshka adaptors and measure retrieval at every size.",
         discussion: """
-        A data set is a folder with corpus.f32.npy + corpus_ids.txt, optionally queries.f32.npy + \
-        query_ids.txt and BEIR qrels in qrels/<split>.tsv (the layout of ../shared/data).
+        The first m coordinates of an adapted vector x̂ are a smaller embedding that keeps the \
+        retrieval quality of the full one (Matryoshka-Adaptor, arXiv 2407.20243). A session:
+
+          1. fit       learn an adaptor from corpus vectors (or with judged queries)
+          2. evaluate  nDCG@10 / Recall@100 / MRR@10 at every size m, any method
+          3. report    compare methods in one HTML page (chart, costs) and JSON
+          4. apply     adapt your vectors, optionally cut to m, as a .npy file
+
+        A data set is a folder: corpus.f32.npy + corpus_ids.txt, optionally \
+        queries.f32.npy + query_ids.txt and BEIR qrels in qrels/<split>.tsv. \
+        Vectors are 2-D .npy (float32; float16 and float64 are converted). \
+        Logs and progress go to standard error, results to standard output; \
+        --quiet silences progress.
 
         Examples:
+          matryoshka fit --data data/scifact --out u.safetensors
+          matryoshka fit --data data/scifact --supervised --out s.safetensors
           matryoshka evaluate --data data/scifact --method pca
-          matryoshka fit --data data/scifact --out scifact.safetensors
-          matryoshka evaluate --data data/scifact --method adaptor --adaptor scifact.safetensors
-          matryoshka apply --adaptor scifact.safetensors --input corpus.f32.npy --output corpus.64.npy --dimension 64
+          matryoshka report --data data/scifact --out report.html \\
+              --methods truncate,pca,adaptor:u.safetensors,adaptor:s.safetensors
+          matryoshka apply --adaptor u.safetensors --input x.npy \\
+              --output x64.npy --dimension 64
+
+        Each subcommand's --help lists every flag with its default.
         """,
         version: matryoshkaLibraryVersion,
-        subcommands: [FitCommand.self, ApplyCommand.self, EvaluateCommand.self]
+        subcommands: [FitCommand.self, ApplyCommand.self, EvaluateCommand.self, ReportCommand.self]
     )
 
     public init() {}

@@ -30,7 +30,8 @@ public struct SupervisedTrainer {
     ///   - judgements: the training split's judgements only.
     ///   - initial: a stage-1 adaptor to start stage 2 from (skips stage 1).
     public func train(corpus: Matrix, queries: Matrix, judgements: [JudgedQuery], initial: MatryoshkaAdaptor? = nil,
-                      log: ((String) -> Void)? = nil, progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult {
+                      log: ((String) -> Void)? = nil, status: ((String) -> Void)? = nil,
+                      progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult {
         let config = configuration
         guard judgements.count >= 2 else { throw TrainingError.tooFewQueries(count: judgements.count, needed: 2) }
         var stages: [StageOutcome] = []
@@ -40,7 +41,7 @@ public struct SupervisedTrainer {
             log?("stage 1: starting from the given model")
         } else {
             let stage1 = try UnsupervisedTrainer(configuration: config.stage1, adaptorConfiguration: adaptorConfiguration)
-                .train(corpus: corpus, log: log, progress: progress)
+                .train(corpus: corpus, log: log, status: status, progress: progress)
             adaptor = stage1.adaptor
             stages.append(stage1.stages[0])
         }

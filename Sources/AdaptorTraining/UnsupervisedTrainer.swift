@@ -36,8 +36,9 @@ public struct UnsupervisedTrainer {
     ///
     /// - Parameters:
     ///   - log: one-line messages about set-up steps (neighbour mining), for standard error.
+    ///   - status: transient progress of set-up steps (`mining neighbours 2048/5183 | … left`).
     ///   - progress: periodic training reports.
-    public func train(corpus: Matrix, log: ((String) -> Void)? = nil,
+    public func train(corpus: Matrix, log: ((String) -> Void)? = nil, status: ((String) -> Void)? = nil,
                       progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult {
         let config = configuration
         let d = corpus.columns
@@ -49,7 +50,9 @@ public struct UnsupervisedTrainer {
         var adaptor = try MatryoshkaAdaptor(configuration: adaptorConfiguration, corpus: corpus, seed: config.seed)
         let clock = ContinuousClock()
         let miningStart = clock.now
-        let neighbours = mineNeighbours(corpus: corpus, k: config.neighbours)
+        let neighbours = mineNeighbours(corpus: corpus, k: config.neighbours) { done in
+            status?(rateLine("mining neighbours", done: done, total: corpus.rows, unit: "documents", since: miningStart))
+        }
         log?("mined \(config.neighbours) neighbours for \(corpus.rows) documents in \(clock.now - miningStart)")
 
         var generator = SeededGenerator(seed: config.seed &+ 1)
@@ -236,4 +239,13 @@ extension UnsupervisedTrainer {
         return StepTiming(iterations: iterations,
                           seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, flops: flops)
     }
+}
+
+/// `label done/total unit | rate unit/s | time left`, for transient status lines.
+public func rateLine(_ label: String, done: Int, total: Int, unit: String, since start: ContinuousClock.Instant) -> String {
+    let elapsed = ContinuousClock.now - start
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    let rate = seconds > 0 ? Double(done) / seconds : 0
+    let left = rate > 0 ? Double(total - done) / rate : 0
+    return "\(label) \(done)/\(total) \(unit) | \(Int(rate.rounded())) \(unit)/s | \(Int(left.rounded()))s left"
 }

@@ -69,11 +69,14 @@ public struct RetrievalEvaluator: Sendable {
     ///   - queries: transformed query vectors, `n × D`; rows are addressed by `JudgedQuery.queryIndex`.
     ///   - corpus: transformed corpus vectors, `N × D`.
     ///   - dimensions: prefix sizes, each in `1 ... D`.
-    public func evaluate(queries: Matrix, corpus: Matrix, dimensions: [Int]) -> [DimensionResult] {
+    ///   - progress: called after each size with `(sizes done, sizes in all)`.
+    public func evaluate(queries: Matrix, corpus: Matrix, dimensions: [Int],
+                         progress: ((Int, Int) -> Void)? = nil) -> [DimensionResult] {
         precondition(queries.columns == corpus.columns,
                      "Query dimension \(queries.columns) differs from corpus dimension \(corpus.columns)")
         let judged = queries.gatherRows(judgements.map(\.queryIndex))
-        return dimensions.map { m in
+        return dimensions.enumerated().map { done, m in
+            defer { progress?(done + 1, dimensions.count) }
             precondition(m >= 1 && m <= corpus.columns, "Dimension \(m) outside 1...\(corpus.columns)")
             let k = max(ndcgCutoff, recallCutoff, mrrCutoff)
             let shortlist = FlatIndex(vectors: corpus, prefix: m).search(judged.prefix(columns: m), k: k + refinementMargin)

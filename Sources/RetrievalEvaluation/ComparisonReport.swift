@@ -1,0 +1,120 @@
+/// A comparison of methods at every Matryoshka size on one data set: the content of `matryoshka report`,
+/// rendered as a self-contained HTML page or as JSON.
+public struct ComparisonReport: Codable, Sendable, Equatable {
+    /// Mean metrics at one size, with standard errors across queries.
+    public struct Row: Codable, Sendable, Equatable {
+        public var dimension: Int
+        public var ndcg: Double
+        public var ndcgStandardError: Double
+        public var recall: Double
+        public var recallStandardError: Double
+        public var mrr: Double
+        public var mrrStandardError: Double
+
+        /// The row of an evaluator result.
+        public init(_ result: DimensionResult) {
+            dimension = result.dimension
+            ndcg = result.ndcg
+            ndcgStandardError = result.standardError(\.ndcg)
+            recall = result.recall
+            recallStandardError = result.standardError(\.recall)
+            mrr = result.mrr
+            mrrStandardError = result.standardError(\.reciprocalRank)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case dimension, ndcg = "ndcg@10", ndcgStandardError = "ndcg@10_stderr", recall = "recall@100"
+            case recallStandardError = "recall@100_stderr", mrr = "mrr@10", mrrStandardError = "mrr@10_stderr"
+        }
+    }
+
+    /// One method's results and where they came from.
+    public struct Method: Codable, Sendable, Equatable {
+        /// Display name.
+        public var name: String
+        /// `truncate`, `pca`, `adaptor`, `search-adaptor`, …
+        public var kind: String
+        /// The model file, for trained methods.
+        public var modelPath: String?
+        /// Settings that produced it (model metadata: method, training JSON, data fingerprint), or empty.
+        public var settings: [String: String]
+        /// One row per size, in increasing order.
+        public var rows: [Row]
+
+        public init(name: String, kind: String, modelPath: String? = nil, settings: [String: String] = [:], rows: [Row]) {
+            self.name = name
+            self.kind = kind
+            self.modelPath = modelPath
+            self.settings = settings
+            self.rows = rows
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name, kind, modelPath = "model_path", settings, rows = "results"
+        }
+    }
+
+    /// Storage and exact-search cost of one vector at one size.
+    public struct Cost: Codable, Sendable, Equatable {
+        public var dimension: Int
+        /// Bytes of one float32 vector of this size.
+        public var bytesPerVector: Int
+        /// Measured exact top-10 cosine search over this data set's corpus, queries per second.
+        public var queriesPerSecond: Double
+
+        public init(dimension: Int, bytesPerVector: Int, queriesPerSecond: Double) {
+            self.dimension = dimension
+            self.bytesPerVector = bytesPerVector
+            self.queriesPerSecond = queriesPerSecond
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case dimension, bytesPerVector = "bytes_per_vector", queriesPerSecond = "queries_per_second"
+        }
+    }
+
+    /// The data set's display name.
+    public var data: String
+    /// Its folder.
+    public var directory: String
+    /// The judgements scored.
+    public var split: String
+    public var judgedQueries: Int
+    public var documents: Int
+    /// The vectors' full dimension.
+    public var dimension: Int
+    /// SHA-256 fingerprints of corpus vectors, query vectors and judgements.
+    public var fingerprints: [String: String]
+    /// The library that produced the report.
+    public var libraryVersion: String
+    /// nDCG@10 of the original full vectors: the bar for "lossless".
+    public var referenceNDCG: Double
+    public var methods: [Method]
+    public var costs: [Cost]
+
+    public init(data: String, directory: String, split: String, judgedQueries: Int, documents: Int, dimension: Int,
+                fingerprints: [String: String], libraryVersion: String, referenceNDCG: Double, methods: [Method],
+                costs: [Cost]) {
+        self.referenceNDCG = referenceNDCG
+        self.data = data
+        self.directory = directory
+        self.split = split
+        self.judgedQueries = judgedQueries
+        self.documents = documents
+        self.dimension = dimension
+        self.fingerprints = fingerprints
+        self.libraryVersion = libraryVersion
+        self.methods = methods
+        self.costs = costs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case data, directory, split, judgedQueries = "judged_queries", documents, dimension, fingerprints
+        case libraryVersion = "library_version", methods, costs, referenceNDCG = "reference_ndcg@10"
+    }
+
+    /// The smallest size at which `method` reaches the original full-dimension nDCG@10 ("lossless").
+    public func smallestLosslessDimension(_ method: Method) -> Int? {
+        method.rows.first { $0.ndcg >= referenceNDCG - 1e-12 }?.dimension
+    }
+}
