@@ -50,6 +50,9 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Print one JSON object (results: dimension, ndcg@10, recall@100, mrr@10) instead of a table.")
     var json = false
 
+    @Flag(help: "With --json: add each judged query's metrics (per_query) to every result, for paired tests.")
+    var perQuery = false
+
     @Flag(help: "No progress output.")
     var quiet = false
 
@@ -93,7 +96,8 @@ struct EvaluateCommand: ParsableCommand {
         let report = EvaluationReport(
             data: dataset.name, directory: dataset.directory, split: split, method: method.rawValue,
             judgedQueries: resolved.queries.count, documents: dataset.corpus.count,
-            inputDimension: dataset.corpus.dimension, results: results
+            inputDimension: dataset.corpus.dimension,
+            results: results.map { ComparisonReport.Row($0, queryIds: perQuery ? resolved.queries.map { queries.ids[$0.queryIndex] } : nil) }
         )
         return json ? try report.jsonString() : report.table()
     }

@@ -14,9 +14,11 @@ enum EvaluationMethod: String, CaseIterable, ExpressibleByArgument {
     case adaptor
     /// A saved Search-Adaptor model (`--adaptor MODEL`); the same as `adaptor`, named for tables.
     case searchAdaptor = "search-adaptor"
+    /// A saved SMEC model (`--adaptor MODEL`); the same as `adaptor`, named for tables.
+    case smec
 
     /// Whether the method reads a saved model.
-    var needsModel: Bool { self == .adaptor || self == .searchAdaptor }
+    var needsModel: Bool { self != .truncate && self != .pca }
 
     /// The transform for this method, fitted on `dataset`'s corpus where it needs fitting.
     func transform(for dataset: Dataset, modelPath: String?) throws -> any EmbeddingTransform {
@@ -25,7 +27,7 @@ enum EvaluationMethod: String, CaseIterable, ExpressibleByArgument {
             return IdentityTransform(dimension: dataset.corpus.dimension)
         case .pca:
             return try PCATransform.fit(corpus: dataset.corpus.vectors)
-        case .adaptor, .searchAdaptor:
+        case .adaptor, .searchAdaptor, .smec:
             guard let modelPath else { throw ValidationError("--method \(rawValue) needs --adaptor MODEL") }
             let model = try AdaptorModel.load(modelPath)
             try model.checkInputDimension(dataset.corpus.dimension, of: dataset.corpus.vectorsPath, modelPath: modelPath)

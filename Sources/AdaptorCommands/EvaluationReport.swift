@@ -10,7 +10,7 @@ struct EvaluationReport: Encodable {
     var judgedQueries: Int
     var documents: Int
     var inputDimension: Int
-    var results: [DimensionResult]
+    var results: [ComparisonReport.Row]
 
     enum CodingKeys: String, CodingKey {
         case data, directory, split, method, results
@@ -33,29 +33,10 @@ struct EvaluationReport: Encodable {
             pad("m", 6) + pad("nDCG@10", 10) + pad("±", 7) + pad("Recall@100", 12) + pad("MRR@10", 9),
         ]
         for r in results {
-            lines.append(pad("\(r.dimension)", 6) + pad(percent(r.ndcg), 10) + pad(percent(r.standardError(\.ndcg)), 7)
+            lines.append(pad("\(r.dimension)", 6) + pad(percent(r.ndcg), 10) + pad(percent(r.ndcgStandardError), 7)
                 + pad(percent(r.recall), 12) + pad(percent(r.mrr), 9))
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-extension DimensionResult: Encodable {
-    enum Keys: String, CodingKey {
-        case dimension
-        case ndcg = "ndcg@10", recall = "recall@100", mrr = "mrr@10"
-        case ndcgError = "ndcg@10_stderr", recallError = "recall@100_stderr", mrrError = "mrr@10_stderr"
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(dimension, forKey: .dimension)
-        try c.encode(ndcg, forKey: .ndcg)
-        try c.encode(recall, forKey: .recall)
-        try c.encode(mrr, forKey: .mrr)
-        try c.encode(standardError(\.ndcg), forKey: .ndcgError)
-        try c.encode(standardError(\.recall), forKey: .recallError)
-        try c.encode(standardError(\.reciprocalRank), forKey: .mrrError)
     }
 }
 

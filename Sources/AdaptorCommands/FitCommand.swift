@@ -43,7 +43,7 @@ struct FitCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the model (safetensors; written atomically).", valueName: "MODEL"))
     var out: String
 
-    @Option(help: "What to train: matryoshka-adaptor or search-adaptor (the supervised baseline).")
+    @Option(help: "What to train: matryoshka-adaptor, search-adaptor (the supervised baseline) or smec (arXiv 2510.12474).")
     var method: FitMethod = .matryoshkaAdaptor
 
     @Flag(help: "Two-stage supervised training on the --train-split judgements.")
@@ -59,6 +59,7 @@ struct FitCommand: ParsableCommand {
     @OptionGroup(title: "Architecture") var architecture: ArchitectureOptions
     @OptionGroup(title: "Objective and optimisation (stage 1)") var objective: UnsupervisedOptions
     @OptionGroup(title: "Supervised stage 2 and Search-Adaptor") var supervision: SupervisedOptions
+    @OptionGroup(title: "SMEC") var smec: SMECOptions
 
     @Flag(help: "No progress output.")
     var quiet = false
@@ -69,6 +70,7 @@ struct FitCommand: ParsableCommand {
         }
         if model != nil, data == nil { throw ValidationError("--model needs --data") }
         let needsJudgements = supervised || method == .searchAdaptor
+        if method == .smec, initialModel != nil { throw ValidationError("--init is for the two-stage Matryoshka-Adaptor, not smec") }
         if needsJudgements, data == nil { throw ValidationError("supervised training needs --data DIR with queries and qrels") }
         if initialModel != nil, !supervised { throw ValidationError("--init starts stage 2 and needs --supervised") }
         if needsJudgements, trainSplit == "test" {
@@ -80,6 +82,7 @@ struct FitCommand: ParsableCommand {
         let display = ProgressDisplay(quiet: quiet)
         let result: TrainingResult
         let fingerprint: String
+        var order: [Int]?
         if supervised || method == .searchAdaptor {
             let dataset = try queryOverride.apply(to: try Dataset.load(directory: data!, model: model))
             let queries = try dataset.requireQueries()
@@ -88,7 +91,15 @@ struct FitCommand: ParsableCommand {
             if let warning = resolved.warning(qrelsPath: qrels.path) { display.message(warning) }
             let d = dataset.corpus.dimension
             let settings = supervision.configuration(stage1: try objective.configuration(dimension: d), trainSplit: trainSplit)
-            if method == .searchAdaptor {
+            if method == .smec {
+                let smecResult = try SMECTrainer(
+                    configuration: smec.configuration(unsupervised: settings.stage1, supervised: settings),
+                    adaptorConfiguration: architecture.configuration(dimension: d))
+                    .train(corpus: dataset.corpus.vectors, queries: queries.vectors, judgements: resolved.queries,
+                           log: display.message, progress: { display.update($0.line) })
+                result = smecResult.training
+                order = smecResult.order
+            } else if method == .searchAdaptor {
                 result = try SearchAdaptorTrainer(configuration: settings, adaptorConfiguration: architecture.configuration(dimension: d))
                     .train(corpus: dataset.corpus.vectors, queries: queries.vectors, judgements: resolved.queries,
                            progress: { display.update($0.line) })
@@ -109,6 +120,16 @@ struct FitCommand: ParsableCommand {
             hash.update(Array(EmbeddingSet.fingerprint(queries.vectors).utf8))
             hash.update(Array(qrels.canonicalText.utf8))
             fingerprint = hash.hexDigest()
+        } else if method == .smec {
+            let vectors = try loadCorpus()
+            let smecResult = try SMECTrainer(
+                configuration: smec.configuration(unsupervised: try objective.configuration(dimension: vectors.dimension),
+                                                  supervised: nil),
+                adaptorConfiguration: architecture.configuration(dimension: vectors.dimension))
+                .train(corpus: vectors.vectors, log: display.message, progress: { display.update($0.line) })
+            result = smecResult.training
+            order = smecResult.order
+            fingerprint = EmbeddingSet.fingerprint(vectors.vectors)
         } else {
             let vectors = try loadCorpus()
             let trainer = UnsupervisedTrainer(configuration: try objective.configuration(dimension: vectors.dimension),
@@ -119,7 +140,8 @@ struct FitCommand: ParsableCommand {
         }
         display.finish()
         let saved = AdaptorModel(adaptor: result.adaptor, sizes: result.sizes, method: method.rawValue,
-                                 training: result.trainingDescription, dataFingerprint: fingerprint)
+                                 training: result.trainingDescription, dataFingerprint: fingerprint,
+                                 permutation: order == Array(0 ..< result.adaptor.outputDimension) ? nil : order)
         try saved.save(to: out)
         for stage in result.stages {
             display.message("kept iteration \(stage.bestIteration) of \(stage.iterationsRun) (validation \(stage.bestValidation))")
@@ -143,4 +165,5 @@ struct FitCommand: ParsableCommand {
 enum FitMethod: String, ExpressibleByArgument, CaseIterable {
     case matryoshkaAdaptor = "matryoshka-adaptor"
     case searchAdaptor = "search-adaptor"
+    case smec
 }

@@ -14,6 +14,7 @@ public struct MatryoshkaCommand: ParsableCommand {
           2. evaluate  nDCG@10 / Recall@100 / MRR@10 at every size m, any method
           3. report    compare methods in one HTML page (chart, costs) and JSON
           4. apply     adapt your vectors, optionally cut to m, as a .npy file
+          5. search    exact top-k at dimension m, written as a TREC run
 
         A data set is a folder: corpus.f32.npy + corpus_ids.txt, optionally \
         queries.f32.npy + query_ids.txt and BEIR qrels in qrels/<split>.tsv. \
@@ -33,7 +34,7 @@ public struct MatryoshkaCommand: ParsableCommand {
         Each subcommand's --help lists every flag with its default.
         """,
         version: matryoshkaLibraryVersion,
-        subcommands: [FitCommand.self, ApplyCommand.self, EvaluateCommand.self, ReportCommand.self]
+        subcommands: [FitCommand.self, ApplyCommand.self, EvaluateCommand.self, SearchCommand.self, ReportCommand.self]
     )
 
     public init() {}

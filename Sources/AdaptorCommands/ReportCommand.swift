@@ -121,7 +121,7 @@ struct ReportCommand: ParsableCommand {
                             "matryoshka_sizes": model.sizes.sizes.map(String.init).joined(separator: ",")]
             }
             results.append(ComparisonReport.Method(name: spec.label, kind: spec.method.rawValue, modelPath: spec.model,
-                                                   settings: settings, rows: rows.map(ComparisonReport.Row.init)))
+                                                   settings: settings, rows: rows.map { ComparisonReport.Row($0) }))
         }
         let reference = evaluator.evaluate(queries: queries.vectors, corpus: dataset.corpus.vectors, dimensions: [d])[0].ndcg
         display.update("measuring search cost", force: true)

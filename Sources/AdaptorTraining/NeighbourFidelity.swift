@@ -48,11 +48,16 @@ struct RetrievalValidation {
         evaluator = RetrievalEvaluator(judgements: judgements)
     }
 
-    /// Mean over `M` of nDCG@10 with the adaptor's outputs for the given MLP inputs.
-    func score(_ adaptor: MatryoshkaAdaptor, inputs: ([Int]) -> Matrix) -> Double {
+    /// Mean over `M` of nDCG@10 with the adaptor's outputs for the given MLP inputs, their coordinates
+    /// taken in `order` when one is given (a selected-coordinates-first permutation).
+    func score(_ adaptor: MatryoshkaAdaptor, order: [Int]? = nil, inputs: ([Int]) -> Matrix) -> Double {
         guard !evaluator.judgements.isEmpty else { return 0 }
-        let queries = adaptor.forward(rotated: inputs(queryRows)).output
-        let pool = adaptor.forward(rotated: inputs(poolRows)).output
+        var queries = adaptor.forward(rotated: inputs(queryRows)).output
+        var pool = adaptor.forward(rotated: inputs(poolRows)).output
+        if let order {
+            queries = queries.columns(order)
+            pool = pool.columns(order)
+        }
         let results = evaluator.evaluate(queries: queries, corpus: pool, dimensions: sizes.sizes)
         return results.reduce(0) { $0 + $1.ndcg } / Double(results.count)
     }

@@ -1,6 +1,18 @@
 /// A comparison of methods at every Matryoshka size on one data set: the content of `matryoshka report`,
 /// rendered as a self-contained HTML page or as JSON.
 public struct ComparisonReport: Codable, Sendable, Equatable {
+    /// One query's metrics (for paired comparisons and significance tests).
+    public struct QueryRow: Codable, Sendable, Equatable {
+        public var query: String
+        public var ndcg: Double
+        public var recall: Double
+        public var mrr: Double
+
+        enum CodingKeys: String, CodingKey {
+            case query, ndcg = "ndcg@10", recall = "recall@100", mrr = "mrr@10"
+        }
+    }
+
     /// Mean metrics at one size, with standard errors across queries.
     public struct Row: Codable, Sendable, Equatable {
         public var dimension: Int
@@ -10,9 +22,11 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
         public var recallStandardError: Double
         public var mrr: Double
         public var mrrStandardError: Double
+        /// Per-query values, when asked for.
+        public var perQuery: [QueryRow]?
 
-        /// The row of an evaluator result.
-        public init(_ result: DimensionResult) {
+        /// The row of an evaluator result; with `queryIds` (one per judged query, in order) it keeps per-query values.
+        public init(_ result: DimensionResult, queryIds: [String]? = nil) {
             dimension = result.dimension
             ndcg = result.ndcg
             ndcgStandardError = result.standardError(\.ndcg)
@@ -20,11 +34,15 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
             recallStandardError = result.standardError(\.recall)
             mrr = result.mrr
             mrrStandardError = result.standardError(\.reciprocalRank)
+            perQuery = queryIds.map { ids in
+                zip(ids, result.perQuery).map { QueryRow(query: $0, ndcg: $1.ndcg, recall: $1.recall, mrr: $1.reciprocalRank) }
+            }
         }
 
         enum CodingKeys: String, CodingKey {
             case dimension, ndcg = "ndcg@10", ndcgStandardError = "ndcg@10_stderr", recall = "recall@100"
             case recallStandardError = "recall@100_stderr", mrr = "mrr@10", mrrStandardError = "mrr@10_stderr"
+            case perQuery = "per_query"
         }
     }
 

@@ -12,7 +12,7 @@ import _TestSupport
         let evaluator = RetrievalEvaluator(judgements: judged)
         let methods = ["truncation": corpus, "scaled": corpus.normalizedRows()].sorted { $0.key < $1.key }.map { name, c in
             ComparisonReport.Method(name: name, kind: "truncate", rows: evaluator.evaluate(
-                queries: queries, corpus: c, dimensions: [4, 8, 16]).map(ComparisonReport.Row.init))
+                queries: queries, corpus: c, dimensions: [4, 8, 16]).map { ComparisonReport.Row($0) })
         }
         return ComparisonReport(data: "tiny <data>", directory: "/tmp/x", split: "test", judgedQueries: 8, documents: 60,
                                 dimension: 16, fingerprints: ["corpus vectors": "abc"], libraryVersion: "0",

@@ -1,0 +1,309 @@
+import AdaptorNN
+import AdaptorOptimizers
+import EmbeddingMath
+import Foundation
+import RetrievalEvaluation
+import VectorSearch
+
+/// What SMEC produced: the adaptor, the coordinate order its sizes keep, and each stage's outcome.
+public struct SMECResult: Sendable {
+    public var training: TrainingResult
+    /// Output coordinates, most important first: the first `m` of `x̂[order]` are the set kept at size `m`.
+    public var order: [Int]
+}
+
+/// SMEC (Zhang et al., arXiv 2510.12474) on the Matryoshka adaptor, as its own method.
+///
+/// * **SMRL** — stages `d → d/2 → … → min M`: stage `s` minimises the objective at its own size `m_s` only,
+///   starting from the previous stage's weights; the coordinate set it keeps, `S_s ⊂ S_{s-1}`, is fixed when
+///   the stage ends and bounds every later stage (what earlier stages fixed stays fixed). `--joint` trains
+///   one stage summing over `M`.
+/// * **ADS** — a learnable importance `a_j` per output coordinate; during training the size-`m` vector is
+///   `x̂ ⊙ mask`, with `mask` the Gumbel-Softmax top-`m` relaxation (``RelaxedTopK``) of `a + g` over the
+///   candidates, temperature annealed from `initialTemperature` to `finalTemperature` within each stage. The
+///   chosen order is stored in the model file, so a prefix of the output is always the selected set.
+///   Without ADS the mask is the first `m` coordinates (plain prefixes).
+/// * **S-XBM** — a FIFO memory of earlier batches' documents; each anchor's `memoryNeighbours` most similar
+///   entries under the original vectors join the similarity-preservation term as extra pairs.
+///
+/// The objective at a size is the Matryoshka-Adaptor's (`L_topk + α L_pair + β L_rec`, plus `γ L_rank` when
+/// supervised) on the masked vectors. Each stage keeps its best weights by the validation signal at its own
+/// size (held-out fidelity unsupervised, held-out training queries' nDCG@10 supervised).
+public struct SMECTrainer {
+    public var configuration: SMECConfiguration
+    public var adaptorConfiguration: AdaptorConfiguration
+
+    public init(configuration: SMECConfiguration, adaptorConfiguration: AdaptorConfiguration) {
+        self.configuration = configuration
+        self.adaptorConfiguration = adaptorConfiguration
+    }
+
+    /// Trains on `corpus`, and on judged `queries` when the configuration is supervised.
+    public func train(corpus: Matrix, queries: Matrix? = nil, judgements: [JudgedQuery] = [],
+                      log: ((String) -> Void)? = nil, progress: ((TrainingProgress) -> Void)? = nil) throws -> SMECResult {
+        let config = configuration
+        let settings = config.unsupervised
+        let d = corpus.columns
+        guard corpus.rows > settings.neighbours + 1 else {
+            throw TrainingError.tooFewDocuments(count: corpus.rows, needed: settings.neighbours + 2)
+        }
+        if config.supervised != nil, judgements.count < 2 { throw TrainingError.tooFewQueries(count: judgements.count, needed: 2) }
+        var adaptor = try MatryoshkaAdaptor(configuration: adaptorConfiguration, corpus: corpus, seed: settings.seed)
+        var generator = SeededGenerator(seed: settings.seed &+ 21)
+        let session = try SMECSession(configuration: config, corpus: corpus, queries: queries, judgements: judgements,
+                                      adaptor: adaptor, generator: &generator)
+        log?("SMEC: \(config.sequential ? "sequential" : "joint") stages at sizes "
+            + config.stageSizes(dimension: d).map { $0.map(String.init).joined(separator: "+") }.joined(separator: ", "))
+        let stages = config.stageSizes(dimension: d)
+        let budget = max(1, config.iterations / stages.count)
+        var candidates = Array(0 ..< d)
+        var kept: [[Int]] = []
+        var outcomes: [StageOutcome] = []
+        for (number, sizes) in stages.enumerated() {
+            let stage = try session.runStage(adaptor: &adaptor, sizes: sizes, candidates: candidates, iterations: budget,
+                                             name: "smec \(number + 1)/\(stages.count) m=\(sizes.map(String.init).joined(separator: "+"))",
+                                             progress: progress)
+            outcomes.append(stage.outcome)
+            if config.sequential {
+                candidates = stage.selection
+                kept.append(stage.selection)
+            } else {
+                kept = [stage.order]
+            }
+        }
+        // Innermost set first, then each larger set's additions, then the rest, each by importance.
+        var order: [Int] = []
+        var placed = Set<Int>()
+        for set in kept.reversed() + [Array(0 ..< d)] {
+            for j in session.byImportance(set) where placed.insert(j).inserted { order.append(j) }
+        }
+        if !config.adaptiveSelection { order = Array(0 ..< d) }
+        let sizes = MatryoshkaSizes(stages.flatMap { $0 } + [d], dimension: d)
+        let names = outcomes.indices.map { "stage\($0 + 1)" }
+        let result = TrainingResult(adaptor: adaptor, sizes: sizes,
+                                    trainingDescription: describe(["smec": config],
+                                                                  outcomes: Dictionary(uniqueKeysWithValues: zip(names, outcomes))),
+                                    stages: outcomes)
+        return SMECResult(training: result, order: order)
+    }
+}
+
+/// The state shared by SMEC's stages: data, caches, the importance logits and the memory.
+final class SMECSession {
+    let configuration: SMECConfiguration
+    let state: UnsupervisedState
+    let supervised: SupervisedData?
+    let fidelityPool: [Int]
+    let heldOut: [Int]
+    let normalisedItems: Matrix
+    let documentSampler: AnchorSampler
+    let querySampler: AnchorSampler?
+    var importance: [Float]
+    var importanceOptimiser: Adam<[Float]>
+    var memory: [Int] = []
+    var generator: SeededGenerator
+    let similarity: SimilarityLoss
+    let ranking: RankingLoss
+    var stepCount = 0
+
+    init(configuration: SMECConfiguration, corpus: Matrix, queries: Matrix?, judgements: [JudgedQuery],
+         adaptor: MatryoshkaAdaptor, generator: inout SeededGenerator) throws {
+        self.configuration = configuration
+        let settings = configuration.unsupervised
+        let d = corpus.columns
+        var unsupervised = settings
+        let (trainRows, validationRows) = splitForValidation(count: corpus.rows, fraction: settings.validationFraction,
+                                                             generator: &generator)
+        if let supervisedSettings = configuration.supervised, let queries {
+            let data = SupervisedData(corpus: corpus, queries: queries, judgements: judgements, k: settings.neighbours,
+                                      hardNegatives: supervisedSettings.hardNegatives,
+                                      validationFraction: supervisedSettings.validationFraction, generator: &generator)
+            supervised = data
+            unsupervised.reduction = supervisedSettings.stage2Reduction
+            state = UnsupervisedState(adaptor: adaptor, corpus: data.items, neighbours: data.neighbours,
+                                      configuration: unsupervised, sizes: MatryoshkaSizes([d], dimension: d))
+            querySampler = AnchorSampler(pool: data.trainQueries, generator: SeededGenerator(seed: settings.seed &+ 22))
+        } else {
+            supervised = nil
+            state = UnsupervisedState(adaptor: adaptor, corpus: corpus,
+                                      neighbours: mineNeighbours(corpus: corpus, k: settings.neighbours),
+                                      configuration: unsupervised, sizes: MatryoshkaSizes([d], dimension: d))
+            querySampler = nil
+        }
+        normalisedItems = state.objective.normalisedCorpus
+        documentSampler = AnchorSampler(pool: trainRows, generator: SeededGenerator(seed: settings.seed &+ 23))
+        heldOut = Array(validationRows.prefix(settings.maxValidationAnchors))
+        var poolGenerator = SeededGenerator(seed: settings.seed &+ 2)
+        fidelityPool = Array(trainRows.shuffled(using: &poolGenerator).prefix(settings.fidelityPoolSize)).sorted()
+        // Importances start at each output coordinate's log-variance over the corpus, so the first selection
+        // is the high-variance coordinates (with the principal-axes front map: the leading axes) and the
+        // Gumbel noise perturbs only the borderline ones.
+        let start = adaptor.forward(rotated: state.inputs(adaptor, rows: Array(0 ..< corpus.rows)).rotated).output
+        let means = start.columnMeans()
+        var variances = [Float](repeating: 0, count: d)
+        for i in 0 ..< start.rows { for j in 0 ..< d { variances[j] += (start[i, j] - means[j]) * (start[i, j] - means[j]) } }
+        importance = variances.map { log(max($0 / Float(max(start.rows, 1)), 1e-12)) }
+        importanceOptimiser = Adam(learningRate: configuration.importanceLearningRate,
+                                   zeros: [Float](repeating: 0, count: d), paths: [\[Float].self])
+        self.generator = generator
+        similarity = SimilarityLoss(sizes: MatryoshkaSizes([d], dimension: d))
+        ranking = RankingLoss(sizes: MatryoshkaSizes([d], dimension: d))
+    }
+
+    /// `set` sorted by importance, most important first (ties by coordinate).
+    func byImportance(_ set: [Int]) -> [Int] {
+        set.sorted { importance[$0] != importance[$1] ? importance[$0] > importance[$1] : $0 < $1 }
+    }
+
+    /// One stage: trains at `sizes` within `candidates`, keeps the best weights and importances.
+    func runStage(adaptor: inout MatryoshkaAdaptor, sizes: [Int], candidates: [Int], iterations: Int, name: String,
+                  progress: ((TrainingProgress) -> Void)?) throws -> (outcome: StageOutcome, selection: [Int], order: [Int]) {
+        let settings = configuration.unsupervised
+        let d = adaptor.outputDimension
+        let stageSizes = MatryoshkaSizes(sizes, dimension: d)
+        let validation: RetrievalValidation = supervised.map { $0.validation(sizes: stageSizes) }
+            ?? NeighbourFidelity(normalisedCorpus: normalisedItems, heldOut: heldOut, pool: fidelityPool, sizes: stageSizes).validation
+        // The hard order a validation sees: the candidates by importance first (or as they come without ADS).
+        let hardOrder = { [self] () -> [Int] in
+            let inside = configuration.adaptiveSelection ? byImportance(candidates) : candidates
+            let inSet = Set(inside)
+            return inside + (0 ..< d).filter { !inSet.contains($0) }
+        }
+        var snapshots: [Int: [Float]] = [:]
+        let start = stepCount
+        let loop = TrainingLoop(stage: name, iterations: iterations, patience: configuration.patience,
+                                validationInterval: settings.validationInterval, learningRate: settings.learningRate,
+                                higherIsBetter: true)
+        let outcome = loop.run(
+            adaptor: &adaptor,
+            step: { [self] current in
+                let fraction = Float(stepCount - start) / Float(max(iterations, 1))
+                let temperature = configuration.initialTemperature
+                    * pow(configuration.finalTemperature / configuration.initialTemperature, fraction)
+                stepCount += 1
+                return step(current, sizes: sizes, candidates: candidates, temperature: temperature)
+            },
+            validate: { [self] current in
+                snapshots[stepCount - start] = importance
+                return validation.score(current, order: hardOrder()) { state.inputs(current, rows: $0).rotated }
+            },
+            progress: progress)
+        importance = snapshots[outcome.bestIteration] ?? importance
+        let order = hardOrder()
+        return (outcome, Array(order.prefix(sizes.min()!)), order)
+    }
+
+    /// Loss terms and adaptor gradient of one batch; the importance logits are updated here.
+    func step(_ adaptor: MatryoshkaAdaptor, sizes: [Int], candidates: [Int], temperature: Float) -> (LossTerms, AdaptorParameters) {
+        let settings = configuration.unsupervised
+        let d = adaptor.outputDimension
+        let documents = documentSampler.next(settings.batchSize)
+        let queries = querySampler.map { $0.next(configuration.supervised!.queryBatchSize) } ?? []
+        var batch = state.makeBatch(anchors: documents + queries.map { supervised!.itemRow(ofQuery: $0) })
+        var pairs = batch.neighbourPairs
+        var targets = batch.neighbourTargets
+        if configuration.crossBatchMemory, !memory.isEmpty {
+            let (memoryItems, memoryTargets) = memoryNeighbours(of: documents)
+            let rows = batch.appendRows(memoryItems.flatMap { $0 })
+            var r = 0
+            for (a, items) in memoryItems.enumerated() {
+                for _ in items {
+                    pairs.append((a, rows[r]))
+                    targets.append(memoryTargets[r])
+                    r += 1
+                }
+            }
+        }
+        var candidateRows: [Int] = [], grades = Matrix(rows: 0, columns: 0), queryRows: [Int] = []
+        if let supervised, let supervisedSettings = configuration.supervised {
+            let chosen = supervised.candidates(for: queries, random: supervisedSettings.randomNegatives, generator: &generator)
+            grades = chosen.grades
+            queryRows = Array(documents.count ..< documents.count + queries.count)
+            candidateRows = batch.appendRows(chosen.documents)
+        }
+        let (z, x) = state.inputs(adaptor, rows: batch.corpusRows)
+        let forward = adaptor.forward(rotated: z)
+        let y = forward.output
+        let n = y.rows, anchors = batch.anchorCount
+        let sum = state.objective.reduction == .sum
+        var dy = Matrix(rows: n, columns: d)
+        var importanceGradient = [Float](repeating: 0, count: d)
+        var topk = 0.0, pair = 0.0, rank = 0.0
+        let noise = RelaxedTopK.gumbelNoise(count: candidates.count, generator: &generator)
+        for m in sizes {
+            // The size-m mask over all coordinates: relaxed top-m of a + g among the candidates, or the first m.
+            var mask = [Float](repeating: 0, count: d)
+            var relaxed: RelaxedTopK?
+            if configuration.adaptiveSelection {
+                let r = RelaxedTopK(scores: candidates.indices.map { importance[candidates[$0]] + noise[$0] }, k: m,
+                                    temperature: temperature)
+                for (i, j) in candidates.enumerated() { mask[j] = r.mask[i] }
+                relaxed = r
+            } else {
+                for j in candidates.prefix(m) { mask[j] = 1 }
+            }
+            let coordinateMask = CoordinateMask(weights: mask)
+            let v = coordinateMask.apply(y)
+            var dv = Matrix(rows: n, columns: d)
+            topk += similarity.pairList(outputs: v, pairs: pairs, targets: targets,
+                                        weight: sum ? 1 : 1 / Float(max(pairs.count, 1)), gradient: &dv)
+            if settings.alpha != 0 {
+                var anchorGradient = Matrix(rows: anchors, columns: d)
+                pair += similarity.allPairs(outputs: v.gatherRows(0 ..< anchors), targets: batch.anchorTargets,
+                                            weight: sum ? 1 : 1 / Float(max(anchors * (anchors - 1), 1)), gradient: &anchorGradient)
+                dv.addRows(anchorGradient, at: 0, scale: settings.alpha)
+            }
+            if let supervisedSettings = configuration.supervised, !queryRows.isEmpty {
+                let (loss, dq, dc) = ranking(queries: v.gatherRows(queryRows), documents: v.gatherRows(candidateRows),
+                                             grades: grades, weight: supervisedSettings.gamma)
+                rank += loss
+                dv.scatterAddRows(dq, at: queryRows)
+                dv.scatterAddRows(dc, at: candidateRows)
+            }
+            let (inputGradient, maskGradient) = coordinateMask.backward(dv, inputs: y)
+            dy.addRows(inputGradient, at: 0)
+            if let relaxed {
+                let g = relaxed.backward(candidates.map { maskGradient[$0] })
+                for (i, j) in candidates.enumerated() { importanceGradient[j] += g[i] }
+            }
+        }
+        let recWeight: Float = sum ? 1 / Float(d) : 1 / Float(n * d)
+        let (rec, recGradient) = reconstructionLoss(residual: forward.residual, weight: settings.beta * recWeight)
+        if configuration.adaptiveSelection { importanceOptimiser.update(&importance, along: importanceGradient) }
+        if configuration.crossBatchMemory { remember(documents) }
+        let recValue = settings.beta == 0 ? 0 : rec / Double(settings.beta)
+        var terms: [(name: String, value: Double)] = [("topk", topk)]
+        if settings.alpha != 0 { terms.append(("pair", pair)) }
+        terms.append(("rec", recValue))
+        if configuration.supervised != nil { terms.append(("rank", configuration.supervised!.gamma == 0 ? 0 : rank / Double(configuration.supervised!.gamma))) }
+        let total = topk + Double(settings.alpha) * pair + rec + rank
+        let gradient = adaptor.backward(forward, outputGradient: dy, residualGradient: recGradient, preprocessed: x)
+        return (LossTerms(terms: terms, total: total), gradient)
+    }
+
+    /// For each anchor, its most similar memory documents (original cosine), with the targets in order.
+    func memoryNeighbours(of anchors: [Int]) -> (items: [[Int]], targets: [Float]) {
+        let k = min(configuration.memoryNeighbours, memory.count)
+        guard k > 0 else { return (anchors.map { _ in [] }, []) }
+        let index = FlatIndex(normalizedVectors: normalisedItems.gatherRows(memory))
+        let results = index.search(normalisedItems.gatherRows(anchors), k: k + 1)
+        var items: [[Int]] = []
+        var targets: [Float] = []
+        for (a, anchor) in anchors.enumerated() {
+            var chosen: [Int] = []
+            for (position, slot) in results.indices[a * (k + 1) ..< (a + 1) * (k + 1)].enumerated()
+                where slot >= 0 && memory[Int(slot)] != anchor && chosen.count < k {
+                chosen.append(memory[Int(slot)])
+                targets.append(results.scores[a * (k + 1) + position])
+            }
+            items.append(chosen)
+        }
+        return (items, targets)
+    }
+
+    /// Appends documents to the FIFO memory, dropping the oldest beyond its size.
+    func remember(_ documents: [Int]) {
+        memory.append(contentsOf: documents)
+        if memory.count > configuration.memorySize { memory.removeFirst(memory.count - configuration.memorySize) }
+    }
+}
