@@ -47,20 +47,6 @@ public struct Linear: Sendable, Equatable {
 }
 
 extension Matrix {
-    /// Adds `vector` (`columns` values) to every row in place.
-    public mutating func addToRows(_ vector: [Float]) {
-        precondition(vector.count == columns, "Cannot add a \(vector.count)-vector to \(columns)-column rows")
-        let columns = self.columns
-        storage.withUnsafeMutableBufferPointer { buffer in
-            vector.withUnsafeBufferPointer { v in
-                for i in 0 ..< rows {
-                    let p = buffer.baseAddress! + i * columns
-                    for j in 0 ..< columns { p[j] += v[j] }
-                }
-            }
-        }
-    }
-
     /// The sum of all rows (`columns` values): the bias gradient of a batch.
     public func columnSums() -> [Float] {
         var sums = [Float](repeating: 0, count: columns)

@@ -85,18 +85,23 @@ extension Matrix {
         return sums.map { Float($0 / Double(Swift.max(rows, 1))) }
     }
 
-    /// Subtracts `vector` (of `columns` values) from every row in place.
-    public mutating func subtractFromRows(_ vector: [Float]) {
-        precondition(vector.count == columns, "Cannot subtract a \(vector.count)-vector from \(columns)-column rows")
+    /// Adds `scale · vector` (`columns` values) to every row in place (a bias, or `-μ` for centring).
+    public mutating func addToRows(_ vector: [Float], scale: Float = 1) {
+        precondition(vector.count == columns, "Cannot add a \(vector.count)-vector to \(columns)-column rows")
         let columns = self.columns
         storage.withUnsafeMutableBufferPointer { buffer in
             vector.withUnsafeBufferPointer { v in
                 for i in 0 ..< rows {
                     let p = buffer.baseAddress! + i * columns
-                    for j in 0 ..< columns { p[j] -= v[j] }
+                    for j in 0 ..< columns { p[j] += scale * v[j] }
                 }
             }
         }
+    }
+
+    /// Subtracts `vector` (of `columns` values) from every row in place.
+    public mutating func subtractFromRows(_ vector: [Float]) {
+        addToRows(vector, scale: -1)
     }
 }
 
