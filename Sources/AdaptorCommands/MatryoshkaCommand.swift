@@ -37,5 +37,6 @@ public struct MatryoshkaCommand: ParsableCommand {
         subcommands: [FitCommand.self, ApplyCommand.self, EvaluateCommand.self, SearchCommand.self, ReportCommand.self]
     )
 
+    /// The root command (ArgumentParser builds it from the arguments).
     public init() {}
 }

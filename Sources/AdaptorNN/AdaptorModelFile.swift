@@ -149,7 +149,9 @@ public struct AdaptorModel: Sendable {
 }
 
 extension AdaptorModel: EmbeddingTransform {
+    /// The dimension `d` of accepted vectors.
     public var inputDimension: Int { adaptor.inputDimension }
+    /// The output dimension (equal to `d`).
     public var outputDimension: Int { adaptor.outputDimension }
 
     /// The adapted vectors, with the stored coordinate order applied when there is one.

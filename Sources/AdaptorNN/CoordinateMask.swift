@@ -8,6 +8,7 @@ public struct CoordinateMask: Sendable {
     /// One weight per coordinate (`d` values).
     public var weights: [Float]
 
+    /// A mask with one weight per coordinate.
     public init(weights: [Float]) {
         self.weights = weights
     }

@@ -13,7 +13,9 @@ public struct MatryoshkaAdaptor: EmbeddingTransform {
     /// The centring vector `μ` (`d` values) when ``AdaptorConfiguration/centering`` is on.
     public var mean: [Float]?
 
+    /// The dimension `d` of accepted vectors.
     public var inputDimension: Int { configuration.inputDimension }
+    /// The output dimension: the residual adaptor keeps `d`.
     public var outputDimension: Int { configuration.inputDimension }
 
     /// An adaptor from saved parts; shapes are checked.

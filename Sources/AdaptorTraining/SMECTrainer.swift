@@ -7,6 +7,7 @@ import VectorSearch
 
 /// What SMEC produced: the adaptor, the coordinate order its sizes keep, and each stage's outcome.
 public struct SMECResult: Sendable {
+/// The adaptor, its sizes, settings and stage outcomes.
     public var training: TrainingResult
     /// Output coordinates, most important first: the first `m` of `x̂[order]` are the set kept at size `m`.
     public var order: [Int]
@@ -30,9 +31,12 @@ public struct SMECResult: Sendable {
 /// supervised) on the masked vectors. Each stage keeps its best weights by the validation signal at its own
 /// size (held-out fidelity unsupervised, held-out training queries' nDCG@10 supervised).
 public struct SMECTrainer {
+/// Settings (which parts run, memory, temperatures, budget).
     public var configuration: SMECConfiguration
+    /// The adaptor's architecture.
     public var adaptorConfiguration: AdaptorConfiguration
 
+    /// A trainer with these settings.
     public init(configuration: SMECConfiguration, adaptorConfiguration: AdaptorConfiguration) {
         self.configuration = configuration
         self.adaptorConfiguration = adaptorConfiguration

@@ -3,9 +3,13 @@
 public struct ComparisonReport: Codable, Sendable, Equatable {
     /// One query's metrics (for paired comparisons and significance tests).
     public struct QueryRow: Codable, Sendable, Equatable {
+        /// The query's id.
         public var query: String
+        /// nDCG@10.
         public var ndcg: Double
+        /// Recall@100.
         public var recall: Double
+        /// Reciprocal rank at 10.
         public var mrr: Double
 
         enum CodingKeys: String, CodingKey {
@@ -15,11 +19,15 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
 
     /// Mean metrics at one size, with standard errors across queries.
     public struct Row: Codable, Sendable, Equatable {
+        /// The size `m`.
         public var dimension: Int
+        /// Mean nDCG@10 over judged queries, and its standard error.
         public var ndcg: Double
         public var ndcgStandardError: Double
+        /// Mean Recall@100, and its standard error.
         public var recall: Double
         public var recallStandardError: Double
+        /// Mean reciprocal rank at 10, and its standard error.
         public var mrr: Double
         public var mrrStandardError: Double
         /// Per-query values, when asked for.
@@ -59,6 +67,7 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
         /// One row per size, in increasing order.
         public var rows: [Row]
 
+        /// A method's results.
         public init(name: String, kind: String, modelPath: String? = nil, settings: [String: String] = [:], rows: [Row]) {
             self.name = name
             self.kind = kind
@@ -74,12 +83,14 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
 
     /// Storage and exact-search cost of one vector at one size.
     public struct Cost: Codable, Sendable, Equatable {
+        /// The size `m`.
         public var dimension: Int
         /// Bytes of one float32 vector of this size.
         public var bytesPerVector: Int
         /// Measured exact top-10 cosine search over this data set's corpus, queries per second.
         public var queriesPerSecond: Double
 
+        /// A cost row.
         public init(dimension: Int, bytesPerVector: Int, queriesPerSecond: Double) {
             self.dimension = dimension
             self.bytesPerVector = bytesPerVector
@@ -97,7 +108,9 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
     public var directory: String
     /// The judgements scored.
     public var split: String
+    /// Judged queries scored.
     public var judgedQueries: Int
+    /// Corpus size.
     public var documents: Int
     /// The vectors' full dimension.
     public var dimension: Int
@@ -107,9 +120,12 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
     public var libraryVersion: String
     /// nDCG@10 of the original full vectors: the bar for "lossless".
     public var referenceNDCG: Double
+    /// The methods compared, in display order.
     public var methods: [Method]
+    /// Cost per size.
     public var costs: [Cost]
 
+    /// A report from its parts.
     public init(data: String, directory: String, split: String, judgedQueries: Int, documents: Int, dimension: Int,
                 fingerprints: [String: String], libraryVersion: String, referenceNDCG: Double, methods: [Method],
                 costs: [Cost]) {

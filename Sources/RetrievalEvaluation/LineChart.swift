@@ -5,19 +5,25 @@ import Foundation
 public struct LineChart: Sendable {
     /// One line.
     public struct Series: Sendable {
+        /// The legend label.
         public var name: String
+        /// `(x, y)` points in drawing order.
         public var points: [(x: Double, y: Double)]
+        /// A series.
         public init(name: String, points: [(x: Double, y: Double)]) {
             self.name = name
             self.points = points
         }
     }
 
+    /// The lines, one colour each from ``palette``.
     public var series: [Series]
     /// An optional horizontal reference line `(label, y)`, drawn dashed.
     public var reference: (label: String, y: Double)?
+    /// Axis labels.
     public var xLabel: String
     public var yLabel: String
+    /// The SVG's size in pixels.
     public var width = 760.0
     public var height = 440.0
     /// The plot area's margins: left, top, right, bottom (the legend sits in the right margin).
@@ -27,6 +33,7 @@ public struct LineChart: Sendable {
     public static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                  "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
 
+    /// A chart of `series`.
     public init(series: [Series], xLabel: String, yLabel: String) {
         self.series = series
         self.xLabel = xLabel

@@ -13,7 +13,9 @@ public struct PCATransform: EmbeddingTransform {
     /// The variance `λ_j` along each axis.
     public let variances: [Double]
 
+    /// The dimension `d` of accepted vectors.
     public var inputDimension: Int { components.columns }
+    /// The number of principal axes kept.
     public var outputDimension: Int { components.rows }
 
     /// A PCA from explicit parameters (a saved model).
