@@ -76,7 +76,7 @@ let package = Package(
         ),
 
         // Helpers shared by the test targets (temporary folders, hand-made files); not a product.
-        .target(name: "_TestSupport", dependencies: ["EmbeddingMath", "EmbeddingIO"]),
+        .target(name: "_TestSupport", dependencies: ["EmbeddingMath", "EmbeddingIO", "AdaptorNN"]),
         .testTarget(name: "EmbeddingMathTests", dependencies: ["EmbeddingMath", "_TestSupport"]),
         .testTarget(name: "EmbeddingIOTests", dependencies: ["EmbeddingIO", "_TestSupport"]),
         .testTarget(name: "VectorSearchTests", dependencies: ["VectorSearch", "_TestSupport"]),

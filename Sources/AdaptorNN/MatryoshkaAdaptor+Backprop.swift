@@ -12,6 +12,15 @@ public struct AdaptorForward: Sendable {
     public var residual: Matrix
     /// The adapted vectors `x̂ = z + f(z)`.
     public var output: Matrix
+
+    /// A forward pass from its parts (tests, and objectives evaluated on given outputs).
+    public init(rotated: Matrix, preActivations: [Matrix], activations: [Matrix], residual: Matrix, output: Matrix) {
+        self.rotated = rotated
+        self.preActivations = preActivations
+        self.activations = activations
+        self.residual = residual
+        self.output = output
+    }
 }
 
 extension MatryoshkaAdaptor {

@@ -4,9 +4,9 @@ import Foundation
 
 /// Independent double-precision forward passes that the finite-difference tests differentiate numerically.
 /// They restate the formulas of METHOD.md directly, sharing no code with the Float implementation.
-enum DoubleReference {
+public enum DoubleReference {
     /// `Σ_{j<m} a_j b_j / (‖a[:m]‖ ‖b[:m]‖)`, 0 when either prefix is zero.
-    static func prefixCosine(_ a: [Double], _ b: [Double], _ m: Int) -> Double {
+    public static func prefixCosine(_ a: [Double], _ b: [Double], _ m: Int) -> Double {
         var dot = 0.0, na = 0.0, nb = 0.0
         for j in 0 ..< m {
             dot += a[j] * b[j]
@@ -17,7 +17,7 @@ enum DoubleReference {
     }
 
     /// `Σ_m Σ_pairs w |t - sim_m|`.
-    static func similarityLoss(_ y: [[Double]], pairs: [(Int, Int)], targets: [Double], sizes: [Int], weight: Double) -> Double {
+    public static func similarityLoss(_ y: [[Double]], pairs: [(Int, Int)], targets: [Double], sizes: [Int], weight: Double) -> Double {
         var total = 0.0
         for (p, (i, j)) in pairs.enumerated() {
             for m in sizes { total += weight * abs(targets[p] - prefixCosine(y[i], y[j], m)) }
@@ -26,13 +26,12 @@ enum DoubleReference {
     }
 
     /// All ordered pairs `i ≠ j` of `n` rows.
-    static func orderedPairs(_ n: Int) -> [(Int, Int)] {
+    public static func orderedPairs(_ n: Int) -> [(Int, Int)] {
         (0 ..< n).flatMap { i in (0 ..< n).filter { $0 != i }.map { (i, $0) } }
     }
 
-    static func relu(_ a: Double) -> Double { max(a, 0) }
 
-    static func activation(_ kind: Activation, _ a: Double) -> Double {
+    public static func activation(_ kind: Activation, _ a: Double) -> Double {
         switch kind {
         case .relu: return max(a, 0)
         case .tanh: return tanh(a)
@@ -42,7 +41,7 @@ enum DoubleReference {
     }
 
     /// The adaptor's forward pass `x̂ = z + f(z)`, `z = P x̃`, from the preprocessed input `x̃`; returns `(x̂, f(z))`.
-    static func adaptor(_ p: AdaptorParameters, _ activationKind: Activation, _ x: [Double]) -> (output: [Double], residual: [Double]) {
+    public static func adaptor(_ p: AdaptorParameters, _ activationKind: Activation, _ x: [Double]) -> (output: [Double], residual: [Double]) {
         func affine(_ layer: Linear, _ input: [Double]) -> [Double] {
             (0 ..< layer.outputs).map { o in
                 (0 ..< layer.inputs).reduce(Double(layer.bias[o])) { $0 + Double(layer.weight[o, $1]) * input[$1] }
@@ -60,15 +59,16 @@ enum DoubleReference {
 }
 
 /// Central differences `(f(θ+ε) - f(θ-ε)) / 2ε` of a Double function of one scalar.
-func centralDifference(_ epsilon: Double = 1e-6, _ f: (Double) -> Double) -> Double {
+public func centralDifference(_ epsilon: Double = 1e-6, _ f: (Double) -> Double) -> Double {
     (f(epsilon) - f(-epsilon)) / (2 * epsilon)
 }
 
 /// Whether `a` and `b` agree to a relative tolerance with an absolute floor.
-func agree(_ a: Double, _ b: Double, relative: Double = 2e-3, absolute: Double = 1e-4) -> Bool {
+public func agree(_ a: Double, _ b: Double, relative: Double = 2e-3, absolute: Double = 1e-4) -> Bool {
     abs(a - b) <= max(absolute, relative * max(abs(a), abs(b)))
 }
 
 extension Matrix {
-    var doubleRows: [[Double]] { nestedRows.map { $0.map(Double.init) } }
+    /// The rows as Double arrays.
+    public var doubleRows: [[Double]] { nestedRows.map { $0.map(Double.init) } }
 }
