@@ -8,21 +8,15 @@ error across queries, and the paired per-query difference SMEC - Matryoshka-Adap
 
 Usage: benchmarks/smec.py [--shared ../shared/data] [--sets ...]   (after `swift build -c release --product matryoshka`)
 """
-import argparse
 import json
 import math
 import os
 import subprocess
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, ".build", "release", "matryoshka")
+from common import BINARY, ROOT, data_flags, shared_sets_arguments
+
 ABLATIONS = [("SMEC", []), ("SMEC without ADS", ["--no-ads"]), ("SMEC without S-XBM", ["--no-xbm"]),
              ("SMEC without SMRL (joint)", ["--joint"])]
-
-
-def data_flags(shared, name):
-    folder, _, model = name.partition("/models/")
-    return ["--data", os.path.join(shared, folder)] + (["--model", model] if model else [])
 
 
 def fit_and_score(shared, name, path, flags):
@@ -57,10 +51,7 @@ def table(title, results, reference):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--shared", default=os.path.join(ROOT, "..", "shared", "data"))
-    parser.add_argument("--sets", default="scifact,dbpedia-entity-5k,cisi,cisi/models/all-mpnet-base-v2")
-    args = parser.parse_args()
+    args = shared_sets_arguments()
     out = os.path.join(ROOT, "benchmarks", "out", "smec")
     os.makedirs(out, exist_ok=True)
     for name in args.sets.split(","):

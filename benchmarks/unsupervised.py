@@ -6,24 +6,18 @@ default settings apart from the flags named in each row; nothing is tuned on the
 Usage: benchmarks/unsupervised.py [--shared ../shared/data] [--sets scifact,dbpedia-entity-5k,cisi,cisi/models/all-mpnet-base-v2]
 Needs `swift build -c release --product matryoshka`. Models go to benchmarks/out/models/.
 """
-import argparse
 import json
 import os
 import subprocess
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, ".build", "release", "matryoshka")
+from common import BINARY, ROOT, data_flags, shared_sets_arguments
+
 VARIANTS = [
     ("adaptor (default: principal axes, fidelity selection)", []),
     ("adaptor, principal axes, objective selection", ["--selection", "objective"]),
     ("adaptor, identity start (paper), objective selection", ["--rotation", "identity", "--selection", "objective"]),
     ("adaptor, identity start (paper), fidelity selection", ["--rotation", "identity"]),
 ]
-
-
-def data_flags(shared, name):
-    folder, _, model = name.partition("/models/")
-    return ["--data", os.path.join(shared, folder)] + (["--model", model] if model else [])
 
 
 def evaluate(shared, name, method, extra=()):
@@ -33,10 +27,7 @@ def evaluate(shared, name, method, extra=()):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--shared", default=os.path.join(ROOT, "..", "shared", "data"))
-    parser.add_argument("--sets", default="scifact,dbpedia-entity-5k,cisi,cisi/models/all-mpnet-base-v2")
-    args = parser.parse_args()
+    args = shared_sets_arguments()
     models = os.path.join(ROOT, "benchmarks", "out", "models")
     os.makedirs(models, exist_ok=True)
     for name in args.sets.split(","):

@@ -1,0 +1,21 @@
+"""Shared pieces of the benchmark scripts: where things are, and the data-set arguments."""
+import argparse
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = os.path.join(ROOT, ".build", "release", "matryoshka")
+ALL_SETS = "scifact,dbpedia-entity-5k,cisi,cisi/models/all-mpnet-base-v2"
+
+
+def data_flags(shared, name):
+    """`--data` (and `--model`) flags for a shared data set name such as `cisi/models/all-mpnet-base-v2`."""
+    folder, _, model = name.partition("/models/")
+    return ["--data", os.path.join(shared, folder)] + (["--model", model] if model else [])
+
+
+def shared_sets_arguments():
+    """Parses `--shared DIR` and `--sets a,b,...` (defaults: ../shared/data and every shared set)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--shared", default=os.path.join(ROOT, "..", "shared", "data"))
+    parser.add_argument("--sets", default=ALL_SETS)
+    return parser.parse_args()
