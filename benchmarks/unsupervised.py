@@ -17,6 +17,7 @@ VARIANTS = [
     ("adaptor, principal axes, objective selection", ["--selection", "objective"]),
     ("adaptor, identity start (paper), objective selection", ["--rotation", "identity", "--selection", "objective"]),
     ("adaptor, identity start (paper), fidelity selection", ["--rotation", "identity"]),
+    ("adaptor, distill objective (beyond the paper)", ["--objective", "distill"]),
 ]
 
 
@@ -28,11 +29,14 @@ def evaluate(shared, name, method, extra=()):
 
 def main():
     args = shared_sets_arguments()
+    only = os.environ.get("VARIANTS")  # e.g. VARIANTS=4 runs only the fifth variant (and the baselines)
     models = os.path.join(ROOT, "benchmarks", "out", "models")
     os.makedirs(models, exist_ok=True)
     for name in args.sets.split(","):
         rows = [("truncation", evaluate(args.shared, name, "truncate")), ("PCA", evaluate(args.shared, name, "pca"))]
         for number, (label, flags) in enumerate(VARIANTS):
+            if only is not None and str(number) not in only.split(","):
+                continue
             path = os.path.join(models, f"{name.replace('/', '_')}-{number}.safetensors")
             log = subprocess.run([BINARY, "fit", *data_flags(args.shared, name), "--out", path, *flags],
                                  check=True, capture_output=True, text=True).stderr

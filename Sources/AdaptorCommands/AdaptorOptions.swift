@@ -6,6 +6,7 @@ extension Activation: ExpressibleByArgument {}
 extension RotationStart: ExpressibleByArgument {}
 extension Reduction: ExpressibleByArgument {}
 extension SelectionSignal: ExpressibleByArgument {}
+extension SimilarityObjective: ExpressibleByArgument {}
 
 /// The adaptor's architecture flags.
 struct ArchitectureOptions: ParsableArguments {
@@ -46,6 +47,15 @@ struct ArchitectureOptions: ParsableArguments {
 struct UnsupervisedOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Matryoshka sizes M (default: powers of two from 16 below d, then d).", valueName: "m,m,..."))
     var sizes: String?
+
+    @Option(help: """
+        Similarity terms: paper (L_topk + α L_pair, L1 on cosines) or distill (beyond the paper: each anchor's \
+        full-dimension ranking of the batch distilled into every size, softmax KL).
+        """)
+    var objective: SimilarityObjective = .paper
+
+    @Option(help: "Softmax temperature of --objective distill.")
+    var distillationTemperature: Float = 0.1
 
     @Option(help: "Reduce each loss term by sum (the paper's literal sums) or mean.")
     var reduction: Reduction = .sum
@@ -112,6 +122,8 @@ struct UnsupervisedOptions: ParsableArguments {
         c.patience = patience
         c.validationInterval = validationInterval
         c.selection = selection
+        c.objective = objective
+        c.distillationTemperature = distillationTemperature
         c.seed = seed
         return c
     }

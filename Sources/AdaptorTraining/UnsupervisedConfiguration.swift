@@ -9,6 +9,15 @@ public enum SelectionSignal: String, Codable, Sendable, CaseIterable {
     case fidelity
 }
 
+/// Which similarity-preservation terms the unsupervised objective uses.
+public enum SimilarityObjective: String, Codable, Sendable, CaseIterable {
+    /// The paper's `L_topk + α L_pair` (L1 on cosine values, Eq. 1-2).
+    case paper
+    /// Beyond the paper: listwise distillation of each anchor's full-dimension ranking of the batch into every
+    /// size (`DistillationLoss`), with the reconstruction term as a mean.
+    case distill
+}
+
 /// How losses are reduced over a batch.
 public enum Reduction: String, Codable, Sendable, CaseIterable {
     /// The paper's literal sums: `Σ_m Σ_{i≠j}`, `Σ_m Σ_{i, j∈NN_k(i)}`, `Σ_i ‖f(x_i)‖₁ / d`.
@@ -45,6 +54,10 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
     public var validationFraction = 0.1
     /// At most this many held-out documents serve as validation anchors.
     public var maxValidationAnchors = 1000
+    /// The similarity-preservation terms.
+    public var objective: SimilarityObjective = .paper
+    /// Softmax temperature of the `distill` objective.
+    public var distillationTemperature: Float = 0.1
     /// What early stopping watches.
     public var selection: SelectionSignal = .fidelity
     /// Training documents searched by the fidelity signal (a random sample when the corpus is larger).
@@ -64,6 +77,7 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
         case sizes = "matryoshka_sizes", reduction, neighbours = "k", alpha, beta, batchSize = "batch_size"
         case learningRate = "learning_rate", iterations, patience, validationInterval = "validation_interval"
         case validationFraction = "validation_fraction", maxValidationAnchors = "max_validation_anchors", seed
-        case selection, fidelityPoolSize = "fidelity_pool_size"
+        case selection, fidelityPoolSize = "fidelity_pool_size", objective
+        case distillationTemperature = "distillation_temperature"
     }
 }

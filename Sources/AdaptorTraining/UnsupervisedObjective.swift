@@ -29,6 +29,8 @@ struct UnsupervisedObjective {
     let k: Int
     /// How many of each item's `k` neighbours enter `L_topk` (`k`, or 0 to switch the term off).
     let used: Int
+    /// The listwise alternative to `L_topk + α L_pair`, when chosen.
+    var distillation: DistillationLoss? = nil
 
     /// Assembles the batch of `anchors` and their neighbours.
     func batch(anchors: [Int], scratch: inout [Int32]) -> UnsupervisedBatch {
@@ -62,6 +64,7 @@ struct UnsupervisedObjective {
 
     /// The objective on a forward pass of `batch`, with `∂L/∂x̂` and `∂L/∂f`.
     func evaluate(_ forward: AdaptorForward, _ batch: UnsupervisedBatch) -> (LossTerms, Matrix, Matrix) {
+        if let distillation { return evaluateDistillation(forward, batch, distillation) }
         let y = forward.output
         let n = y.rows, d = y.columns, a = batch.anchorCount
         var gradient = Matrix(rows: n, columns: d)
@@ -86,5 +89,20 @@ struct UnsupervisedObjective {
         if alpha != 0 { terms.append(("pair", pair)) }
         terms.append(("rec", recValue))
         return (LossTerms(terms: terms, total: total), gradient, recGradient)
+    }
+}
+
+extension UnsupervisedObjective {
+    /// `L_dist + β L_rec` (the `distill` objective): anchors against every batch row, reconstruction as a mean.
+    func evaluateDistillation(_ forward: AdaptorForward, _ batch: UnsupervisedBatch,
+                              _ distillation: DistillationLoss) -> (LossTerms, Matrix, Matrix) {
+        let y = forward.output
+        let n = y.rows, d = y.columns
+        let anchors = normalisedCorpus.gatherRows(batch.corpusRows.prefix(batch.anchorCount))
+        let targets = BLAS.matmul(anchors, normalisedCorpus.gatherRows(batch.corpusRows), transposeB: true)
+        let (dist, gradient) = distillation(outputs: y, anchors: batch.anchorCount, targets: targets)
+        let (rec, recGradient) = reconstructionLoss(residual: forward.residual, weight: beta / Float(n * d))
+        let recValue = beta == 0 ? 0 : rec / Double(beta)
+        return (LossTerms(terms: [("dist", dist), ("rec", recValue)], total: dist + rec), gradient, recGradient)
     }
 }

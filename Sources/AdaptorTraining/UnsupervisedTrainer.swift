@@ -105,7 +105,9 @@ final class UnsupervisedState {
         objective = UnsupervisedObjective(loss: SimilarityLoss(sizes: sizes), reduction: configuration.reduction,
                                           alpha: configuration.alpha, beta: configuration.beta,
                                           normalisedCorpus: corpus.normalizedRows(), neighbours: neighbours,
-                                          k: configuration.neighbours, used: neighbourCount ?? configuration.neighbours)
+                                          k: configuration.neighbours, used: neighbourCount ?? configuration.neighbours,
+                                          distillation: configuration.objective == .distill
+                                              ? DistillationLoss(sizes: sizes, temperature: configuration.distillationTemperature) : nil)
         preprocessed = adaptor.preprocess(corpus)
         frozenRotated = adaptor.configuration.trainRotation ? nil : adaptor.rotate(preprocessed)
         scratch = [Int32](repeating: -1, count: corpus.rows)

@@ -96,3 +96,47 @@ import _TestSupport
         }
     }
 }
+
+/// The listwise distillation option, by finite differences in Double against a direct statement of the KL.
+@Suite struct DistillationLossGradientTests {
+    func reference(_ y: [[Double]], anchors: Int, targets: [[Double]], sizes: [Int], tau: Double, weight: Double) -> Double {
+        var total = 0.0
+        for m in sizes {
+            for i in 0 ..< anchors {
+                let others = y.indices.filter { $0 != i }
+                let teacherLogits = others.map { targets[i][$0] / tau }
+                let studentLogits = others.map { DoubleReference.prefixCosine(y[i], y[$0], m) / tau }
+                let tMax = teacherLogits.max()!, sMax = studentLogits.max()!
+                let tSum = teacherLogits.reduce(0) { $0 + exp($1 - tMax) }, sSum = studentLogits.reduce(0) { $0 + exp($1 - sMax) }
+                for k in others.indices {
+                    let p = exp(teacherLogits[k] - tMax) / tSum
+                    let logQ = studentLogits[k] - sMax - log(sSum)
+                    total += p * (log(p) - logQ)
+                }
+            }
+        }
+        return weight * total / Double(anchors)
+    }
+
+    @Test(arguments: [([3, 6, 10], 3, Float(0.5)), ([10], 2, 0.2), ([2, 10], 4, 1.0)])
+    func gradientMatchesFiniteDifferences(sizes: [Int], anchors: Int, temperature: Float) {
+        let y = Fixtures.randomMatrix(rows: 7, columns: 10, seed: 71)
+        var t = Matrix(rows: anchors, columns: 7)
+        var g = SeededGenerator(seed: 72)
+        for i in t.storage.indices { t.storage[i] = g.nextUnitFloat() * 2 - 1 }
+        let loss = DistillationLoss(sizes: MatryoshkaSizes(sizes, dimension: 10), temperature: temperature)
+        let (value, gradient) = loss(outputs: y, anchors: anchors, targets: t, weight: 1.5)
+        let yd = y.doubleRows, td = t.doubleRows
+        #expect(agree(value, reference(yd, anchors: anchors, targets: td, sizes: sizes, tau: Double(temperature), weight: 1.5), relative: 1e-5))
+        for i in 0 ..< 7 {
+            for c in 0 ..< 10 {
+                let numeric = centralDifference { e in
+                    var moved = yd
+                    moved[i][c] += e
+                    return reference(moved, anchors: anchors, targets: td, sizes: sizes, tau: Double(temperature), weight: 1.5)
+                }
+                #expect(agree(Double(gradient[i, c]), numeric), "row \(i) column \(c): \(gradient[i, c]) vs \(numeric)")
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import EmbeddingMath
+import Foundation
+
+/// A listwise alternative to the paper's similarity losses (an option beyond METHOD.md): each anchor's
+/// ranking of the batch under the original full vectors is distilled into its ranking at every size,
+///
+/// `L_dist = Σ_{m ∈ M} (1/A) Σ_i KL(p_i ‖ q_i^m)`, `p_ij = softmax_j(t_ij / τ)`, `q_ij^m = softmax_j(sim_m(ŷ_i, ŷ_j) / τ)`
+///
+/// over the candidates `j ≠ i` (every batch row but the anchor itself), with `t_ij` the original cosine.
+/// `∂L/∂sim_m(ŷ_i, ŷ_j) = (q_ij^m - p_ij) / (τ A)`; the rest is ``SimilarityLoss/crossSimilarities(_:_:lossAtSize:)``.
+public struct DistillationLoss: Sendable {
+    /// The sizes `M`.
+    public let sizes: MatryoshkaSizes
+    /// The softmax temperature `τ`.
+    public let temperature: Float
+
+    /// A distillation loss over `sizes` at temperature `τ`.
+    public init(sizes: MatryoshkaSizes, temperature: Float) {
+        self.sizes = sizes
+        self.temperature = temperature
+    }
+
+    /// The loss of anchors (the first `anchors` rows of `outputs`) against every row, and `∂L/∂outputs`.
+    ///
+    /// - Parameters:
+    ///   - outputs: adapted batch `ŷ`, `n × d`; rows `0 ..< anchors` are the anchors.
+    ///   - targets: original cosines, `anchors × n` (the diagonal `(i, i)` is ignored).
+    ///   - weight: a factor on the term.
+    public func callAsFunction(outputs y: Matrix, anchors: Int, targets: Matrix, weight: Float = 1) -> (Double, Matrix) {
+        let n = y.rows
+        precondition(targets.rows == anchors && targets.columns == n, "targets must be \(anchors) × \(n)")
+        let tau = Double(temperature)
+        // The teacher distribution is the same at every size.
+        var teacher = [[Double]](repeating: [], count: anchors)
+        for i in 0 ..< anchors {
+            let logits = (0 ..< n).map { j in j == i ? -Double.infinity : Double(targets[i, j]) / tau }
+            teacher[i] = softmax(logits)
+        }
+        let scale = Double(weight) / Double(anchors)
+        let a = y.gatherRows(0 ..< anchors)
+        let (loss, da, db) = SimilarityLoss(sizes: sizes).crossSimilarities(a, y) { _, cosine, coefficients in
+            var total = 0.0
+            for i in 0 ..< anchors {
+                let logits = (0 ..< n).map { j in j == i ? -Double.infinity : Double(cosine[i, j]) / tau }
+                let student = softmax(logits)
+                for j in 0 ..< n where j != i {
+                    let p = teacher[i][j], q = student[j]
+                    if p > 0 { total += scale * p * (log(p) - log(max(q, 1e-300))) }
+                    coefficients[i, j] = Float(scale * (q - p) / tau)
+                }
+            }
+            return total
+        }
+        var gradient = db
+        gradient.addRows(da, at: 0)
+        return (loss, gradient)
+    }
+}
+
+/// A numerically stable softmax; `-infinity` entries get probability 0.
+func softmax(_ logits: [Double]) -> [Double] {
+    let top = logits.max() ?? 0
+    let e = logits.map { $0 == -.infinity ? 0 : exp($0 - top) }
+    let sum = e.reduce(0, +)
+    return e.map { $0 / sum }
+}
