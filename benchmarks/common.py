@@ -1,9 +1,12 @@
 """Shared pieces of the benchmark scripts: where things are, and the data-set arguments."""
 import argparse
 import os
+import subprocess
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(ROOT, ".build", "release", "matryoshka")
+BENCH = os.path.join(ROOT, ".build", "release", "matryoshka-bench")
 ALL_SETS = "scifact,dbpedia-entity-5k,cisi,cisi/models/all-mpnet-base-v2"
 
 
@@ -19,3 +22,16 @@ def shared_sets_arguments():
     parser.add_argument("--shared", default=os.path.join(ROOT, "..", "shared", "data"))
     parser.add_argument("--sets", default=ALL_SETS)
     return parser.parse_args()
+
+
+def ensure_venv(name, packages):
+    """Re-executes the running script inside `benchmarks/<name>`, creating it with `pip install <packages>`
+    (a list of pip arguments) on first use."""
+    venv = os.path.join(ROOT, "benchmarks", name)
+    python = os.path.join(venv, "bin", "python")
+    if os.path.realpath(sys.prefix) == os.path.realpath(venv):
+        return
+    if not os.path.exists(python):
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", *packages], check=True)
+    os.execv(python, [python] + sys.argv)

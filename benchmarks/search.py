@@ -13,27 +13,15 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import time
 
+from common import BENCH, ensure_venv
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-VENV = os.path.join(HERE, ".venv")
-
-
-def ensure_venv():
-    """Re-executes this script inside benchmarks/.venv with faiss-cpu installed."""
-    python = os.path.join(VENV, "bin", "python")
-    if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
-        return
-    if not os.path.exists(python):
-        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", "faiss-cpu", "numpy"], check=True)
-    os.execv(python, [python] + sys.argv)
 
 
 def main():
-    ensure_venv()
+    ensure_venv(".venv", ["faiss-cpu", "numpy"])
     os.environ["OMP_NUM_THREADS"] = "1"
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
     import faiss
@@ -69,7 +57,7 @@ def main():
         indexes[m].add(d)
         normalized_queries[m] = q
     del docs
-    bench = os.path.join(ROOT, ".build", "release", "matryoshka-bench")
+    bench = BENCH
     faiss_times = {m: [] for m in dims}
     our_rows = {m: [] for m in dims}
     for _ in range(args.runs):

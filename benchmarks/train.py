@@ -26,23 +26,9 @@ import subprocess
 import sys
 import time
 
+from common import BENCH, ROOT, ensure_venv
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-VENV = os.path.join(HERE, ".venv-torch")
-BENCH = os.path.join(ROOT, ".build", "release", "matryoshka-bench")
-
-
-def ensure_venv():
-    """Re-executes this script inside benchmarks/.venv-torch with the CPU build of torch installed."""
-    python = os.path.join(VENV, "bin", "python")
-    if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
-        return
-    if not os.path.exists(python):
-        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", "numpy", "torch==2.13.0+cpu",
-                        "--index-url", "https://download.pytorch.org/whl/cpu",
-                        "--extra-index-url", "https://pypi.org/simple"], check=True)
-    os.execv(python, [python] + sys.argv)
 
 
 def torch_steps_per_second(corpus_path, threads, iterations, seed=0):
@@ -115,7 +101,8 @@ def matryoshka_steps_per_second(corpus_path, threads, iterations):
 
 
 def main():
-    ensure_venv()
+    ensure_venv(".venv-torch", ["numpy", "torch==2.13.0+cpu", "--index-url", "https://download.pytorch.org/whl/cpu",
+                                "--extra-index-url", "https://pypi.org/simple"])
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--iterations", type=int, default=200)
