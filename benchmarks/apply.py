@@ -13,8 +13,7 @@ import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, ".build", "release", "matryoshka")
+from common import BINARY, ROOT
 
 
 def main():

@@ -12,8 +12,8 @@ import json
 import os
 import subprocess
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, ".build", "release", "matryoshka")
+from common import BINARY, ROOT
+
 DIMS = "16,32,64,128,192,256,384"
 
 

@@ -11,7 +11,7 @@ import statistics
 import subprocess
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from common import BINARY, ROOT
 
 
 def main():
@@ -19,11 +19,10 @@ def main():
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--data", default=os.path.join(ROOT, "data", "scifact"))
     args = parser.parse_args()
-    binary = os.path.join(ROOT, ".build", "release", "matryoshka")
     print(f"| command | median s | min s | max s |")
     print("|---|---|---|---|")
     for method in ["truncate", "pca"]:
-        command = [binary, "evaluate", "--data", args.data, "--method", method]
+        command = [BINARY, "evaluate", "--data", args.data, "--method", method]
         subprocess.run(command, check=True, capture_output=True)  # warm the file cache
         times = []
         for _ in range(args.runs):

@@ -45,6 +45,9 @@ struct ArchitectureOptions: ParsableArguments {
 
 /// The unsupervised objective and optimisation flags (defaults from METHOD.md).
 struct UnsupervisedOptions: ParsableArguments {
+    /// Where the flags' defaults come from.
+    static let defaults = UnsupervisedConfiguration()
+
     @Option(help: ArgumentHelp("Matryoshka sizes M (default: powers of two from 16 below d, then d).", valueName: "m,m,..."))
     var sizes: String?
 
@@ -52,46 +55,46 @@ struct UnsupervisedOptions: ParsableArguments {
         Similarity terms: paper (L_topk + α L_pair, L1 on cosines) or distill (beyond the paper: each anchor's \
         full-dimension ranking of the batch distilled into every size, softmax KL).
         """)
-    var objective: SimilarityObjective = .paper
+    var objective: SimilarityObjective = Self.defaults.objective
 
     @Option(help: "Softmax temperature of --objective distill.")
-    var distillationTemperature: Float = 0.1
+    var distillationTemperature: Float = Self.defaults.distillationTemperature
 
     @Option(help: "Reduce each loss term by sum (the paper's literal sums) or mean.")
-    var reduction: Reduction = .sum
+    var reduction: Reduction = Self.defaults.reduction
 
     @Option(name: .customLong("k"), help: "Neighbours per document for the top-k loss, mined once over the whole corpus.")
-    var neighbours: Int = 10
+    var neighbours: Int = Self.defaults.neighbours
 
     @Option(help: "Weight α of the pairwise loss.")
-    var alpha: Float = 1
+    var alpha: Float = Self.defaults.alpha
 
     @Option(help: "Weight β of the reconstruction loss.")
-    var beta: Float = 1
+    var beta: Float = Self.defaults.beta
 
     @Option(help: "Anchors per batch (their neighbours join the batch).")
-    var batchSize: Int = 128
+    var batchSize: Int = Self.defaults.batchSize
 
     @Option(help: "Adam learning rate.")
-    var learningRate: Float = 1e-3
+    var learningRate: Float = Self.defaults.learningRate
 
     @Option(help: "Maximum training iterations.")
-    var iterations: Int = 5000
+    var iterations: Int = Self.defaults.iterations
 
     @Option(help: "Stop after this many iterations without a better validation objective.")
-    var patience: Int = 500
+    var patience: Int = Self.defaults.patience
 
     @Option(help: "Iterations between validations on the held-out 10 % of the corpus.")
-    var validationInterval: Int = 50
+    var validationInterval: Int = Self.defaults.validationInterval
 
     @Option(help: """
         Early stopping and kept weights follow: objective (the training objective on held-out documents) or \
         fidelity (held-out documents retrieving their own full-dimension neighbours, mean nDCG@10 over M).
         """)
-    var selection: SelectionSignal = .fidelity
+    var selection: SelectionSignal = Self.defaults.selection
 
     @Option(help: "Seed for initialisation, the held-out split and batch sampling.")
-    var seed: UInt64 = 0
+    var seed: UInt64 = Self.defaults.seed
 
     func validate() throws {
         guard neighbours >= 1 else { throw ValidationError("--k must be at least 1, got \(neighbours)") }

@@ -27,7 +27,7 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: """
         Method: truncate (first m raw coordinates), pca (principal axes of the normalised, centred corpus) \
-        or adaptor / search-adaptor (a model written by fit; give --adaptor).
+        or adaptor / search-adaptor / smec (a model written by fit; give --adaptor).
         """)
     var method: EvaluationMethod = .truncate
 
@@ -57,7 +57,7 @@ struct EvaluateCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if adaptor != nil, !method.needsModel { throw ValidationError("--adaptor is used only with --method adaptor or search-adaptor") }
+        if adaptor != nil, !method.needsModel { throw ValidationError("--adaptor is used only with --method adaptor, search-adaptor or smec") }
         if method.needsModel, adaptor == nil { throw ValidationError("--method \(method.rawValue) needs --adaptor MODEL") }
     }
 

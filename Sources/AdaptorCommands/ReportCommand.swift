@@ -14,7 +14,7 @@ struct ReportCommand: ParsableCommand {
         abstract: "Compare methods at every dimension: a self-contained HTML report (table, chart, costs) and JSON.",
         discussion: """
         Each method spec is KIND or KIND:MODEL, optionally prefixed by a label: truncate, pca, adaptor:MODEL, \
-        search-adaptor:MODEL, or e.g. supervised=adaptor:sup.safetensors. Every method is scored like \
+        search-adaptor:MODEL, smec:MODEL, or e.g. supervised=adaptor:sup.safetensors. Every method is scored like \
         `evaluate` (nDCG@10, Recall@100, MRR@10 with standard errors across queries); the report adds a chart \
         of nDCG@10 against dimension (inline SVG), bytes per vector and measured exact-search queries per \
         second at each size, and the settings and SHA-256 fingerprints behind it. The page has no script and \
@@ -63,7 +63,7 @@ struct ReportCommand: ParsableCommand {
             }
             let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
             guard let kind = parts.first, let method = EvaluationMethod(rawValue: kind) else {
-                throw ValidationError("--methods: '\(raw)' is not truncate, pca, adaptor:MODEL or search-adaptor:MODEL")
+                throw ValidationError("--methods: '\(raw)' is not truncate, pca, adaptor:MODEL, search-adaptor:MODEL or smec:MODEL")
             }
             let model = parts.count > 1 ? parts[1] : nil
             guard method.needsModel == (model != nil) else {
@@ -155,5 +155,5 @@ func measureQueriesPerSecond(corpus: Matrix, queries: Matrix, dimension m: Int) 
         searched += q.rows
     } while clock.now - start < .milliseconds(200)
     let elapsed = clock.now - start
-    return Double(searched) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+    return Double(searched) / (elapsed / .seconds(1))
 }

@@ -3,6 +3,9 @@ import ArgumentParser
 
 /// SMEC's switches (`fit --method smec`), so that each part can be ablated.
 struct SMECOptions: ParsableArguments {
+    /// Where the flags' defaults come from.
+    static let defaults = SMECConfiguration()
+
     @Flag(name: .customLong("no-ads"), help: "SMEC without adaptive dimension selection: sizes keep the first coordinates.")
     var noAdaptiveSelection = false
 
@@ -13,13 +16,13 @@ struct SMECOptions: ParsableArguments {
     var schedule: Schedule = .sequential
 
     @Option(help: "SMEC: documents held in the cross-batch memory.")
-    var memorySize: Int = 2048
+    var memorySize: Int = Self.defaults.memorySize
 
     @Option(help: "SMEC: most similar memory entries per anchor that join the loss.")
-    var memoryNeighbours: Int = 5
+    var memoryNeighbours: Int = Self.defaults.memoryNeighbours
 
     @Option(help: "SMEC: Adam learning rate of the dimension importances.")
-    var importanceLearningRate: Float = 1e-2
+    var importanceLearningRate: Float = Self.defaults.importanceLearningRate
 
     enum Schedule: String, EnumerableFlag {
         case sequential, joint

@@ -4,41 +4,44 @@ import EmbeddingIO
 
 /// Stage-2 and Search-Adaptor flags (defaults in `SupervisedConfiguration`).
 struct SupervisedOptions: ParsableArguments {
+    /// Where the flags' defaults come from.
+    static let defaults = SupervisedConfiguration()
+
     @Option(help: "Weight γ of the ranking loss in stage 2.")
-    var gamma: Float = 1
+    var gamma: Float = Self.defaults.gamma
 
     @Option(help: "Reduction of the unsupervised terms in stage 2 (the ranking loss is a mean over triples).")
-    var stage2Reduction: Reduction = .mean
+    var stage2Reduction: Reduction = Self.defaults.stage2Reduction
 
     @Option(help: "Training queries per stage-2 batch.")
-    var queryBatchSize: Int = 64
+    var queryBatchSize: Int = Self.defaults.queryBatchSize
 
     @Option(help: "Corpus anchors per stage-2 batch for the unsupervised terms.")
-    var documentAnchors: Int = 64
+    var documentAnchors: Int = Self.defaults.documentAnchors
 
     @Option(help: "Random corpus documents added to each batch's ranking candidates.")
-    var randomNegatives: Int = 64
+    var randomNegatives: Int = Self.defaults.randomNegatives
 
     @Option(help: "Hard negatives per query, mined with the original vectors (0 = off).")
-    var hardNegatives: Int = 0
+    var hardNegatives: Int = Self.defaults.hardNegatives
 
     @Option(help: "Stage-2 (and Search-Adaptor) iteration budget.")
-    var stage2Iterations: Int = 3000
+    var stage2Iterations: Int = Self.defaults.iterations
 
     @Option(help: "Stage-2 patience: iterations without a better held-out nDCG@10.")
-    var stage2Patience: Int = 500
+    var stage2Patience: Int = Self.defaults.patience
 
     @Option(help: "Iterations between stage-2 validations on the held-out training queries.")
-    var stage2ValidationInterval: Int = 50
+    var stage2ValidationInterval: Int = Self.defaults.validationInterval
 
     @Option(help: "Stage-2 Adam learning rate.")
-    var stage2LearningRate: Float = 1e-3
+    var stage2LearningRate: Float = Self.defaults.learningRate
 
     @Option(help: "Search-Adaptor: weight of the L1 recovery term.")
-    var recoveryWeight: Float = 1
+    var recoveryWeight: Float = Self.defaults.searchAdaptorRecovery
 
     @Option(help: "Search-Adaptor: weight of the L1 prediction term.")
-    var predictionWeight: Float = 1
+    var predictionWeight: Float = Self.defaults.searchAdaptorPrediction
 
     func validate() throws {
         guard queryBatchSize >= 1, documentAnchors >= 0, randomNegatives >= 0, hardNegatives >= 0 else {

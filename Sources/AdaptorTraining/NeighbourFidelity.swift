@@ -1,6 +1,7 @@
 import AdaptorNN
 import EmbeddingMath
 import RetrievalEvaluation
+import VectorSearch
 
 /// An unsupervised retrieval signal for model selection: held-out documents act as queries against a pool
 /// of training documents, and each one's relevant set is its own top-`k` pool neighbours under the
@@ -20,10 +21,13 @@ struct NeighbourFidelity {
     init(normalisedCorpus: Matrix, heldOut: [Int], pool: [Int], sizes: MatryoshkaSizes, k: Int = 10) {
         let queries = normalisedCorpus.gatherRows(heldOut)
         let poolVectors = normalisedCorpus.gatherRows(pool)
-        let d = normalisedCorpus.columns
-        let neighbours = poolVectors.rows > k
-            ? evaluatorNeighbours(queries: queries, pool: poolVectors, k: k, dimension: d)
-            : []
+        var neighbours: [[Int]] = []
+        if poolVectors.rows > k {
+            // Exact top-k, the float32 shortlist re-ranked in double precision as evaluation does.
+            let shortlist = FlatIndex(vectors: poolVectors).search(queries, k: k + 16)
+                .refinedInDoublePrecision(queries: queries, corpus: poolVectors, prefix: poolVectors.columns, k: k)
+            neighbours = (0 ..< queries.rows).map { shortlist.neighbours(of: $0) }
+        }
         validation = RetrievalValidation(
             queryRows: heldOut, poolRows: pool, sizes: sizes,
             judgements: neighbours.enumerated().map { q, relevant in
@@ -61,10 +65,4 @@ struct RetrievalValidation {
         let results = evaluator.evaluate(queries: queries, corpus: pool, dimensions: sizes.sizes)
         return results.reduce(0) { $0 + $1.ndcg } / Double(results.count)
     }
-}
-
-/// Each query's top-`k` pool rows by full-dimension cosine (exact, double-precision ordering).
-private func evaluatorNeighbours(queries: Matrix, pool: Matrix, k: Int, dimension d: Int) -> [[Int]] {
-    let shortlist = FlatIndexShortlist.search(queries: queries, pool: pool, k: k)
-    return (0 ..< queries.rows).map { shortlist.neighbours(of: $0) }
 }

@@ -7,7 +7,7 @@ import VectorSearch
 
 /// What SMEC produced: the adaptor, the coordinate order its sizes keep, and each stage's outcome.
 public struct SMECResult: Sendable {
-/// The adaptor, its sizes, settings and stage outcomes.
+    /// The adaptor, its sizes, settings and stage outcomes.
     public var training: TrainingResult
     /// Output coordinates, most important first: the first `m` of `x̂[order]` are the set kept at size `m`.
     public var order: [Int]
@@ -31,7 +31,7 @@ public struct SMECResult: Sendable {
 /// supervised) on the masked vectors. Each stage keeps its best weights by the validation signal at its own
 /// size (held-out fidelity unsupervised, held-out training queries' nDCG@10 supervised).
 public struct SMECTrainer {
-/// Settings (which parts run, memory, temperatures, budget).
+    /// Settings (which parts run, memory, temperatures, budget).
     public var configuration: SMECConfiguration
     /// The adaptor's architecture.
     public var adaptorConfiguration: AdaptorConfiguration
@@ -106,7 +106,6 @@ final class SMECSession {
     var importanceOptimiser: Adam<[Float]>
     var memory: [Int] = []
     var generator: SeededGenerator
-    let similarity: SimilarityLoss
     let ranking: RankingLoss
     var stepCount = 0
 
@@ -150,7 +149,6 @@ final class SMECSession {
         importanceOptimiser = Adam(learningRate: configuration.importanceLearningRate,
                                    zeros: [Float](repeating: 0, count: d), paths: [\[Float].self])
         self.generator = generator
-        similarity = SimilarityLoss(sizes: MatryoshkaSizes([d], dimension: d))
         ranking = RankingLoss(sizes: MatryoshkaSizes([d], dimension: d))
     }
 
@@ -228,8 +226,7 @@ final class SMECSession {
         let (z, x) = state.inputs(adaptor, rows: batch.corpusRows)
         let forward = adaptor.forward(rotated: z)
         let y = forward.output
-        let n = y.rows, anchors = batch.anchorCount
-        let sum = state.objective.reduction == .sum
+        let n = y.rows
         var dy = Matrix(rows: n, columns: d)
         var importanceGradient = [Float](repeating: 0, count: d)
         var topk = 0.0, pair = 0.0, rank = 0.0
@@ -249,20 +246,13 @@ final class SMECSession {
             let coordinateMask = CoordinateMask(weights: mask)
             let v = coordinateMask.apply(y)
             var dv = Matrix(rows: n, columns: d)
-            topk += similarity.pairList(outputs: v, pairs: pairs, targets: targets,
-                                        weight: sum ? 1 : 1 / Float(max(pairs.count, 1)), gradient: &dv)
-            if settings.alpha != 0 {
-                var anchorGradient = Matrix(rows: anchors, columns: d)
-                pair += similarity.allPairs(outputs: v.gatherRows(0 ..< anchors), targets: batch.anchorTargets,
-                                            weight: sum ? 1 : 1 / Float(max(anchors * (anchors - 1), 1)), gradient: &anchorGradient)
-                dv.addRows(anchorGradient, at: 0, scale: settings.alpha)
-            }
+            let terms = state.objective.similarityTerms(v, pairs: pairs, targets: targets, anchorCount: batch.anchorCount,
+                                                        anchorTargets: batch.anchorTargets, gradient: &dv)
+            topk += terms.topk
+            pair += terms.pair
             if let supervisedSettings = configuration.supervised, !queryRows.isEmpty {
-                let (loss, dq, dc) = ranking(queries: v.gatherRows(queryRows), documents: v.gatherRows(candidateRows),
-                                             grades: grades, weight: supervisedSettings.gamma)
-                rank += loss
-                dv.scatterAddRows(dq, at: queryRows)
-                dv.scatterAddRows(dc, at: candidateRows)
+                rank += ranking.add(outputs: v, queryRows: queryRows, candidateRows: candidateRows, grades: grades,
+                                    weight: supervisedSettings.gamma, into: &dv)
             }
             let (inputGradient, maskGradient) = coordinateMask.backward(dv, inputs: y)
             dy.addRows(inputGradient, at: 0)
@@ -271,16 +261,14 @@ final class SMECSession {
                 for (i, j) in candidates.enumerated() { importanceGradient[j] += g[i] }
             }
         }
-        let recWeight: Float = sum ? 1 / Float(d) : 1 / Float(n * d)
-        let (rec, recGradient) = reconstructionLoss(residual: forward.residual, weight: settings.beta * recWeight)
+        let (rec, recGradient) = state.objective.reconstruction(forward.residual)
         if configuration.adaptiveSelection { importanceOptimiser.update(&importance, along: importanceGradient) }
         if configuration.crossBatchMemory { remember(documents) }
-        let recValue = settings.beta == 0 ? 0 : rec / Double(settings.beta)
         var terms: [(name: String, value: Double)] = [("topk", topk)]
         if settings.alpha != 0 { terms.append(("pair", pair)) }
-        terms.append(("rec", recValue))
-        if configuration.supervised != nil { terms.append(("rank", configuration.supervised!.gamma == 0 ? 0 : rank / Double(configuration.supervised!.gamma))) }
-        let total = topk + Double(settings.alpha) * pair + rec + rank
+        terms.append(("rec", rec))
+        if let gamma = configuration.supervised?.gamma { terms.append(("rank", gamma == 0 ? 0 : rank / Double(gamma))) }
+        let total = topk + Double(settings.alpha) * pair + Double(settings.beta) * rec + rank
         let gradient = adaptor.backward(forward, outputGradient: dy, residualGradient: recGradient, preprocessed: x)
         return (LossTerms(terms: terms, total: total), gradient)
     }

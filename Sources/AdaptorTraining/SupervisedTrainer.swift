@@ -73,11 +73,8 @@ public struct SupervisedTrainer {
                 let queryRows = Array(documentAnchors.count ..< anchors.count)
                 let candidateRows = batch.appendRows(candidates)
                 return state.step(current, batch: batch) { forward, gradient in
-                    let (loss, dq, dd) = ranking(queries: forward.output.gatherRows(queryRows),
-                                                 documents: forward.output.gatherRows(candidateRows),
-                                                 grades: grades, weight: config.gamma)
-                    gradient.scatterAddRows(dq, at: queryRows)
-                    gradient.scatterAddRows(dd, at: candidateRows)
+                    let loss = ranking.add(outputs: forward.output, queryRows: queryRows, candidateRows: candidateRows,
+                                           grades: grades, weight: config.gamma, into: &gradient)
                     return LossTerms(terms: [("rank", config.gamma == 0 ? 0 : loss / Double(config.gamma))], total: loss)
                 }
             },
@@ -103,6 +100,19 @@ extension UnsupervisedBatch {
             rowOf[item] = corpusRows.count - 1
             return corpusRows.count - 1
         }
+    }
+}
+
+extension RankingLoss {
+    /// `L_rank` of the rows `queryRows` of `y` against its rows `candidateRows`, times `weight`; adds the
+    /// gradient into those rows of `gradient` (`y`'s shape).
+    func add(outputs y: Matrix, queryRows: [Int], candidateRows: [Int], grades: Matrix, weight: Float,
+             into gradient: inout Matrix) -> Double {
+        let (loss, dq, dc) = self(queries: y.gatherRows(queryRows), documents: y.gatherRows(candidateRows),
+                                  grades: grades, weight: weight)
+        gradient.scatterAddRows(dq, at: queryRows)
+        gradient.scatterAddRows(dc, at: candidateRows)
+        return loss
     }
 }
 

@@ -54,13 +54,11 @@ struct TrainingLoop {
 
         func report() {
             guard let progress else { return }
-            let elapsed = clock.now - start
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            let rate = seconds > 0 ? Double(iteration) / seconds : 0
+            let (rate, left) = progressRate(done: iteration, total: iterations, since: start)
             progress(TrainingProgress(
                 stage: stage, iteration: iteration, totalIterations: iterations, losses: accumulator.takeMeans(),
                 validation: latest, bestValidation: bestValue, validationIsMetric: higherIsBetter,
-                iterationsPerSecond: rate, secondsRemaining: rate > 0 ? Double(iterations - iteration) / rate : 0))
+                iterationsPerSecond: rate, secondsRemaining: left))
             lastReport = clock.now
         }
 

@@ -40,3 +40,17 @@ public struct TrainingProgress: Sendable {
         return String((x * 10000).rounded() / 10000)
     }
 }
+
+/// Items per second since `start`, and the seconds the remaining `total - done` items would take at that rate
+/// (both 0 before any time has passed).
+func progressRate(done: Int, total: Int, since start: ContinuousClock.Instant) -> (perSecond: Double, secondsLeft: Double) {
+    let seconds = (ContinuousClock.now - start) / .seconds(1)
+    let rate = seconds > 0 ? Double(done) / seconds : 0
+    return (rate, rate > 0 ? Double(total - done) / rate : 0)
+}
+
+/// `label done/total unit | rate unit/s | time left`, for transient status lines.
+public func rateLine(_ label: String, done: Int, total: Int, unit: String, since start: ContinuousClock.Instant) -> String {
+    let (rate, left) = progressRate(done: done, total: total, since: start)
+    return "\(label) \(done)/\(total) \(unit) | \(Int(rate.rounded())) \(unit)/s | \(Int(left.rounded()))s left"
+}

@@ -66,29 +66,43 @@ struct UnsupervisedObjective {
     func evaluate(_ forward: AdaptorForward, _ batch: UnsupervisedBatch) -> (LossTerms, Matrix, Matrix) {
         if let distillation { return evaluateDistillation(forward, batch, distillation) }
         let y = forward.output
-        let n = y.rows, d = y.columns, a = batch.anchorCount
-        var gradient = Matrix(rows: n, columns: d)
-        let topkWeight: Float = reduction == .sum ? 1 : 1 / Float(max(batch.neighbourPairs.count, 1))
-        let topk = loss.pairList(outputs: y, pairs: batch.neighbourPairs, targets: batch.neighbourTargets,
-                                 weight: topkWeight, gradient: &gradient)
-        let pairWeight: Float = reduction == .sum ? 1 : 1 / Float(max(a * (a - 1), 1))
-        var pair = 0.0
-        if alpha != 0 {
-            var anchorGradient = Matrix(rows: a, columns: d)
-            pair = loss.allPairs(outputs: y.gatherRows(0 ..< a), targets: batch.anchorTargets,
-                                 weight: pairWeight, gradient: &anchorGradient)
-            gradient.addRows(anchorGradient, at: 0, scale: alpha)
-        }
-        let recWeight: Float = reduction == .sum ? 1 / Float(d) : 1 / Float(n * d)
-        let (rec, recGradient) = reconstructionLoss(residual: forward.residual, weight: beta * recWeight)
-        let recValue = beta == 0 ? 0 : rec / Double(beta)
-        let total = topk + Double(alpha) * pair + Double(beta) * recValue
+        var gradient = Matrix(rows: y.rows, columns: y.columns)
+        let (topk, pair) = similarityTerms(y, pairs: batch.neighbourPairs, targets: batch.neighbourTargets,
+                                           anchorCount: batch.anchorCount, anchorTargets: batch.anchorTargets,
+                                           gradient: &gradient)
+        let (rec, recGradient) = reconstruction(forward.residual)
+        let total = topk + Double(alpha) * pair + Double(beta) * rec
         // Terms that are switched off (Search-Adaptor uses only the recovery term) are not reported.
         var terms: [(name: String, value: Double)] = []
         if used > 0 { terms.append(("topk", topk)) }
         if alpha != 0 { terms.append(("pair", pair)) }
-        terms.append(("rec", recValue))
+        terms.append(("rec", rec))
         return (LossTerms(terms: terms, total: total), gradient, recGradient)
+    }
+
+    /// `L_topk` over `pairs` of rows of `y` (original cosines `targets`) and `L_pair` over its first
+    /// `anchorCount` rows (`anchorTargets`), each weighted by the reduction; adds `∂(L_topk + α L_pair)/∂y`
+    /// into `gradient` (`y`'s shape).
+    func similarityTerms(_ y: Matrix, pairs: [(Int, Int)], targets: [Float], anchorCount a: Int, anchorTargets: Matrix,
+                         gradient: inout Matrix) -> (topk: Double, pair: Double) {
+        let topkWeight: Float = reduction == .sum ? 1 : 1 / Float(max(pairs.count, 1))
+        let topk = loss.pairList(outputs: y, pairs: pairs, targets: targets, weight: topkWeight, gradient: &gradient)
+        guard alpha != 0 else { return (topk, 0) }
+        let pairWeight: Float = reduction == .sum ? 1 : 1 / Float(max(a * (a - 1), 1))
+        var anchorGradient = Matrix(rows: a, columns: y.columns)
+        let pair = loss.allPairs(outputs: y.gatherRows(0 ..< a), targets: anchorTargets, weight: pairWeight,
+                                 gradient: &anchorGradient)
+        gradient.addRows(anchorGradient, at: 0, scale: alpha)
+        return (topk, pair)
+    }
+
+    /// `L_rec` of a batch's residual `f` (`n × d`) weighted by the reduction (`1/d` for sums, `1/(n d)` for
+    /// means): its value without `β`, and `∂(β L_rec)/∂f`.
+    func reconstruction(_ residual: Matrix) -> (value: Double, gradient: Matrix) {
+        let n = residual.rows, d = residual.columns
+        let weight: Float = reduction == .sum ? 1 / Float(d) : 1 / Float(n * d)
+        let (rec, gradient) = reconstructionLoss(residual: residual, weight: beta * weight)
+        return (beta == 0 ? 0 : rec / Double(beta), gradient)
     }
 }
 

@@ -238,16 +238,6 @@ extension UnsupervisedTrainer {
                 flops += perRow * Double(state.lastBatchRows) + 4 * Double(anchors.count * anchors.count) * d
             }
         }
-        return StepTiming(iterations: iterations,
-                          seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, flops: flops)
+        return StepTiming(iterations: iterations, seconds: elapsed / .seconds(1), flops: flops)
     }
-}
-
-/// `label done/total unit | rate unit/s | time left`, for transient status lines.
-public func rateLine(_ label: String, done: Int, total: Int, unit: String, since start: ContinuousClock.Instant) -> String {
-    let elapsed = ContinuousClock.now - start
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-    let rate = seconds > 0 ? Double(done) / seconds : 0
-    let left = rate > 0 ? Double(total - done) / rate : 0
-    return "\(label) \(done)/\(total) \(unit) | \(Int(rate.rounded())) \(unit)/s | \(Int(left.rounded()))s left"
 }

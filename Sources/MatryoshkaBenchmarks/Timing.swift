@@ -4,7 +4,7 @@ func medianSeconds(runs: Int, _ body: () -> Void) -> Double {
     var times: [Double] = []
     for _ in 0 ..< max(runs, 1) {
         let elapsed = clock.measure(body)
-        times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        times.append(elapsed / .seconds(1))
     }
     times.sort()
     return times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2

@@ -1,6 +1,7 @@
 import AdaptorNN
 import EmbeddingMath
 import Foundation
+import Testing
 
 /// Independent double-precision forward passes that the finite-difference tests differentiate numerically.
 /// They restate the formulas of METHOD.md directly, sharing no code with the Float implementation.
@@ -61,6 +62,24 @@ public enum DoubleReference {
 /// Central differences `(f(θ+ε) - f(θ-ε)) / 2ε` of a Double function of one scalar.
 public func centralDifference(_ epsilon: Double = 1e-6, _ f: (Double) -> Double) -> Double {
     (f(epsilon) - f(-epsilon)) / (2 * epsilon)
+}
+
+/// Expects every entry `[i, j]` of an analytic gradient (`rows × columns`) to agree with the central difference
+/// of the Double function `f` in entry `[i][j]` of `point` (the same shape); a failure names `name[i, j]`.
+public func expectGradient(_ analytic: Matrix, matches f: ([[Double]]) -> Double, at point: [[Double]],
+                           name: String = "gradient", relative: Double = 2e-3, absolute: Double = 1e-4,
+                           sourceLocation: SourceLocation = #_sourceLocation) {
+    for i in 0 ..< analytic.rows {
+        for j in 0 ..< analytic.columns {
+            let numeric = centralDifference { e in
+                var moved = point
+                moved[i][j] += e
+                return f(moved)
+            }
+            #expect(agree(Double(analytic[i, j]), numeric, relative: relative, absolute: absolute),
+                    "\(name)[\(i), \(j)]: \(analytic[i, j]) vs \(numeric)", sourceLocation: sourceLocation)
+        }
+    }
 }
 
 /// Whether `a` and `b` agree to a relative tolerance with an absolute floor.

@@ -28,17 +28,9 @@ import _TestSupport
         let pairs = DoubleReference.orderedPairs(rows)
         let pairTargets = pairs.map { Double(t[$0.0, $0.1]) }
         let yd = y.doubleRows
-        #expect(agree(value, DoubleReference.similarityLoss(yd, pairs: pairs, targets: pairTargets, sizes: sizes, weight: Double(weight)), relative: 1e-5))
-        for i in 0 ..< rows {
-            for c in 0 ..< 12 {
-                let numeric = centralDifference { e in
-                    var moved = yd
-                    moved[i][c] += e
-                    return DoubleReference.similarityLoss(moved, pairs: pairs, targets: pairTargets, sizes: sizes, weight: Double(weight))
-                }
-                #expect(agree(Double(gradient[i, c]), numeric), "row \(i) column \(c): \(gradient[i, c]) vs \(numeric)")
-            }
-        }
+        let reference = { DoubleReference.similarityLoss($0, pairs: pairs, targets: pairTargets, sizes: sizes, weight: Double(weight)) }
+        #expect(agree(value, reference(yd), relative: 1e-5))
+        expectGradient(gradient, matches: reference, at: yd, name: "∂/∂y")
     }
 
     @Test(arguments: cases)
@@ -52,17 +44,9 @@ import _TestSupport
         let value = loss.pairList(outputs: y, pairs: pairs, targets: t, weight: weight, gradient: &gradient)
         let yd = y.doubleRows
         let td = t.map(Double.init)
-        #expect(agree(value, DoubleReference.similarityLoss(yd, pairs: pairs, targets: td, sizes: sizes, weight: Double(weight)), relative: 1e-5))
-        for i in 0 ..< rows {
-            for c in 0 ..< 12 {
-                let numeric = centralDifference { e in
-                    var moved = yd
-                    moved[i][c] += e
-                    return DoubleReference.similarityLoss(moved, pairs: pairs, targets: td, sizes: sizes, weight: Double(weight))
-                }
-                #expect(agree(Double(gradient[i, c]), numeric), "row \(i) column \(c): \(gradient[i, c]) vs \(numeric)")
-            }
-        }
+        let reference = { DoubleReference.similarityLoss($0, pairs: pairs, targets: td, sizes: sizes, weight: Double(weight)) }
+        #expect(agree(value, reference(yd), relative: 1e-5))
+        expectGradient(gradient, matches: reference, at: yd, name: "∂/∂y")
     }
 
     @Test func coordinatesBeyondTheLargestSizeGetNoGradient() {
@@ -81,15 +65,6 @@ import _TestSupport
         let reference = { (m: [[Double]]) in m.flatMap { $0 }.reduce(0) { $0 + abs($1) } * Double(weight) }
         let rd = r.doubleRows
         #expect(agree(value, reference(rd), relative: 1e-6))
-        for i in 0 ..< 5 {
-            for c in 0 ..< 12 {
-                let numeric = centralDifference { e in
-                    var moved = rd
-                    moved[i][c] += e
-                    return reference(moved)
-                }
-                #expect(agree(Double(gradient[i, c]), numeric))
-            }
-        }
+        expectGradient(gradient, matches: reference, at: rd, name: "∂/∂f")
     }
 }

@@ -34,26 +34,8 @@ import _TestSupport
         let (value, dq, dc) = loss(queries: q, documents: c, grades: grades, weight: 0.7)
         let qd = q.doubleRows, cd = c.doubleRows, yd = grades.doubleRows
         #expect(agree(value, referenceRank(qd, cd, yd, sizes, 0.7), relative: 1e-5))
-        for i in 0 ..< queryCount {
-            for col in 0 ..< 10 {
-                let numeric = centralDifference { e in
-                    var moved = qd
-                    moved[i][col] += e
-                    return referenceRank(moved, cd, yd, sizes, 0.7)
-                }
-                #expect(agree(Double(dq[i, col]), numeric), "query \(i) column \(col)")
-            }
-        }
-        for j in 0 ..< documentCount {
-            for col in 0 ..< 10 {
-                let numeric = centralDifference { e in
-                    var moved = cd
-                    moved[j][col] += e
-                    return referenceRank(qd, moved, yd, sizes, 0.7)
-                }
-                #expect(agree(Double(dc[j, col]), numeric), "document \(j) column \(col)")
-            }
-        }
+        expectGradient(dq, matches: { referenceRank($0, cd, yd, sizes, 0.7) }, at: qd, name: "∂/∂query")
+        expectGradient(dc, matches: { referenceRank(qd, $0, yd, sizes, 0.7) }, at: cd, name: "∂/∂document")
     }
 
     @Test func noTriplesMeansNoLoss() {
@@ -78,19 +60,10 @@ import _TestSupport
         }
         let qd = q.doubleRows, cd = c.doubleRows, wd = loss.predictor.weight.doubleRows, bd = loss.predictor.bias.map(Double.init)
         #expect(agree(value, reference(qd, cd, wd, bd), relative: 1e-5))
-        for i in 0 ..< 3 { for col in 0 ..< d {
-            let numeric = centralDifference { e in var m = qd; m[i][col] += e; return reference(m, cd, wd, bd) }
-            #expect(agree(Double(dq[i, col]), numeric))
-        } }
-        for j in 0 ..< 4 { for col in 0 ..< d {
-            let numeric = centralDifference { e in var m = cd; m[j][col] += e; return reference(qd, m, wd, bd) }
-            #expect(agree(Double(dc[j, col]), numeric))
-        } }
+        expectGradient(dq, matches: { reference($0, cd, wd, bd) }, at: qd, name: "∂/∂query")
+        expectGradient(dc, matches: { reference(qd, $0, wd, bd) }, at: cd, name: "∂/∂document")
+        expectGradient(dg.weight, matches: { reference(qd, cd, $0, bd) }, at: wd, name: "∂/∂W")
         for o in 0 ..< d {
-            for col in 0 ..< d {
-                let numeric = centralDifference { e in var m = wd; m[o][col] += e; return reference(qd, cd, m, bd) }
-                #expect(agree(Double(dg.weight[o, col]), numeric))
-            }
             let numeric = centralDifference { e in var m = bd; m[o] += e; return reference(qd, cd, wd, m) }
             #expect(agree(Double(dg.bias[o]), numeric))
         }
@@ -128,15 +101,7 @@ import _TestSupport
         let (value, gradient) = loss(outputs: y, anchors: anchors, targets: t, weight: 1.5)
         let yd = y.doubleRows, td = t.doubleRows
         #expect(agree(value, reference(yd, anchors: anchors, targets: td, sizes: sizes, tau: Double(temperature), weight: 1.5), relative: 1e-5))
-        for i in 0 ..< 7 {
-            for c in 0 ..< 10 {
-                let numeric = centralDifference { e in
-                    var moved = yd
-                    moved[i][c] += e
-                    return reference(moved, anchors: anchors, targets: td, sizes: sizes, tau: Double(temperature), weight: 1.5)
-                }
-                #expect(agree(Double(gradient[i, c]), numeric), "row \(i) column \(c): \(gradient[i, c]) vs \(numeric)")
-            }
-        }
+        expectGradient(gradient, matches: { reference($0, anchors: anchors, targets: td, sizes: sizes, tau: Double(temperature), weight: 1.5) },
+                       at: yd, name: "∂/∂y")
     }
 }

@@ -46,13 +46,7 @@ import _TestSupport
         }
         let yd = output.doubleRows, rd = residual.doubleRows
         #expect(agree(terms.total, reference(yd, rd), relative: 1e-5))
-        for i in 0 ..< n {
-            for c in 0 ..< d {
-                let numericY = centralDifference { e in var m = yd; m[i][c] += e; return reference(m, rd) }
-                #expect(agree(Double(outputGradient[i, c]), numericY), "∂/∂ŷ[\(i), \(c)]")
-                let numericR = centralDifference { e in var m = rd; m[i][c] += e; return reference(yd, m) }
-                #expect(agree(Double(residualGradient[i, c]), numericR), "∂/∂f[\(i), \(c)]")
-            }
-        }
+        expectGradient(outputGradient, matches: { reference($0, rd) }, at: yd, name: "∂/∂ŷ")
+        expectGradient(residualGradient, matches: { reference(yd, $0) }, at: rd, name: "∂/∂f")
     }
 }
