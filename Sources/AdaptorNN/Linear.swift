@@ -23,8 +23,8 @@ public struct Linear: Sendable, Equatable {
         bias = [Float](repeating: 0, count: outputs)
     }
 
-    /// He/Kaiming-uniform weights `U(-√(6/inputs)·g, √(6/inputs)·g)` scaled for ReLU (`g = 1/√2` gives
-    /// PyTorch's default `U(-1/√inputs, 1/√inputs)`), zero bias.
+    /// Weights `U(-1/√inputs, 1/√inputs)`, PyTorch's default for `nn.Linear` (Kaiming-uniform with
+    /// `a = √5`), and zero bias.
     public init(inputs: Int, outputs: Int, generator: inout SeededGenerator) {
         let bound = 1 / Float(inputs).squareRoot()
         weight = Matrix(rows: outputs, columns: inputs)
