@@ -51,6 +51,60 @@ final class InputFile {
     }
 }
 
+/// A read-only file descriptor read at explicit offsets (`pread`), so several threads may read it at once;
+/// closed on deinit. Errors name the file.
+final class RandomAccessFile: @unchecked Sendable {
+    let path: String
+    private let descriptor: Int32
+    /// Size of the file in bytes when it was opened.
+    let size: Int
+
+    init(path: String) throws(EmbeddingIOError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw .cannotOpen(path: path, reason: reason)
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw .cannotOpen(path: path, reason: "is a directory")
+        }
+        descriptor = fd
+        size = Int(info.st_size)
+    }
+
+    deinit { close(descriptor) }
+
+    /// Reads up to `count` bytes at `offset` into `buffer`; returns how many were read (fewer only at the end
+    /// of the file).
+    func read(into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int) throws(EmbeddingIOError) -> Int {
+        var done = 0
+        while done < count {
+            let n = pread(descriptor, buffer + done, count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .cannotOpen(path: path, reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    /// Up to `count` bytes at `offset`.
+    func readBytes(_ count: Int, at offset: Int) throws(EmbeddingIOError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let n = try bytes.withUnsafeMutableBufferPointer { (raw) throws(EmbeddingIOError) in
+            count == 0 ? 0 : try read(into: raw.baseAddress!, count: count, at: offset)
+        }
+        return Array(bytes.prefix(n))
+    }
+}
+
 /// A file written to a temporary name beside its destination and renamed into place on ``commit()``,
 /// so that readers never see a half-written file. Dropped without commit, the temporary is removed.
 public final class AtomicOutputFile {

@@ -1,23 +1,27 @@
 import EmbeddingMath
 
-/// Streams the rows of a 2-D floating-point `.npy` file (formats 1.0 to 3.0) as `Float` matrices.
+/// A 2-D floating-point `.npy` file (formats 1.0 to 3.0) read by blocks of rows at any position, as `Float`
+/// matrices: the ``RowSource`` of corpora too large to load.
 ///
-/// float32 is read directly; float16 and float64 are converted. The file's size is checked against
-/// the header on open, so a truncated file fails before any row is returned.
-public final class NpyReader {
-    /// The file being read.
+/// float32 is read directly; float16 and float64 are converted. The file's size is checked against the header
+/// on open, so a truncated file fails before any row is returned. Reads use `pread`, so several threads may read
+/// one file at once. With `validated`, every row read is checked to be finite and non-zero, and a bad row is an
+/// error naming the file and its row number in the file.
+public final class NpyFile: RowSource, @unchecked Sendable {
+    /// The file.
     public let path: String
     /// Its parsed header (element type, `rows × columns`).
     public let header: NpyHeader
-    /// Rows returned so far.
-    public private(set) var rowsRead = 0
-    private let file: InputFile
+    /// Whether rows are checked as they are read.
+    public let validated: Bool
+    private let file: RandomAccessFile
 
     /// Opens `path` and validates its header and size.
-    public init(path: String) throws(EmbeddingIOError) {
+    public init(path: String, validated: Bool = true) throws(EmbeddingIOError) {
         self.path = path
-        file = try InputFile(path: path)
-        var bytes = file.readBytes(12)
+        self.validated = validated
+        file = try RandomAccessFile(path: path)
+        var bytes = try file.readBytes(12, at: 0)
         if bytes.count >= 10 {
             let major = bytes[6]
             let length = major == 1
@@ -25,7 +29,7 @@ public final class NpyReader {
                 : bytes.count >= 12
                 ? Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24 : 0
             let total = (major == 1 ? 10 : 12) + length
-            if total > bytes.count, total <= file.size { bytes += file.readBytes(total - bytes.count) }
+            if total > bytes.count, total <= file.size { bytes += try file.readBytes(total - bytes.count, at: bytes.count) }
         }
         header = try NpyHeader.parse(bytes, path: path)
         let available = file.size - header.dataOffset
@@ -36,7 +40,102 @@ public final class NpyReader {
             throw .invalidNpy(path: path, problem: "\(available - header.dataBytes) unexpected bytes follow the "
                 + "\(header.rows) × \(header.columns) array")
         }
-        try file.seek(to: header.dataOffset)
+    }
+
+    /// Number of rows.
+    public var rowCount: Int { header.rows }
+    /// Row length.
+    public var dimension: Int { header.columns }
+    /// The path.
+    public var sourceName: String { path }
+
+    /// Rows `range` as a `range.count × columns` matrix.
+    public func block(_ range: Range<Int>) throws(EmbeddingIOError) -> Matrix {
+        precondition(range.lowerBound >= 0 && range.upperBound <= header.rows, "Rows \(range) of \(header.rows)")
+        var out = Matrix(rows: range.count, columns: header.columns)
+        try out.storage.withUnsafeMutableBufferPointer { (buffer) throws(EmbeddingIOError) in
+            try read(rows: range, into: buffer.baseAddress!)
+        }
+        if validated { try validateRows(out, path: path, firstRow: range.lowerBound) }
+        return out
+    }
+
+    /// The rows at `indices` (any order, repeats allowed), read in increasing file order.
+    public func gather(_ indices: [Int]) throws(EmbeddingIOError) -> Matrix {
+        let d = header.columns
+        var out = Matrix(rows: indices.count, columns: d)
+        let order = indices.indices.sorted { indices[$0] < indices[$1] }
+        try out.storage.withUnsafeMutableBufferPointer { (buffer) throws(EmbeddingIOError) in
+            var position = 0
+            while position < order.count {
+                // A run of consecutive file rows is one read.
+                var end = position + 1
+                while end < order.count, indices[order[end]] - indices[order[position]] == end - position { end += 1 }
+                let first = indices[order[position]]
+                let count = end - position
+                var run = [Float](repeating: 0, count: count * d)
+                try run.withUnsafeMutableBufferPointer { (r) throws(EmbeddingIOError) in
+                    try read(rows: first ..< first + count, into: r.baseAddress!)
+                }
+                if validated {
+                    try validateRows(Matrix(rows: count, columns: d, storage: run), path: path, firstRow: first)
+                }
+                for (offset, slot) in order[position ..< end].enumerated() {
+                    run.withUnsafeBufferPointer { r in
+                        (buffer.baseAddress! + slot * d).update(from: r.baseAddress! + offset * d, count: d)
+                    }
+                }
+                position = end
+            }
+        }
+        return out
+    }
+
+    /// Reads rows `range` as floats into `destination` (`range.count × columns`).
+    private func read(rows range: Range<Int>, into destination: UnsafeMutablePointer<Float>) throws(EmbeddingIOError) {
+        let elements = range.count * header.columns
+        guard elements > 0 else { return }
+        let size = header.elementType.size
+        let offset = header.dataOffset + range.lowerBound * header.columns * size
+        let expected = elements * size
+        var got = 0
+        switch header.elementType {
+        case .float32:
+            got = try file.read(into: destination, count: expected, at: offset)
+            #if _endian(big)
+            for i in 0 ..< elements { destination[i] = Float(bitPattern: destination[i].bitPattern.byteSwapped) }
+            #endif
+        case .float16:
+            var raw = [UInt16](repeating: 0, count: elements)
+            got = try raw.withUnsafeMutableBufferPointer { (r) throws(EmbeddingIOError) in try file.read(into: r.baseAddress!, count: expected, at: offset) }
+            for i in 0 ..< elements { destination[i] = halfToFloat(UInt16(littleEndian: raw[i])) }
+        case .float64:
+            var raw = [UInt64](repeating: 0, count: elements)
+            got = try raw.withUnsafeMutableBufferPointer { (r) throws(EmbeddingIOError) in try file.read(into: r.baseAddress!, count: expected, at: offset) }
+            for i in 0 ..< elements { destination[i] = Float(Double(bitPattern: UInt64(littleEndian: raw[i]))) }
+        }
+        guard got == expected else {
+            // The file shrank after it was opened.
+            throw .truncated(path: path, expectedBytes: header.dataBytes,
+                             actualBytes: offset - header.dataOffset + got)
+        }
+    }
+}
+
+/// Reads the rows of a `.npy` file front to back (see ``NpyFile``; rows are not validated here).
+public final class NpyReader {
+    /// The file being read.
+    public var path: String { file.path }
+    /// Its parsed header (element type, `rows × columns`).
+    public var header: NpyHeader { file.header }
+    /// Rows returned so far.
+    public private(set) var rowsRead = 0
+    /// The file, for random access.
+    public let file: NpyFile
+
+    /// Opens `path` and validates its header and size.
+    public init(path: String) throws(EmbeddingIOError) {
+        file = try NpyFile(path: path, validated: false)
     }
 
     /// Rows not yet returned.
@@ -45,34 +144,7 @@ public final class NpyReader {
     /// The next `min(count, remainingRows)` rows as a matrix (zero rows at the end of the file).
     public func readRows(_ count: Int) throws(EmbeddingIOError) -> Matrix {
         let n = min(count, remainingRows)
-        let columns = header.columns
-        var out = Matrix(rows: n, columns: columns)
-        let elements = n * columns
-        guard elements > 0 else {
-            rowsRead += n
-            return out
-        }
-        let expected = elements * header.elementType.size
-        var got = 0
-        switch header.elementType {
-        case .float32:
-            got = out.storage.withUnsafeMutableBytes { file.read(into: $0.baseAddress!, count: expected) }
-            #if _endian(big)
-            for i in out.storage.indices { out.storage[i] = Float(bitPattern: out.storage[i].bitPattern.byteSwapped) }
-            #endif
-        case .float16:
-            var raw = [UInt16](repeating: 0, count: elements)
-            got = raw.withUnsafeMutableBytes { file.read(into: $0.baseAddress!, count: expected) }
-            for i in 0 ..< elements { out.storage[i] = halfToFloat(UInt16(littleEndian: raw[i])) }
-        case .float64:
-            var raw = [UInt64](repeating: 0, count: elements)
-            got = raw.withUnsafeMutableBytes { file.read(into: $0.baseAddress!, count: expected) }
-            for i in 0 ..< elements { out.storage[i] = Float(Double(bitPattern: UInt64(littleEndian: raw[i]))) }
-        }
-        guard got == expected else {
-            let before = rowsRead * columns * header.elementType.size
-            throw .truncated(path: path, expectedBytes: header.dataBytes, actualBytes: before + got)
-        }
+        let out = try file.block(rowsRead ..< rowsRead + n)
         rowsRead += n
         return out
     }

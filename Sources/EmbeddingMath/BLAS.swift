@@ -5,10 +5,17 @@ import Glibc
 
 /// Matrix products through OpenBLAS `cblas_sgemm` (row-major).
 ///
-/// OpenBLAS runs on one thread unless `OPENBLAS_NUM_THREADS` says otherwise: on these machines two
-/// vCPUs give one core of throughput, and an idle OpenBLAS worker spinning in `sched_yield` between
-/// calls takes that core from the top-k and training loops that run between products.
+/// OpenBLAS runs on one thread unless `OPENBLAS_NUM_THREADS` says otherwise; large products are split here into
+/// tiles of ``tileRows`` rows (or columns) of the result, fixed by the shape alone, and the tiles run on
+/// ``Parallelism/threads`` workers. Each tile is one single-threaded `sgemm` over the full inner dimension, so
+/// every element is computed the same way whatever the thread count (OpenBLAS's own threading splits `Aᵀ B`
+/// differently on two threads than on one), and no idle OpenBLAS worker spins in `sched_yield` between calls.
 public enum BLAS {
+    /// Rows (or columns) of the result per tile of a large product.
+    public static let tileRows = 128
+    /// Products of fewer floating-point operations than this run as one call.
+    public static let tiledAbove = 1 << 22
+
     /// Applied once, before the first product.
     @usableFromInline static let threading: Void = {
         if getenv("OPENBLAS_NUM_THREADS") == nil { openblas_set_num_threads(1) }
@@ -38,7 +45,39 @@ public enum BLAS {
         )
     }
 
-    /// `C ← α · op(A) · op(B) + β · C` on whole matrices, with shape checks.
+    /// ``sgemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` split into fixed tiles of the
+    /// result that run in parallel: rows of `C` in tiles of ``tileRows`` when `m ≥ n`, else columns. The
+    /// tiles depend only on `m`, `n` and `k`, so the result is bit-identical for any thread count.
+    public static func tiledSgemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = Parallelism.threads
+    ) {
+        let byRows = m >= n
+        let long = byRows ? m : n
+        guard 2 * m * n * k >= tiledAbove, long > tileRows else {
+            sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        let pointers = UncheckedSendable((a, b, c))
+        Parallelism.forEach(jobs: (long + tileRows - 1) / tileRows, threads: threads) { tile, _ in
+            let (a, b, c) = pointers.value
+            let start = tile * tileRows, count = min(tileRows, long - start)
+            if byRows {
+                // Rows start..<start+count of op(A): a row offset of A, or a column offset of Aᵀ.
+                sgemm(transposeA: transposeA, transposeB: transposeB, m: count, n: n, k: k, alpha: alpha,
+                      a: a + (transposeA ? start : start * lda), lda: lda, b: b, ldb: ldb,
+                      beta: beta, c: c + start * ldc, ldc: ldc)
+            } else {
+                sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: count, k: k, alpha: alpha,
+                      a: a, lda: lda, b: b + (transposeB ? start * ldb : start), ldb: ldb,
+                      beta: beta, c: c + start, ldc: ldc)
+            }
+        }
+    }
+
+    /// `C ← α · op(A) · op(B) + β · C` on whole matrices, with shape checks (tiled and parallel when large).
     ///
     /// - Parameters:
     ///   - a: `m × k` (or `k × m` with `transposeA`).
@@ -62,9 +101,9 @@ public enum BLAS {
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 c.storage.withUnsafeMutableBufferPointer { pc in
-                    sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                          a: pa.baseAddress!, lda: max(a.columns, 1), b: pb.baseAddress!, ldb: max(b.columns, 1),
-                          beta: beta, c: pc.baseAddress!, ldc: max(n, 1))
+                    tiledSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                               a: pa.baseAddress!, lda: max(a.columns, 1), b: pb.baseAddress!, ldb: max(b.columns, 1),
+                               beta: beta, c: pc.baseAddress!, ldc: max(n, 1))
                 }
             }
         }

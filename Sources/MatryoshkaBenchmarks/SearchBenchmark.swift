@@ -19,21 +19,26 @@ struct SearchBenchmark: ParsableCommand {
     @Option(help: "Timed runs per measurement (the median is reported).") var runs: Int = 5
     @Option(help: "Queries per sgemm block.") var queryBlock: Int?
     @Option(help: "Documents per sgemm block.") var documentBlock: Int?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallelism.availableCores
 
     func run() throws {
+        try Parallelism.$threads.withValue(threads) { try measure() }
+    }
+
+    func measure() throws {
         let corpus = try readNpy(docs)
         let queryVectors = try readNpy(queries)
         for m in dims.split(separator: ",").compactMap({ Int($0) }) {
             var index = FlatIndex(vectors: corpus, prefix: m)
-            if let queryBlock { index.queryBlock = queryBlock }
-            if let documentBlock { index.documentBlock = documentBlock }
+            if let queryBlock { index.grid.queryBlock = queryBlock }
+            if let documentBlock { index.grid.tileDocuments = documentBlock }
             let q = queryVectors.normalizedPrefix(columns: m)
             var checksum = 0
             let search = medianSeconds(runs: runs) { checksum &+= Int(index.search(q, k: k).indices[0]) }
             let gemm = medianSeconds(runs: runs) { blockedProduct(q, index) }
             let flops = 2.0 * Double(m) * Double(corpus.rows) * Double(q.rows)
             let row: [String: Any] = [
-                "m": m, "documents": corpus.rows, "queries": q.rows, "k": k,
+                "m": m, "threads": threads, "documents": corpus.rows, "queries": q.rows, "k": k,
                 "search_seconds": search, "search_qps": Double(q.rows) / search,
                 "search_gflops": flops / search / 1e9,
                 "sgemm_seconds": gemm, "sgemm_gflops": flops / gemm / 1e9,
@@ -47,7 +52,7 @@ struct SearchBenchmark: ParsableCommand {
     /// The same `Q · Dᵀ` products the search computes, in the same blocks, without top-k selection.
     func blockedProduct(_ q: Matrix, _ index: FlatIndex) {
         let d = index.dimension, n = index.count
-        let qb = index.queryBlock, db = index.documentBlock
+        let qb = index.grid.queryBlock, db = index.grid.tileDocuments
         var block = [Float](repeating: 0, count: qb * db)
         q.storage.withUnsafeBufferPointer { qp in
             index.vectors.storage.withUnsafeBufferPointer { dp in

@@ -2,16 +2,14 @@ import EmbeddingMath
 
 /// Exact cosine-similarity search over a whole corpus (faiss `IndexFlatIP` on normalised vectors).
 ///
-/// Scores are computed block by block with `sgemm` (`S = Q_b · D_bᵀ`, at most
-/// ``queryBlock`` `×` ``documentBlock`` floats at a time) and merged into per-query top-`k` lists, so
-/// memory stays bounded for any corpus size: no `n × N` matrix is ever formed.
+/// Scores are computed tile by tile with `sgemm` on the fixed job grid of ``ScoreGrid`` and merged into
+/// per-query top-`k` lists (``TopKAccumulator``), in parallel on ``Parallelism/threads`` workers with results
+/// that do not depend on the thread count; memory stays bounded for any corpus size.
 public struct FlatIndex: Sendable {
     /// The indexed vectors, L2-normalised, `count × dimension`.
     public let vectors: Matrix
-    /// Queries per `sgemm` block.
-    public var queryBlock = 1024
-    /// Documents per `sgemm` block.
-    public var documentBlock = 1024
+    /// How the work is split (queries per `sgemm` block, documents per job and per tile).
+    public var grid = ScoreGrid()
 
     /// Number of indexed vectors `N`.
     public var count: Int { vectors.rows }
@@ -42,33 +40,35 @@ public struct FlatIndex: Sendable {
     public func search(_ queries: Matrix, k: Int) -> SearchResults {
         precondition(queries.columns == dimension,
                      "Query dimension \(queries.columns) differs from the index dimension \(dimension)")
-        let q = queries.normalizedRows()
-        var top = TopKAccumulator(queryCount: q.rows, k: k)
-        let d = dimension, n = count
-        let qb = max(1, queryBlock), db = max(1, documentBlock)
-        var block = [Float](repeating: 0, count: min(qb, max(q.rows, 1)) * min(db, max(n, 1)))
-        q.storage.withUnsafeBufferPointer { qp in
-            vectors.storage.withUnsafeBufferPointer { dp in
-                block.withUnsafeMutableBufferPointer { bp in
-                    var d0 = 0
-                    while d0 < n {
-                        let nd = min(db, n - d0)
-                        var q0 = 0
-                        while q0 < q.rows {
-                            let nq = min(qb, q.rows - q0)
-                            BLAS.sgemm(transposeA: false, transposeB: true, m: nq, n: nd, k: d,
-                                       a: qp.baseAddress! + q0 * d, lda: d, b: dp.baseAddress! + d0 * d, ldb: d,
-                                       c: bp.baseAddress!, ldc: nd)
-                            for i in 0 ..< nq {
-                                top.offer(query: q0 + i, scores: bp.baseAddress! + i * nd, count: nd, firstIndex: d0)
-                            }
-                            q0 += nq
-                        }
-                        d0 += nd
-                    }
-                }
-            }
-        }
+        var top = TopKAccumulator(queryCount: queries.rows, k: k)
+        top.add(queries: queries.normalizedRows(), documents: vectors, firstIndex: 0, grid: grid)
         return top.results()
+    }
+}
+
+extension TopKAccumulator {
+    /// Offers the cosine of every query row against every document row: documents `i` of `documents` is corpus
+    /// index `firstIndex + i`, and both sides must be unit-length rows (`n × m` and `b × m`).
+    ///
+    /// Jobs of ``ScoreGrid`` run in parallel, each into its own lists floored at these lists' current
+    /// thresholds, and are merged in job order. Streaming a corpus block by block in increasing index order
+    /// through this gives exactly the top `k` of the whole corpus, ties by corpus order.
+    public mutating func add(queries: Matrix, documents: Matrix, firstIndex: Int, grid: ScoreGrid = ScoreGrid(),
+                             threads: Int = Parallelism.threads) {
+        precondition(queries.rows == queryCount, "\(queries.rows) queries for \(queryCount) lists")
+        let k = self.k
+        let floors = thresholds(0 ..< queryCount)
+        let jobs = grid.run(queries: queries, documents: documents, threads: threads,
+                            start: { queryRange, _ in
+                                (queryRange.lowerBound, TopKAccumulator(queryCount: queryRange.count, k: k,
+                                                                         floors: Array(floors[queryRange])))
+                            },
+                            tile: { state, queryRange, first, count, scores in
+                                for i in 0 ..< queryRange.count {
+                                    state.1.offer(query: i, scores: scores + i * count, count: count,
+                                                  firstIndex: firstIndex + first)
+                                }
+                            })
+        for (offset, lists) in jobs { merge(lists, queryOffset: offset) }
     }
 }

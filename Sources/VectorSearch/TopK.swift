@@ -2,11 +2,12 @@ import EmbeddingMath
 
 /// Per-query bounded best-`k` lists, filled block by block from rows of scores.
 ///
-/// Each list is kept sorted by score, descending; among equal scores the smaller corpus index comes
-/// first (documents are offered in increasing index order and an equal score never displaces an
-/// earlier one). A row of scores is scanned 32 at a time against the list's current threshold
-/// (``Kernels/firstAbove(_:count:threshold:)``), so scores that cannot enter cost a fraction of a
-/// cycle each: this is what makes small-`m` search fast.
+/// Each list is kept sorted by score, descending; among equal scores the smaller corpus index comes first.
+/// Documents offered in increasing index order get that order for free (an equal score never displaces an
+/// earlier one); ``merge(_:queryOffset:)`` combines lists built over different documents in the same order,
+/// so the result of a search is the top `k` under (score descending, index ascending) however the documents
+/// were split among jobs. A row of scores is scanned 32 at a time against the list's current threshold
+/// (``Kernels/firstAbove(_:count:threshold:)``), so scores that cannot enter cost a fraction of a cycle each.
 public struct TopKAccumulator: Sendable {
     /// Number of lists (queries).
     public let queryCount: Int
@@ -17,33 +18,54 @@ public struct TopKAccumulator: Sendable {
     /// `queryCount × k` corpus indices matching ``scores``; `-1` in unfilled slots.
     public private(set) var indices: [Int32]
     private var filled: [Int32]
+    /// Per query, a score that an offered document must exceed to be taken (`-infinity`: none).
+    private var floors: [Float]?
 
     /// Empty lists for `queryCount` queries, `k` slots each.
-    public init(queryCount: Int, k: Int) {
+    ///
+    /// - Parameter floors: per query, a score at or below which nothing is taken: the `k`-th score of a list
+    ///   over earlier (smaller-index) documents that this one will be merged into, so that a job skips what
+    ///   could never enter the merged list.
+    public init(queryCount: Int, k: Int, floors: [Float]? = nil) {
         precondition(k > 0, "top-k needs k > 0, got \(k)")
+        precondition(floors.map { $0.count == queryCount } ?? true, "\(floors!.count) floors for \(queryCount) queries")
         self.queryCount = queryCount
         self.k = k
         scores = [Float](repeating: -.infinity, count: queryCount * k)
         indices = [Int32](repeating: -1, count: queryCount * k)
         filled = [Int32](repeating: 0, count: queryCount)
+        self.floors = floors
     }
+
+    /// The score a new document must exceed to enter query `q`'s list: its `k`-th score when the list is full,
+    /// else its floor (`-infinity` without one).
+    public func threshold(of q: Int) -> Float {
+        Int(filled[q]) == k ? scores[q * k + k - 1] : (floors?[q] ?? -.infinity)
+    }
+
+    /// ``threshold(of:)`` for queries `range`.
+    public func thresholds(_ range: Range<Int>) -> [Float] { range.map(threshold(of:)) }
 
     /// Offers `count` scores of query `query` for corpus indices `firstIndex ..< firstIndex + count`.
     ///
     /// Scores must be offered in increasing corpus index order across calls for ties to resolve by corpus
-    /// order. NaN scores are never taken.
-    public mutating func offer(query: Int, scores row: UnsafePointer<Float>, count: Int, firstIndex: Int) {
+    /// order. NaN scores are never taken. `onInsert`, when given, is called with the corpus index of every
+    /// document that enters the list (it may later be pushed out).
+    public mutating func offer(query: Int, scores row: UnsafePointer<Float>, count: Int, firstIndex: Int,
+                               onInsert: ((Int) -> Void)? = nil) {
         let k = self.k
         let base = query * k
+        let floor = floors?[query] ?? -.infinity
         scores.withUnsafeMutableBufferPointer { scoreBuffer in
             indices.withUnsafeMutableBufferPointer { indexBuffer in
                 let s = scoreBuffer.baseAddress! + base
                 let ix = indexBuffer.baseAddress! + base
                 var size = Int(filled[query])
-                var threshold = size == k ? s[k - 1] : -Float.infinity
+                var threshold = size == k ? s[k - 1] : floor
                 var j = Kernels.firstAbove(row, count: count, threshold: threshold)
                 while j < count {
                     Self.insert(row[j], Int32(firstIndex + j), s, ix, &size, k)
+                    onInsert?(firstIndex + j)
                     if size == k { threshold = s[k - 1] }
                     j += 1
                     j += Kernels.firstAbove(row + j, count: count - j, threshold: threshold)
@@ -67,6 +89,43 @@ public struct TopKAccumulator: Sendable {
         s[position] = score
         ix[position] = index
         if size < k { size += 1 }
+    }
+
+    /// Merges the lists of `other` (whose query `i` is this accumulator's query `queryOffset + i`) into these:
+    /// each list becomes the best `k` of both, by score descending and corpus index ascending.
+    public mutating func merge(_ other: TopKAccumulator, queryOffset: Int = 0) {
+        precondition(other.k == k && queryOffset + other.queryCount <= queryCount, "Cannot merge these lists")
+        var mergedScores = [Float](repeating: -.infinity, count: k)
+        var mergedIndices = [Int32](repeating: -1, count: k)
+        for q in 0 ..< other.queryCount {
+            let otherSize = Int(other.filled[q])
+            guard otherSize > 0 else { continue }
+            let base = (queryOffset + q) * k, otherBase = q * k
+            let size = Int(filled[queryOffset + q])
+            var a = 0, b = 0, n = 0
+            while n < k, a < size || b < otherSize {
+                let takeOwn: Bool
+                if a == size { takeOwn = false } else if b == otherSize { takeOwn = true } else {
+                    let sa = scores[base + a], sb = other.scores[otherBase + b]
+                    takeOwn = sa != sb ? sa > sb : indices[base + a] < other.indices[otherBase + b]
+                }
+                if takeOwn {
+                    mergedScores[n] = scores[base + a]
+                    mergedIndices[n] = indices[base + a]
+                    a += 1
+                } else {
+                    mergedScores[n] = other.scores[otherBase + b]
+                    mergedIndices[n] = other.indices[otherBase + b]
+                    b += 1
+                }
+                n += 1
+            }
+            for r in 0 ..< n {
+                scores[base + r] = mergedScores[r]
+                indices[base + r] = mergedIndices[r]
+            }
+            filled[queryOffset + q] = Int32(n)
+        }
     }
 
     /// The finished lists as ``SearchResults``.

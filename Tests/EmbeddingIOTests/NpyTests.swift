@@ -114,4 +114,37 @@ import _TestSupport
         #expect(!fileExists(path))
         #expect(listDirectory(dir.path).isEmpty, "the temporary file is removed too")
     }
+
+    @Test func randomAccessReadsBlocksAndGathers() throws {
+        let m = Fixtures.randomMatrix(rows: 40, columns: 3, seed: 4)
+        let path = dir.file("r.npy")
+        try writeNpy(m, to: path)
+        let file = try NpyFile(path: path)
+        #expect(file.rowCount == 40 && file.dimension == 3)
+        #expect(try file.block(10 ..< 13) == m.block(10 ..< 13))
+        // Any order, repeats, and runs of neighbouring rows.
+        let picks = [39, 2, 3, 4, 2, 17, 0]
+        #expect(try file.gather(picks) == m.gatherRows(picks))
+        var streamed: [Float] = []
+        try file.forEachBlock(rows: 7) { first, block in
+            #expect(first % 7 == 0)
+            streamed += block.storage
+        }
+        #expect(streamed == m.storage)
+    }
+
+    @Test func randomAccessNamesTheBadRow() throws {
+        var m = Fixtures.randomMatrix(rows: 30, columns: 4, seed: 5)
+        m[21, 2] = .infinity
+        for j in 0 ..< 4 { m[9, j] = 0 }
+        let path = dir.file("bad-rows.npy")
+        try writeNpy(m, to: path)
+        let file = try NpyFile(path: path)
+        #expect(throws: EmbeddingIOError.zeroVector(path: path, row: 9)) { try file.block(5 ..< 12) }
+        #expect(throws: EmbeddingIOError.nonFinite(path: path, row: 21, column: 2, value: .infinity)) {
+            try file.gather([3, 21])
+        }
+        #expect(try file.block(10 ..< 20).rows == 10, "rows without a fault read fine")
+        #expect(try NpyFile(path: path, validated: false).block(0 ..< 30) == m)
+    }
 }

@@ -39,4 +39,22 @@ import _TestSupport
         #expect(BLAS.gramDouble(a) == [35, 44, 44, 56])
         #expect(BLAS.gramDouble(a, alpha: 0.5) == [17.5, 22, 22, 28])
     }
+
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func tiledProductsAreIdenticalForAnyThreadCount(transposeA: Bool, transposeB: Bool) {
+        // Large enough to be split into tiles of rows (m ≥ n) and, transposed, of columns.
+        for (m, n, k) in [(300, 130, 200), (130, 300, 200)] {
+            let a = Fixtures.randomMatrix(rows: transposeA ? k : m, columns: transposeA ? m : k, seed: 7)
+            let b = Fixtures.randomMatrix(rows: transposeB ? n : k, columns: transposeB ? k : n, seed: 8)
+            let one = Parallelism.$threads.withValue(1) { BLAS.matmul(a, transposeA: transposeA, b, transposeB: transposeB) }
+            for threads in [2, 5] {
+                let many = Parallelism.$threads.withValue(threads) {
+                    BLAS.matmul(a, transposeA: transposeA, b, transposeB: transposeB)
+                }
+                #expect(many == one, "\(m) × \(n) × \(k) on \(threads) threads")
+            }
+            let expected = naive(a, transposeA, b, transposeB)
+            #expect((0 ..< m).allSatisfy { i in (0 ..< n).allSatisfy { abs(Double(one[i, $0]) - expected[i][$0]) < 1e-3 } })
+        }
+    }
 }

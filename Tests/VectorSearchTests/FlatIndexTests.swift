@@ -18,9 +18,10 @@ import _TestSupport
         let corpus = Fixtures.randomMatrix(rows: 997, columns: 64, seed: 11)
         let queries = Fixtures.randomMatrix(rows: 45, columns: 64, seed: 12)
         var index = FlatIndex(vectors: corpus, prefix: m)
-        // Small blocks so that the test crosses query and document block boundaries.
-        index.queryBlock = 16
-        index.documentBlock = 100
+        // Small blocks so that the test crosses query block, document chunk and tile boundaries.
+        index.grid.queryBlock = 16
+        index.grid.documentChunk = 300
+        index.grid.tileDocuments = 100
         let results = index.search(queries.prefix(columns: m), k: 10)
         let expected = bruteForce(queries, corpus, m: m, k: 10)
         // Float32 scores may order near-ties differently from Double; double refinement settles it exactly.
@@ -36,7 +37,8 @@ import _TestSupport
         // Rows 1, 3 and 4 are the same direction; rows 0 and 2 are orthogonal to the query.
         let corpus = Matrix([[0, 1], [2, 0], [0, -1], [1, 0], [5, 0]])
         var index = FlatIndex(vectors: corpus)
-        index.documentBlock = 2
+        index.grid.documentChunk = 2
+        index.grid.tileDocuments = 1
         let results = index.search(Matrix([[1, 0]]), k: 4)
         #expect(results.neighbours(of: 0) == [1, 3, 4, 0])
         #expect(results.neighbourScores(of: 0) == [1, 1, 1, 0])
@@ -62,5 +64,61 @@ import _TestSupport
         second.withUnsafeBufferPointer { top.offer(query: 0, scores: $0.baseAddress!, count: 4, firstIndex: 3) }
         // 0.95 (index 4), then the tie 0.9 at indices 1 and 3 in corpus order.
         #expect(top.results().neighbours(of: 0) == [4, 1, 3])
+    }
+
+    @Test func resultsAreIdenticalForAnyThreadCount() {
+        let corpus = Fixtures.randomMatrix(rows: 2_000, columns: 24, seed: 21)
+        let queries = Fixtures.randomMatrix(rows: 70, columns: 24, seed: 22)
+        var index = FlatIndex(vectors: corpus)
+        index.grid.queryBlock = 32
+        index.grid.documentChunk = 256
+        index.grid.tileDocuments = 64
+        let one = Parallelism.$threads.withValue(1) { index.search(queries, k: 17) }
+        for threads in [2, 3, 8] {
+            #expect(Parallelism.$threads.withValue(threads) { index.search(queries, k: 17) } == one, "\(threads) threads")
+        }
+    }
+
+    @Test func streamingBlocksEqualsOneSearch() {
+        let corpus = Fixtures.randomMatrix(rows: 1_500, columns: 16, seed: 31).normalizedRows()
+        let queries = Fixtures.randomMatrix(rows: 20, columns: 16, seed: 32).normalizedRows()
+        var grid = ScoreGrid()
+        grid.documentChunk = 128
+        grid.tileDocuments = 32
+        var whole = TopKAccumulator(queryCount: 20, k: 9)
+        whole.add(queries: queries, documents: corpus, firstIndex: 0, grid: grid)
+        var streamed = TopKAccumulator(queryCount: 20, k: 9)
+        for start in stride(from: 0, to: 1_500, by: 333) {
+            streamed.add(queries: queries, documents: corpus.block(start ..< min(start + 333, 1_500)), firstIndex: start,
+                         grid: grid)
+        }
+        #expect(streamed.results() == whole.results())
+        // FlatIndex re-normalises the queries (last-bit differences in the scores), on its default grid.
+        #expect(whole.results().indices == FlatIndex(normalizedVectors: corpus).search(queries, k: 9).indices)
+    }
+
+    @Test func mergeKeepsTheBestByScoreThenIndex() {
+        var left = TopKAccumulator(queryCount: 2, k: 3)
+        var right = TopKAccumulator(queryCount: 1, k: 3)
+        let a: [Float] = [0.5, 0.7, 0.7]
+        let b: [Float] = [0.7, 0.6]
+        a.withUnsafeBufferPointer { left.offer(query: 1, scores: $0.baseAddress!, count: 3, firstIndex: 10) }
+        b.withUnsafeBufferPointer { right.offer(query: 0, scores: $0.baseAddress!, count: 2, firstIndex: 2) }
+        left.merge(right, queryOffset: 1)
+        // 0.7 at indices 2, 11 and 12: corpus order; 0.6 and 0.5 drop out.
+        #expect(left.results().neighbours(of: 1) == [2, 11, 12])
+        #expect(left.results().neighbours(of: 0) == [])
+    }
+
+    @Test func floorsSkipWhatCannotEnter() {
+        var top = TopKAccumulator(queryCount: 1, k: 2, floors: [0.5])
+        let scores: [Float] = [0.4, 0.5, 0.6]
+        var inserted: [Int] = []
+        scores.withUnsafeBufferPointer {
+            top.offer(query: 0, scores: $0.baseAddress!, count: 3, firstIndex: 0) { inserted.append($0) }
+        }
+        #expect(top.results().neighbours(of: 0) == [2])
+        #expect(inserted == [2])
+        #expect(top.threshold(of: 0) == 0.5)
     }
 }
