@@ -40,7 +40,7 @@ let package = Package(
         // Loops Swift's generic SIMD types compile badly (compare-and-reduce), in plain C.
         .target(name: "_CKernels", cSettings: cOptimisation),
         .target(name: "EmbeddingMath", dependencies: ["_COpenBLAS", "_CKernels"], swiftSettings: optimisation),
-        .target(name: "EmbeddingIO", dependencies: ["EmbeddingMath"], swiftSettings: optimisation),
+        .target(name: "EmbeddingIO", dependencies: ["EmbeddingMath", "_CKernels"], swiftSettings: optimisation),
         .target(name: "VectorSearch", dependencies: ["EmbeddingMath"], swiftSettings: optimisation),
         .target(name: "AdaptorNN", dependencies: ["EmbeddingMath", "EmbeddingIO"], swiftSettings: optimisation),
         .target(name: "AdaptorOptimizers", dependencies: ["EmbeddingMath"], swiftSettings: optimisation),

@@ -96,6 +96,22 @@ struct UnsupervisedOptions: ParsableArguments {
     @Option(help: "Seed for initialisation, the held-out split and batch sampling.")
     var seed: UInt64 = Self.defaults.seed
 
+    @Option(help: ArgumentHelp("""
+        Training anchors sampled from the corpus (default: \(UnsupervisedConfiguration.defaultAnchors), or every \
+        training row of a smaller corpus). Their neighbours are mined against the whole corpus.
+        """, valueName: "N"))
+    var anchors: Int?
+
+    @Option(help: ArgumentHelp("""
+        Mine neighbours on a shortlist over the first m principal axes, re-ranked exactly (d: exact mining). \
+        Default: exact when that costs at most \(Int(UnsupervisedConfiguration.exactMiningBudget / 1e9)) GFLOP, \
+        else max(128, d/8); the shortlist's recall against exact mining is measured and printed.
+        """, valueName: "m"))
+    var miningDimension: Int?
+
+    @Option(help: "Shortlist length per anchor when mining on a prefix.")
+    var miningShortlist: Int = Self.defaults.miningShortlist
+
     func validate() throws {
         guard neighbours >= 1 else { throw ValidationError("--k must be at least 1, got \(neighbours)") }
         guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2, got \(batchSize)") }
@@ -104,6 +120,11 @@ struct UnsupervisedOptions: ParsableArguments {
         }
         guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
         if let sizes { _ = try parseDimensions(sizes, flag: "--sizes") }
+        if let anchors, anchors < 1 { throw ValidationError("--anchors must be positive, got \(anchors)") }
+        if let miningDimension, miningDimension < 1 { throw ValidationError("--mining-dimension must be positive") }
+        guard miningShortlist >= neighbours else {
+            throw ValidationError("--mining-shortlist \(miningShortlist) must be at least --k \(neighbours)")
+        }
     }
 
     func configuration(dimension d: Int) throws -> UnsupervisedConfiguration {
@@ -128,6 +149,14 @@ struct UnsupervisedOptions: ParsableArguments {
         c.objective = objective
         c.distillationTemperature = distillationTemperature
         c.seed = seed
+        c.anchors = anchors
+        if let miningDimension {
+            guard miningDimension <= d else {
+                throw ValidationError("--mining-dimension \(miningDimension) exceeds the vector dimension \(d)")
+            }
+            c.miningDimension = miningDimension
+        }
+        c.miningShortlist = miningShortlist
         return c
     }
 }

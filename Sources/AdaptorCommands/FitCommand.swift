@@ -61,6 +61,8 @@ struct FitCommand: ParsableCommand {
     @OptionGroup(title: "Supervised stage 2 and Search-Adaptor") var supervision: SupervisedOptions
     @OptionGroup(title: "SMEC") var smec: SMECOptions
 
+    @OptionGroup var threadOptions: ThreadOptions
+
     @Flag(help: "No progress output.")
     var quiet = false
 
@@ -79,6 +81,10 @@ struct FitCommand: ParsableCommand {
     }
 
     func run() throws {
+        try threadOptions.run(fit)
+    }
+
+    func fit() throws {
         let display = ProgressDisplay(quiet: quiet)
         let result: TrainingResult
         let fingerprint: String
@@ -121,22 +127,23 @@ struct FitCommand: ParsableCommand {
             hash.update(Array(qrels.canonicalText.utf8))
             fingerprint = hash.hexDigest()
         } else if method == .smec {
-            let vectors = try loadCorpus()
+            let source = try corpusSource()
             let smecResult = try SMECTrainer(
-                configuration: smec.configuration(unsupervised: try objective.configuration(dimension: vectors.dimension),
+                configuration: smec.configuration(unsupervised: try objective.configuration(dimension: source.dimension),
                                                   supervised: nil),
-                adaptorConfiguration: architecture.configuration(dimension: vectors.dimension))
-                .train(corpus: vectors.vectors, log: display.message, progress: { display.update($0.line) })
+                adaptorConfiguration: architecture.configuration(dimension: source.dimension))
+                .train(corpus: source, log: display.message, status: { display.update($0) },
+                       progress: { display.update($0.line) })
             result = smecResult.training
             order = smecResult.order
-            fingerprint = EmbeddingSet.fingerprint(vectors.vectors)
+            fingerprint = smecResult.training.dataFingerprint!
         } else {
-            let vectors = try loadCorpus()
-            let trainer = UnsupervisedTrainer(configuration: try objective.configuration(dimension: vectors.dimension),
-                                              adaptorConfiguration: architecture.configuration(dimension: vectors.dimension))
-            result = try trainer.train(corpus: vectors.vectors, log: display.message, status: { display.update($0) },
+            let source = try corpusSource()
+            let trainer = UnsupervisedTrainer(configuration: try objective.configuration(dimension: source.dimension),
+                                              adaptorConfiguration: architecture.configuration(dimension: source.dimension))
+            result = try trainer.train(corpus: source, log: display.message, status: { display.update($0) },
                                        progress: { display.update($0.line) })
-            fingerprint = EmbeddingSet.fingerprint(vectors.vectors)
+            fingerprint = result.dataFingerprint!
         }
         display.finish()
         let saved = AdaptorModel(adaptor: result.adaptor, sizes: result.sizes, method: method.rawValue,
@@ -149,15 +156,11 @@ struct FitCommand: ParsableCommand {
         display.message("wrote \(out)")
     }
 
-    /// The training vectors: the data set's corpus, or the `--corpus` file checked row by row.
-    func loadCorpus() throws -> EmbeddingSet {
-        if let data {
-            return try Dataset.load(directory: data, model: model).corpus
-        }
-        let path = corpus!
-        let vectors = try readNpy(path)
-        let ids = (0 ..< vectors.rows).map(String.init)
-        return try EmbeddingSet(vectors: vectors, ids: ids, vectorsPath: path, idsPath: path)
+    /// The training vectors as a file read in blocks (rows checked as they are read): `--corpus`, or the data
+    /// set's corpus vectors (whose id list must have one id per row).
+    func corpusSource() throws -> NpyFile {
+        if let corpus { return try openVectors(corpus, ids: nil).vectors }
+        return try DatasetLayout(directory: data!, model: model).openCorpus().vectors
     }
 }
 

@@ -35,23 +35,27 @@ public struct MatryoshkaAdaptor: EmbeddingTransform {
     /// starts as `x̂ = P x̃`), `P` and `μ` fitted on `corpus` (`N × d`, raw vectors) when the configuration
     /// asks for them.
     public init(configuration: AdaptorConfiguration, corpus: Matrix, seed: UInt64) throws(MathError) {
+        precondition(corpus.columns == configuration.inputDimension,
+                     "Corpus has dimension \(corpus.columns), adaptor expects \(configuration.inputDimension)")
+        try self.init(configuration: configuration, statistics: CovarianceAccumulator(rows: corpus.normalizedRows()),
+                      seed: seed)
+    }
+
+    /// A freshly initialised adaptor whose `P` (the principal axes) and `μ` come from the mean and covariance of
+    /// the **normalised** corpus, accumulated in one pass (see ``CovarianceAccumulator``).
+    public init(configuration: AdaptorConfiguration, statistics: CovarianceAccumulator, seed: UInt64) throws(MathError) {
         let d = configuration.inputDimension
-        precondition(corpus.columns == d, "Corpus has dimension \(corpus.columns), adaptor expects \(d)")
+        precondition(statistics.dimension == d, "Statistics of \(statistics.dimension)-d vectors, adaptor expects \(d)")
         var generator = SeededGenerator(seed: seed)
         var hidden: [Linear] = []
         for layer in 0 ..< configuration.depth {
             hidden.append(Linear(inputs: layer == 0 ? d : configuration.hiddenDimension,
                                  outputs: configuration.hiddenDimension, generator: &generator))
         }
-        let normalised = corpus.normalizedRows()
-        let mean = configuration.centering ? normalised.columnMeans() : nil
+        let mean = configuration.centering ? statistics.mean().map(Float.init) : nil
         var rotation: Matrix?
         if configuration.rotation == .principalAxes {
-            var centred = normalised
-            centred.subtractFromRows(normalised.columnMeans())
-            let covariance = BLAS.gramDouble(centred, alpha: 1 / Double(max(corpus.rows, 1)))
-            let eigen = try SymmetricEigen(symmetric: covariance, dimension: d)
-            rotation = Matrix(rows: d, columns: d, storage: eigen.vectors.map(Float.init))
+            rotation = Matrix(rows: d, columns: d, storage: try statistics.principalAxes().vectors.map(Float.init))
         }
         self.init(configuration: configuration,
                   parameters: AdaptorParameters(rotation: rotation, hidden: hidden,

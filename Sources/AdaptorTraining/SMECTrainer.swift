@@ -42,20 +42,41 @@ public struct SMECTrainer {
         self.adaptorConfiguration = adaptorConfiguration
     }
 
-    /// Trains on `corpus`, and on judged `queries` when the configuration is supervised.
-    public func train(corpus: Matrix, queries: Matrix? = nil, judgements: [JudgedQuery] = [],
+    /// Trains unsupervised SMEC on a corpus (in memory, or a file read in blocks) through a ``CorpusSample``.
+    public func train(corpus source: RowSource, log: ((String) -> Void)? = nil, status: ((String) -> Void)? = nil,
+                      progress: ((TrainingProgress) -> Void)? = nil) throws -> SMECResult {
+        precondition(configuration.supervised == nil, "Supervised SMEC trains on judged queries")
+        let sample = try CorpusSample.build(source: source, configuration: configuration.unsupervised, log: log,
+                                            status: status)
+        let adaptor = try MatryoshkaAdaptor(configuration: adaptorConfiguration, statistics: sample.statistics,
+                                            seed: configuration.unsupervised.seed)
+        var result = try run(data: .sample(sample), adaptor: adaptor, log: log, progress: progress)
+        result.training.dataFingerprint = sample.fingerprint
+        return result
+    }
+
+    /// Trains supervised SMEC on `corpus` and judged `queries`.
+    public func train(corpus: Matrix, queries: Matrix, judgements: [JudgedQuery],
                       log: ((String) -> Void)? = nil, progress: ((TrainingProgress) -> Void)? = nil) throws -> SMECResult {
-        let config = configuration
-        let settings = config.unsupervised
-        let d = corpus.columns
-        guard corpus.rows > settings.neighbours + 1 else {
-            throw TrainingError.tooFewDocuments(count: corpus.rows, needed: settings.neighbours + 2)
+        precondition(configuration.supervised != nil, "Unsupervised SMEC trains on a corpus alone")
+        guard corpus.rows > configuration.unsupervised.neighbours + 1 else {
+            throw TrainingError.tooFewDocuments(count: corpus.rows, needed: configuration.unsupervised.neighbours + 2)
         }
-        if config.supervised != nil, judgements.count < 2 { throw TrainingError.tooFewQueries(count: judgements.count, needed: 2) }
-        var adaptor = try MatryoshkaAdaptor(configuration: adaptorConfiguration, corpus: corpus, seed: settings.seed)
-        var generator = SeededGenerator(seed: settings.seed &+ 21)
-        let session = try SMECSession(configuration: config, corpus: corpus, queries: queries, judgements: judgements,
-                                      adaptor: adaptor, generator: &generator)
+        guard judgements.count >= 2 else { throw TrainingError.tooFewQueries(count: judgements.count, needed: 2) }
+        let adaptor = try MatryoshkaAdaptor(configuration: adaptorConfiguration, corpus: corpus,
+                                            seed: configuration.unsupervised.seed)
+        return try run(data: .judged(corpus: corpus, queries: queries, judgements: judgements), adaptor: adaptor,
+                       log: log, progress: progress)
+    }
+
+    /// The stages, from a freshly initialised adaptor.
+    private func run(data: SMECData, adaptor initial: MatryoshkaAdaptor, log: ((String) -> Void)?,
+                     progress: ((TrainingProgress) -> Void)?) throws -> SMECResult {
+        let config = configuration
+        let d = initial.inputDimension
+        var adaptor = initial
+        var generator = SeededGenerator(seed: config.unsupervised.seed &+ 21)
+        let session = try SMECSession(configuration: config, data: data, adaptor: adaptor, generator: &generator)
         log?("SMEC: \(config.sequential ? "sequential" : "joint") stages at sizes "
             + config.stageSizes(dimension: d).map { $0.map(String.init).joined(separator: "+") }.joined(separator: ", "))
         let stages = config.stageSizes(dimension: d)
@@ -84,12 +105,21 @@ public struct SMECTrainer {
         if !config.adaptiveSelection { order = Array(0 ..< d) }
         let sizes = MatryoshkaSizes(stages.flatMap { $0 } + [d], dimension: d)
         let names = outcomes.indices.map { "stage\($0 + 1)" }
+        var sample: SampleDescription?
+        if case let .sample(corpusSample) = data { sample = SampleDescription(corpusSample) }
         let result = TrainingResult(adaptor: adaptor, sizes: sizes,
                                     trainingDescription: describe(["smec": config],
-                                                                  outcomes: Dictionary(uniqueKeysWithValues: zip(names, outcomes))),
+                                                                  outcomes: Dictionary(uniqueKeysWithValues: zip(names, outcomes)),
+                                                                  sample: sample),
                                     stages: outcomes)
         return SMECResult(training: result, order: order)
     }
+}
+
+/// What SMEC trains on: a corpus sample (unsupervised) or the whole corpus with judged queries (supervised).
+enum SMECData {
+    case sample(CorpusSample)
+    case judged(corpus: Matrix, queries: Matrix, judgements: [JudgedQuery])
 }
 
 /// The state shared by SMEC's stages: data, caches, the importance logits and the memory.
@@ -109,39 +139,46 @@ final class SMECSession {
     let ranking: RankingLoss
     var stepCount = 0
 
-    init(configuration: SMECConfiguration, corpus: Matrix, queries: Matrix?, judgements: [JudgedQuery],
-         adaptor: MatryoshkaAdaptor, generator: inout SeededGenerator) throws {
+    init(configuration: SMECConfiguration, data: SMECData, adaptor: MatryoshkaAdaptor,
+         generator: inout SeededGenerator) throws {
         self.configuration = configuration
         let settings = configuration.unsupervised
-        let d = corpus.columns
+        let d = adaptor.inputDimension
         var unsupervised = settings
-        let (trainRows, validationRows) = splitForValidation(count: corpus.rows, fraction: settings.validationFraction,
-                                                             generator: &generator)
-        if let supervisedSettings = configuration.supervised, let queries {
+        let documentCount: Int
+        switch data {
+        case let .judged(corpus, queries, judgements):
+            let supervisedSettings = configuration.supervised!
+            let (trainRows, validationRows) = splitForValidation(count: corpus.rows, fraction: settings.validationFraction,
+                                                                 generator: &generator)
             let data = SupervisedData(corpus: corpus, queries: queries, judgements: judgements, k: settings.neighbours,
                                       hardNegatives: supervisedSettings.hardNegatives,
                                       validationFraction: supervisedSettings.validationFraction, generator: &generator)
             supervised = data
+            documentCount = corpus.rows
             unsupervised.reduction = supervisedSettings.stage2Reduction
             state = UnsupervisedState(adaptor: adaptor, corpus: data.items, neighbours: data.neighbours,
                                       configuration: unsupervised, sizes: MatryoshkaSizes([d], dimension: d))
             querySampler = AnchorSampler(pool: data.trainQueries, generator: SeededGenerator(seed: settings.seed &+ 22))
-        } else {
+            documentSampler = AnchorSampler(pool: trainRows, generator: SeededGenerator(seed: settings.seed &+ 23))
+            heldOut = Array(validationRows.prefix(settings.maxValidationAnchors))
+            var poolGenerator = SeededGenerator(seed: settings.seed &+ 2)
+            fidelityPool = Array(trainRows.shuffled(using: &poolGenerator).prefix(settings.fidelityPoolSize)).sorted()
+        case let .sample(sample):
             supervised = nil
-            state = UnsupervisedState(adaptor: adaptor, corpus: corpus,
-                                      neighbours: mineNeighbours(corpus: corpus, k: settings.neighbours),
+            documentCount = sample.vectors.rows
+            state = UnsupervisedState(adaptor: adaptor, corpus: sample.vectors, neighbours: sample.neighbours,
                                       configuration: unsupervised, sizes: MatryoshkaSizes([d], dimension: d))
             querySampler = nil
+            documentSampler = AnchorSampler(pool: sample.anchors, generator: SeededGenerator(seed: settings.seed &+ 23))
+            heldOut = sample.heldOut
+            fidelityPool = sample.pool
         }
         normalisedItems = state.objective.normalisedCorpus
-        documentSampler = AnchorSampler(pool: trainRows, generator: SeededGenerator(seed: settings.seed &+ 23))
-        heldOut = Array(validationRows.prefix(settings.maxValidationAnchors))
-        var poolGenerator = SeededGenerator(seed: settings.seed &+ 2)
-        fidelityPool = Array(trainRows.shuffled(using: &poolGenerator).prefix(settings.fidelityPoolSize)).sorted()
         // Importances start at each output coordinate's log-variance over the corpus, so the first selection
         // is the high-variance coordinates (with the principal-axes front map: the leading axes) and the
         // Gumbel noise perturbs only the borderline ones.
-        let start = adaptor.forward(rotated: state.inputs(adaptor, rows: Array(0 ..< corpus.rows)).rotated).output
+        let start = adaptor.forward(rotated: state.inputs(adaptor, rows: Array(0 ..< documentCount)).rotated).output
         let means = start.columnMeans()
         var variances = [Float](repeating: 0, count: d)
         for i in 0 ..< start.rows { for j in 0 ..< d { variances[j] += (start[i, j] - means[j]) * (start[i, j] - means[j]) } }

@@ -64,9 +64,36 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
     public var fidelityPoolSize = 20000
     /// Seed for initialisation, the validation split and batch sampling.
     public var seed: UInt64 = 0
+    /// Training anchors drawn from the (not held-out) corpus; nil: ``defaultAnchors`` or every training row.
+    public var anchors: Int?
+    /// The principal-axes prefix that neighbour mining shortlists on; nil: automatic (exact mining on corpora
+    /// where that costs at most ``exactMiningBudget`` FLOP, else ``automaticShortlistDimension(for:)``); `d`: exact.
+    public var miningDimension: Int?
+    /// Shortlist length per anchor when mining on a prefix.
+    public var miningShortlist = 100
+
+    /// Anchors when ``anchors`` is nil (fewer when the corpus has fewer training rows).
+    public static let defaultAnchors = 20_000
+    /// Exact mining is automatic up to this many floating-point operations (`2 Q N d`): about ten seconds of one
+    /// core's `sgemm`.
+    public static let exactMiningBudget = 2e12
 
     /// The defaults of METHOD.md.
     public init() {}
+
+    /// The automatic shortlist prefix for `d`-dimensional vectors: `max(128, d/8)`, a multiple of 16.
+    public static func automaticShortlistDimension(for d: Int) -> Int {
+        max(128, (d / 8 + 15) / 16 * 16)
+    }
+
+    /// The prefix neighbour mining shortlists on, or nil for exact mining, for `queries` anchors and held-out
+    /// rows over `corpusRows` documents of dimension `d`.
+    public func shortlistDimension(corpusRows: Int, queries: Int, dimension d: Int) -> Int? {
+        if let miningDimension { return miningDimension >= d ? nil : miningDimension }
+        let exactCost = 2 * Double(queries) * Double(corpusRows) * Double(d)
+        let automatic = Self.automaticShortlistDimension(for: d)
+        return exactCost <= Self.exactMiningBudget || automatic >= d ? nil : automatic
+    }
 
     /// The sizes for dimension `d`.
     public func matryoshkaSizes(dimension d: Int) -> MatryoshkaSizes {
@@ -79,5 +106,6 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
         case validationFraction = "validation_fraction", maxValidationAnchors = "max_validation_anchors", seed
         case selection, fidelityPoolSize = "fidelity_pool_size", objective
         case distillationTemperature = "distillation_temperature"
+        case anchors, miningDimension = "mining_dimension", miningShortlist = "mining_shortlist"
     }
 }

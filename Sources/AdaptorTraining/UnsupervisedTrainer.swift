@@ -13,13 +13,16 @@ public struct TrainingResult: Sendable {
     public var trainingDescription: String
     /// Each stage's outcome, in order.
     public var stages: [StageOutcome]
+    /// The SHA-256 fingerprint of the training corpus, when the trainer read it (unsupervised training).
+    public var dataFingerprint: String?
 }
 
 /// Unsupervised Matryoshka-Adaptor training on corpus vectors alone (METHOD.md, arXiv 2407.20243 §3.2).
 ///
-/// Neighbours are mined once over the whole corpus on the original vectors. A held-out slice of the corpus
-/// (``UnsupervisedConfiguration/validationFraction``) never serves as a training anchor; the objective on
-/// fixed batches of held-out anchors drives early stopping, and the best weights are kept.
+/// Training runs on a ``CorpusSample``: the front map comes from the whole corpus's covariance, a held-out
+/// slice of the corpus never serves as a training anchor, and every anchor's neighbours are mined over the whole
+/// corpus on the original vectors. The validation signal (held-out fidelity, or the objective on fixed batches of
+/// held-out anchors) drives early stopping, and the best weights are kept.
 public struct UnsupervisedTrainer {
     /// Training settings.
     public var configuration: UnsupervisedConfiguration
@@ -32,46 +35,39 @@ public struct UnsupervisedTrainer {
         self.adaptorConfiguration = adaptorConfiguration
     }
 
-    /// Trains an adaptor on `corpus` (`N × d`, raw vectors).
+    /// Trains an adaptor on the corpus `source` (`N × d`, raw vectors, in memory or a file read in blocks).
     ///
     /// - Parameters:
-    ///   - log: one-line messages about set-up steps (neighbour mining), for standard error.
-    ///   - status: transient progress of set-up steps (`mining neighbours 2048/5183 | … left`).
+    ///   - log: one-line messages about set-up steps (reading, neighbour mining), for standard error.
+    ///   - status: transient progress of set-up steps, with rate and time left.
     ///   - progress: periodic training reports.
-    public func train(corpus: Matrix, log: ((String) -> Void)? = nil, status: ((String) -> Void)? = nil,
+    public func train(corpus source: RowSource, log: ((String) -> Void)? = nil, status: ((String) -> Void)? = nil,
                       progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult {
-        let config = configuration
-        let d = corpus.columns
-        precondition(d == adaptorConfiguration.inputDimension, "Corpus dimension differs from the adaptor's")
-        guard corpus.rows > config.neighbours + 1 else {
-            throw TrainingError.tooFewDocuments(count: corpus.rows, needed: config.neighbours + 2)
-        }
-        let sizes = config.matryoshkaSizes(dimension: d)
-        var adaptor = try MatryoshkaAdaptor(configuration: adaptorConfiguration, corpus: corpus, seed: config.seed)
-        let clock = ContinuousClock()
-        let miningStart = clock.now
-        let neighbours = mineNeighbours(corpus: corpus, k: config.neighbours) { done in
-            status?(rateLine("mining neighbours", done: done, total: corpus.rows, unit: "documents", since: miningStart))
-        }
-        log?("mined \(config.neighbours) neighbours for \(corpus.rows) documents in \(clock.now - miningStart)")
+        precondition(source.dimension == adaptorConfiguration.inputDimension, "Corpus dimension differs from the adaptor's")
+        let sample = try CorpusSample.build(source: source, configuration: configuration, log: log, status: status)
+        return try train(sample: sample, progress: progress)
+    }
 
-        var generator = SeededGenerator(seed: config.seed &+ 1)
-        let (trainRows, validationRows) = splitForValidation(count: corpus.rows, fraction: config.validationFraction,
-                                                             generator: &generator)
-        let state = UnsupervisedState(adaptor: adaptor, corpus: corpus, neighbours: neighbours, configuration: config,
-                                      sizes: sizes)
-        let sampler = AnchorSampler(pool: trainRows, generator: generator)
-        let heldOut = Array(validationRows.prefix(config.maxValidationAnchors))
+    /// Trains an adaptor on a sample built with this trainer's configuration.
+    public func train(sample: CorpusSample, progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult {
+        let config = configuration
+        let d = sample.vectors.columns
+        precondition(d == adaptorConfiguration.inputDimension, "Corpus dimension differs from the adaptor's")
+        let sizes = config.matryoshkaSizes(dimension: d)
+        var adaptor = try MatryoshkaAdaptor(configuration: adaptorConfiguration, statistics: sample.statistics,
+                                            seed: config.seed)
+        let state = UnsupervisedState(adaptor: adaptor, corpus: sample.vectors, neighbours: sample.neighbours,
+                                      configuration: config, sizes: sizes)
+        let sampler = AnchorSampler(pool: sample.anchors, generator: SeededGenerator(seed: config.seed &+ 3))
+        let heldOut = sample.heldOut
         let validate: (MatryoshkaAdaptor) -> Double
         switch config.selection {
         case .objective:
             let batches = state.validationBatches(rows: heldOut, batchSize: config.batchSize)
             validate = { state.validationLoss($0, batches: batches) }
         case .fidelity:
-            var poolGenerator = SeededGenerator(seed: config.seed &+ 2)
-            let pool = Array(trainRows.shuffled(using: &poolGenerator).prefix(config.fidelityPoolSize)).sorted()
             let fidelity = NeighbourFidelity(normalisedCorpus: state.objective.normalisedCorpus, heldOut: heldOut,
-                                             pool: pool, sizes: sizes)
+                                             pool: sample.pool, sizes: sizes)
             validate = { current in fidelity.validation.score(current) { state.inputs(current, rows: $0).rotated } }
         }
         let loop = TrainingLoop(stage: "unsupervised", iterations: config.iterations, patience: config.patience,
@@ -82,8 +78,9 @@ public struct UnsupervisedTrainer {
             step: { current in state.step(current, anchors: sampler.next(config.batchSize)) },
             validate: validate, progress: progress)
         return TrainingResult(adaptor: adaptor, sizes: sizes,
-                              trainingDescription: describe(["unsupervised": config], outcomes: ["unsupervised": outcome]),
-                              stages: [outcome])
+                              trainingDescription: describe(["unsupervised": config], outcomes: ["unsupervised": outcome],
+                                                            sample: SampleDescription(sample)),
+                              stages: [outcome], dataFingerprint: sample.fingerprint)
     }
 }
 
@@ -171,17 +168,41 @@ func splitForValidation(count: Int, fraction: Double, generator: inout SeededGen
     return (Array(order[held...]), Array(order[..<held]))
 }
 
-/// A deterministic JSON description of the settings and outcomes of each stage.
-func describe<C: Encodable>(_ settings: [String: C], outcomes: [String: StageOutcome]) -> String {
+/// A deterministic JSON description of the settings and outcomes of each stage (and of the corpus sample).
+func describe<C: Encodable>(_ settings: [String: C], outcomes: [String: StageOutcome],
+                            sample: SampleDescription? = nil) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
-    let data = (try? encoder.encode(TrainingDescription(settings: settings, outcomes: outcomes))) ?? Data("{}".utf8)
+    let description = TrainingDescription(settings: settings, outcomes: outcomes, sample: sample)
+    let data = (try? encoder.encode(description)) ?? Data("{}".utf8)
     return String(decoding: data, as: UTF8.self)
 }
 
 struct TrainingDescription<S: Encodable>: Encodable {
     var settings: [String: S]
     var outcomes: [String: StageOutcome]
+    var sample: SampleDescription?
+}
+
+/// What a ``CorpusSample`` held, for the model file.
+struct SampleDescription: Encodable {
+    var corpusRows: Int
+    var anchors: Int
+    var heldOut: Int
+    var sampledRows: Int
+    var mining: MiningOutcome
+
+    init(_ sample: CorpusSample) {
+        corpusRows = sample.corpusCount
+        anchors = sample.anchorCount
+        heldOut = sample.heldOutCount
+        sampledRows = sample.vectors.rows
+        mining = sample.mining
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case corpusRows = "corpus_rows", anchors, heldOut = "held_out", sampledRows = "sampled_rows", mining
+    }
 }
 
 /// Training problems a user can cause.
@@ -190,6 +211,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case tooFewDocuments(count: Int, needed: Int)
     /// Too few judged training queries to hold some out.
     case tooFewQueries(count: Int, needed: Int)
+    /// More anchors were asked for than the corpus has training rows.
+    case tooManyAnchors(requested: Int, available: Int, corpus: Int)
 
     public var description: String {
         switch self {
@@ -197,6 +220,9 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             return "training needs at least \(needed) documents for this neighbour count, got \(count)"
         case let .tooFewQueries(count, needed):
             return "supervised training needs at least \(needed) judged training queries that exist in the query set, got \(count)"
+        case let .tooManyAnchors(requested, available, corpus):
+            return "--anchors \(requested) exceeds the \(available) training rows of this \(corpus)-row corpus "
+                + "(a tenth is held out for validation); ask for at most \(available), or leave --anchors out"
         }
     }
 }

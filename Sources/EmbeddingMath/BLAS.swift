@@ -5,7 +5,7 @@ import Glibc
 
 /// Matrix products through OpenBLAS `cblas_sgemm` (row-major).
 ///
-/// OpenBLAS runs on one thread unless `OPENBLAS_NUM_THREADS` says otherwise; large products are split here into
+/// OpenBLAS always runs on one thread (whatever `OPENBLAS_NUM_THREADS` says); large products are split here into
 /// tiles of ``tileRows`` rows (or columns) of the result, fixed by the shape alone, and the tiles run on
 /// ``Parallelism/threads`` workers. Each tile is one single-threaded `sgemm` over the full inner dimension, so
 /// every element is computed the same way whatever the thread count (OpenBLAS's own threading splits `Aᵀ B`
@@ -16,9 +16,10 @@ public enum BLAS {
     /// Products of fewer floating-point operations than this run as one call.
     public static let tiledAbove = 1 << 22
 
-    /// Applied once, before the first product.
+    /// Applied once, before the first BLAS or LAPACK call of any kind (products, `dsyrk`, `dsyevd`): OpenBLAS's
+    /// own threads would compete with the library's workers and change results with the thread count.
     @usableFromInline static let threading: Void = {
-        if getenv("OPENBLAS_NUM_THREADS") == nil { openblas_set_num_threads(1) }
+        openblas_set_num_threads(1)
     }()
 
     /// The number of threads OpenBLAS uses.
@@ -113,26 +114,6 @@ public enum BLAS {
     public static func matmul(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false) -> Matrix {
         var c = Matrix(rows: transposeA ? a.columns : a.rows, columns: transposeB ? b.rows : b.columns)
         gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c)
-        return c
-    }
-
-    /// `C ← α · Aᵀ A + β · C` in double precision for an `n × d` float matrix `A` (`C` is `d × d`).
-    ///
-    /// Used for covariance matrices, where float32 accumulation over many rows loses digits.
-    public static func gramDouble(_ a: Matrix, alpha: Double = 1) -> [Double] {
-        let d = a.columns
-        let wide = a.storage.map(Double.init)
-        var c = [Double](repeating: 0, count: d * d)
-        guard a.rows > 0, d > 0 else { return c }
-        _ = threading
-        wide.withUnsafeBufferPointer { pa in
-            c.withUnsafeMutableBufferPointer { pc in
-                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(a.rows), alpha,
-                            pa.baseAddress!, Int32(d), 0, pc.baseAddress!, Int32(d))
-            }
-        }
-        // dsyrk fills the upper triangle only; mirror it.
-        for i in 0 ..< d { for j in 0 ..< i { c[i * d + j] = c[j * d + i] } }
         return c
     }
 }

@@ -100,35 +100,40 @@ public struct CovarianceAccumulator: Sendable {
             shift = c.map { $0 / Double(first) }
         }
         let c = shift!
+        _ = BLAS.threading
         let chunks = (n + Self.chunkRows - 1) / Self.chunkRows
+        let workers = min(Parallelism.threads, chunks)
+        // One centred-rows buffer per worker, reused across its chunks.
+        var scratch = [Double](unsafeUninitializedCapacity: workers * Self.chunkRows * d) { _, count in
+            count = workers * Self.chunkRows * d
+        }
         let partials: [(sum: [Double], gram: [Double])] = rows.withUnsafeBufferPointer { p in
-            let source = UncheckedSendable(p)
-            return Parallelism.map(jobs: chunks) { chunk, _ in
-                let start = chunk * Self.chunkRows, count = min(Self.chunkRows, n - start)
-                var centred = [Double](repeating: 0, count: count * d)
-                var s = [Double](repeating: 0, count: d)
-                centred.withUnsafeMutableBufferPointer { out in
+            scratch.withUnsafeMutableBufferPointer { buffer in
+                let pointers = UncheckedSendable((p.baseAddress!, buffer.baseAddress!))
+                return Parallelism.map(jobs: chunks, threads: workers) { chunk, worker in
+                    let (input, scratch) = pointers.value
+                    let start = chunk * Self.chunkRows, count = min(Self.chunkRows, n - start)
+                    let centred = scratch + worker * Self.chunkRows * d
+                    var s = [Double](repeating: 0, count: d)
                     s.withUnsafeMutableBufferPointer { total in
                         c.withUnsafeBufferPointer { shift in
-                            let input = source.value.baseAddress! + start * d
+                            let rows = input + start * d
                             for i in 0 ..< count {
                                 for j in 0 ..< d {
-                                    let value = Double(input[i * d + j]) - shift[j]
-                                    out[i * d + j] = value
+                                    let value = Double(rows[i * d + j]) - shift[j]
+                                    centred[i * d + j] = value
                                     total[j] += value
                                 }
                             }
                         }
                     }
-                }
-                var g = [Double](repeating: 0, count: d * d)
-                centred.withUnsafeBufferPointer { pc in
+                    var g = [Double](repeating: 0, count: d * d)
                     g.withUnsafeMutableBufferPointer { pg in
                         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(d), Int32(count), 1,
-                                    pc.baseAddress!, Int32(d), 0, pg.baseAddress!, Int32(d))
+                                    centred, Int32(d), 0, pg.baseAddress!, Int32(d))
                     }
+                    return (s, g)
                 }
-                return (s, g)
             }
         }
         for partial in partials {

@@ -17,6 +17,7 @@ public struct SymmetricEigen: Sendable {
         dimension = d
         guard a.allSatisfy(\.isFinite) else { throw .nonFinite(routine: "SymmetricEigen") }
         guard d > 0 else { values = []; vectors = []; return }
+        _ = BLAS.threading
         // Column-major and row-major views of a symmetric matrix coincide; LAPACK returns the
         // eigenvectors as columns of the column-major result, i.e. as rows of our row-major array.
         var matrix = a

@@ -28,13 +28,17 @@ public struct PCATransform: EmbeddingTransform {
 
     /// Fits all `d` axes on the rows of `corpus` (`N × d`, any norms).
     public static func fit(corpus: Matrix) throws(MathError) -> PCATransform {
-        var x = corpus.normalizedRows()
-        let mean = x.columnMeans()
-        x.subtractFromRows(mean)
-        let covariance = BLAS.gramDouble(x, alpha: 1 / Double(max(x.rows, 1)))
-        let eigen = try SymmetricEigen(symmetric: covariance, dimension: x.columns)
-        let axes = Matrix(rows: x.columns, columns: x.columns, storage: eigen.vectors.map(Float.init))
-        return PCATransform(mean: mean, components: axes, variances: eigen.values)
+        try PCATransform(statistics: CovarianceAccumulator(rows: corpus.normalizedRows()))
+    }
+
+    /// All `d` axes from the mean and covariance of the **normalised** corpus, accumulated in one pass (so a
+    /// corpus too large for memory is fitted block by block).
+    public init(statistics: CovarianceAccumulator) throws(MathError) {
+        let d = statistics.dimension
+        let eigen = try statistics.principalAxes()
+        self.init(mean: statistics.mean().map(Float.init),
+                  components: Matrix(rows: d, columns: d, storage: eigen.vectors.map(Float.init)),
+                  variances: eigen.values)
     }
 
     /// Projects `x` (`n × d`): normalise rows, centre by ``mean``, multiply by the axes; `n × outputDimension`.

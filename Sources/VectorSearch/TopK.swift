@@ -49,10 +49,16 @@ public struct TopKAccumulator: Sendable {
     /// Offers `count` scores of query `query` for corpus indices `firstIndex ..< firstIndex + count`.
     ///
     /// Scores must be offered in increasing corpus index order across calls for ties to resolve by corpus
-    /// order. NaN scores are never taken. `onInsert`, when given, is called with the corpus index of every
-    /// document that enters the list (it may later be pushed out).
+    /// order. NaN scores are never taken.
+    public mutating func offer(query: Int, scores row: UnsafePointer<Float>, count: Int, firstIndex: Int) {
+        offer(query: query, scores: row, count: count, firstIndex: firstIndex) { _ in }
+    }
+
+    /// ``offer(query:scores:count:firstIndex:)``, calling `onInsert` with the corpus index of every document that
+    /// enters the list (it may later be pushed out).
+    @inline(__always)
     public mutating func offer(query: Int, scores row: UnsafePointer<Float>, count: Int, firstIndex: Int,
-                               onInsert: ((Int) -> Void)? = nil) {
+                               onInsert: (Int) -> Void) {
         let k = self.k
         let base = query * k
         let floor = floors?[query] ?? -.infinity
@@ -65,7 +71,7 @@ public struct TopKAccumulator: Sendable {
                 var j = Kernels.firstAbove(row, count: count, threshold: threshold)
                 while j < count {
                     Self.insert(row[j], Int32(firstIndex + j), s, ix, &size, k)
-                    onInsert?(firstIndex + j)
+                    onInsert(firstIndex + j)
                     if size == k { threshold = s[k - 1] }
                     j += 1
                     j += Kernels.firstAbove(row + j, count: count - j, threshold: threshold)

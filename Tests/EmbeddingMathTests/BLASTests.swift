@@ -33,13 +33,6 @@ import _TestSupport
         #expect(c == Matrix([[7, 9], [11, 13]]))
     }
 
-    @Test func gramDoubleIsAtA() {
-        let a = Matrix([[1, 2], [3, 4], [5, 6]])
-        // AᵀA = [[1+9+25, 2+12+30], [., 4+16+36]] = [[35, 44], [44, 56]]
-        #expect(BLAS.gramDouble(a) == [35, 44, 44, 56])
-        #expect(BLAS.gramDouble(a, alpha: 0.5) == [17.5, 22, 22, 28])
-    }
-
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
     func tiledProductsAreIdenticalForAnyThreadCount(transposeA: Bool, transposeB: Bool) {
         // Large enough to be split into tiles of rows (m ≥ n) and, transposed, of columns.

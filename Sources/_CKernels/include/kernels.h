@@ -16,3 +16,13 @@ size_t matryoshka_first_above(const float *scores, size_t count, float threshold
 /// accumulated in eight float lanes and summed in double.
 double matryoshka_l1_sign(const float *values, float *gradient, size_t count, float weight);
 #endif
+
+#ifndef MATRYOSHKA_KERNELS_SHA256_H
+#define MATRYOSHKA_KERNELS_SHA256_H
+#include <stdint.h>
+/// SHA-256 compression of `blocks` whole 64-byte blocks into the eight-word `state` (FIPS 180-4), with the CPU's
+/// SHA extensions when `allow_extensions` is non-zero and the CPU has them, a portable loop otherwise.
+void matryoshka_sha256_blocks(uint32_t *state, const uint8_t *data, size_t blocks, int allow_extensions);
+/// 1 when this CPU has the SHA extensions (x86-64 only), else 0.
+int matryoshka_sha256_uses_extensions(void);
+#endif
