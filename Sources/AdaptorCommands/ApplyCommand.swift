@@ -10,10 +10,12 @@ struct ApplyCommand: ParsableCommand {
         commandName: "apply",
         abstract: "Adapt vectors with a saved adaptor (optionally truncated to m and re-normalised).",
         discussion: """
-        Reads the input .npy in blocks of rows, so files larger than memory work; writes a float32 .npy \
-        atomically (the output appears only when complete). Without --dimension the full adapted vectors \
-        x̂ are written (not normalised, exactly what the model computes); with --dimension m each row is \
-        x̂[:m] / ‖x̂[:m]‖, ready for inner-product search.
+        Reads the input .npy in blocks of rows (each checked: finite, non-zero), so files larger than memory work \
+        in constant memory; writes a float32 .npy atomically (the output appears only when complete). Without \
+        --dimension the full adapted vectors x̂ are written (not normalised, exactly what the model computes); \
+        with --dimension m each row is x̂[:m] / ‖x̂[:m]‖, ready for inner-product search, and only the work those \
+        m coordinates need is done (the front map folded into the first layer, m output rows). The products run \
+        on --threads workers; the output is identical for any thread count.
 
         Example:
           matryoshka apply --adaptor u.safetensors --input corpus.f32.npy \\
@@ -26,6 +28,7 @@ struct ApplyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the adapted vectors (.npy float32).", valueName: "Y.npy")) var output: String
     @Option(help: ArgumentHelp("Keep the first m coordinates and re-normalise each row.", valueName: "m")) var dimension: Int?
     @Option(help: "Rows per block.") var blockRows: Int = 8192
+    @OptionGroup var threadOptions: ThreadOptions
     @Flag(help: "No progress output.") var quiet = false
 
     func validate() throws {
@@ -34,25 +37,28 @@ struct ApplyCommand: ParsableCommand {
     }
 
     func run() throws {
+        try threadOptions.run(adapt)
+    }
+
+    func adapt() throws {
         let model = try AdaptorModel.load(adaptor)
-        let reader = try NpyReader(path: input)
-        try model.checkInputDimension(reader.header.columns, of: input, modelPath: adaptor)
+        let file = try openVectors(input, ids: nil).vectors
+        try model.checkInputDimension(file.dimension, of: input, modelPath: adaptor)
         let width = dimension ?? model.outputDimension
         guard width <= model.outputDimension else {
             throw ValidationError("--dimension \(width) exceeds the model's output dimension \(model.outputDimension)")
         }
+        let transform: any EmbeddingTransform = dimension.map { PrefixInference(model: model, dimension: $0) } ?? model
         let display = ProgressDisplay(quiet: quiet)
-        let writer = try NpyWriter(path: output, rows: reader.header.rows, columns: width)
+        let writer = try NpyWriter(path: output, rows: file.rowCount, columns: width)
         let start = ContinuousClock.now
-        while reader.remainingRows > 0 {
-            let first = reader.rowsRead
-            let block = try reader.readRows(blockRows)
-            try validateRows(block, path: input, firstRow: first)
-            let adapted = model.apply(block)
-            try writer.append(dimension.map { adapted.normalizedPrefix(columns: $0) } ?? adapted)
-            display.update(rateLine("applied", done: reader.rowsRead, total: reader.header.rows, unit: "rows", since: start))
+        try file.forEachBlock(rows: blockRows) { first, block in
+            var adapted = transform.apply(block)
+            if dimension != nil { adapted.normalizeRows() }
+            try writer.append(adapted)
+            display.update(rateLine("applied", done: first + block.rows, total: file.rowCount, unit: "rows", since: start))
         }
         try writer.finish()
-        display.message("wrote \(reader.header.rows) × \(width) to \(output)")
+        display.message("wrote \(file.rowCount) × \(width) to \(output)")
     }
 }

@@ -19,6 +19,44 @@ struct DataOptions: ParsableArguments {
     }
 }
 
+/// Where a corpus comes from: a data set folder (`--data DIR [--model NAME]`) or a bare vector file
+/// (`--corpus X.npy`), for the commands that stream a corpus of any size.
+struct CorpusOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Data set folder: corpus.f32.npy, corpus_ids.txt, queries.f32.npy, query_ids.txt, qrels/<split>.tsv.",
+        valueName: "DIR"))
+    var data: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "With --data: use the vectors of DIR/models/NAME instead of the folder's own (qrels fall back to DIR/qrels).",
+        valueName: "NAME"))
+    var model: String?
+
+    @Option(name: .long, help: ArgumentHelp("A corpus .npy (N × d) instead of a data set folder.", valueName: "X.npy"))
+    var corpus: String?
+
+    func validate() throws {
+        guard (data == nil) != (corpus == nil) else { throw ValidationError("Give exactly one of --data DIR or --corpus X.npy") }
+        if model != nil, data == nil { throw ValidationError("--model needs --data") }
+    }
+
+    /// The data set folder's files, with `--data`.
+    func layout() throws -> DatasetLayout? {
+        try data.map { try DatasetLayout(directory: $0, model: model) }
+    }
+
+    /// The corpus vectors as a file read in blocks (rows checked as they are read), with their ids when `ids` is
+    /// true (`--corpus` files have none: their ids are the row numbers).
+    func openCorpus(ids: Bool) throws -> (vectors: NpyFile, ids: [String]) {
+        if let corpus {
+            let opened = try openVectors(corpus, ids: nil)
+            return (opened.vectors, ids ? (0 ..< opened.vectors.rowCount).map(String.init) : [])
+        }
+        let layout = try layout()!
+        return try openVectors(layout.corpusVectors, ids: ids ? layout.corpusIds : nil)
+    }
+}
+
 /// Parses `16,32,64` into sizes; every size must be a positive integer.
 func parseDimensions(_ text: String, flag: String = "--dims") throws -> [Int] {
     let parts = text.split(separator: ",", omittingEmptySubsequences: false)

@@ -20,17 +20,17 @@ enum EvaluationMethod: String, CaseIterable, ExpressibleByArgument {
     /// Whether the method reads a saved model.
     var needsModel: Bool { self != .truncate && self != .pca }
 
-    /// The transform for this method, fitted on `dataset`'s corpus where it needs fitting.
-    func transform(for dataset: Dataset, modelPath: String?) throws -> any EmbeddingTransform {
+    /// The transform for this method, fitted on `corpus` where it needs fitting (PCA: one streaming pass).
+    func transform(corpus: RowSource, modelPath: String?, progress: ((Int, Int) -> Void)? = nil) throws -> any EmbeddingTransform {
         switch self {
         case .truncate:
-            return IdentityTransform(dimension: dataset.corpus.dimension)
+            return IdentityTransform(dimension: corpus.dimension)
         case .pca:
-            return try PCATransform.fit(corpus: dataset.corpus.vectors)
+            return try PCATransform.fit(source: corpus, progress: progress)
         case .adaptor, .searchAdaptor, .smec:
             guard let modelPath else { throw ValidationError("--method \(rawValue) needs --adaptor MODEL") }
             let model = try AdaptorModel.load(modelPath)
-            try model.checkInputDimension(dataset.corpus.dimension, of: dataset.corpus.vectorsPath, modelPath: modelPath)
+            try model.checkInputDimension(corpus.dimension, of: corpus.sourceName, modelPath: modelPath)
             return model
         }
     }

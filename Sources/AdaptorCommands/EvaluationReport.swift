@@ -3,22 +3,46 @@ import RetrievalEvaluation
 
 /// What `evaluate` prints: the setting and one row of metrics per dimension.
 struct EvaluationReport: Encodable {
+    /// One size's metrics: the judged ones when there are judgements, neighbour-recall@10 when it was measured.
+    struct Row: Encodable {
+        var judged: ComparisonReport.Row?
+        var neighbourRecall: NeighbourRecallResult?
+
+        var dimension: Int { judged?.dimension ?? neighbourRecall!.dimension }
+
+        enum CodingKeys: String, CodingKey {
+            case dimension, neighbourRecall = "neighbour-recall@10", neighbourRecallStandardError = "neighbour-recall@10_stderr"
+        }
+
+        /// One flat object: the judged row's keys, then the label-free ones.
+        func encode(to encoder: any Encoder) throws {
+            try judged?.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(dimension, forKey: .dimension)
+            if let neighbourRecall {
+                try container.encode(neighbourRecall.mean, forKey: .neighbourRecall)
+                try container.encode(neighbourRecall.standardError, forKey: .neighbourRecallStandardError)
+            }
+        }
+    }
+
     var data: String
     var directory: String
-    var split: String
+    var split: String?
     var method: String
-    var judgedQueries: Int
+    var judgedQueries: Int?
+    var neighbourQueries: Int
     var documents: Int
     var inputDimension: Int
-    var results: [ComparisonReport.Row]
+    var results: [Row]
 
     enum CodingKeys: String, CodingKey {
-        case data, directory, split, method, results
+        case data, directory, split, method, results, neighbourQueries = "neighbour_queries"
         case judgedQueries = "judged_queries", documents, inputDimension = "input_dimension"
     }
 
     /// The JSON form: fractions in [0, 1], keys `dimension`, `ndcg@10`, `recall@100`, `mrr@10`,
-    /// and the standard errors of the means as `ndcg@10_stderr` and so on.
+    /// `neighbour-recall@10`, and the standard errors of the means as `ndcg@10_stderr` and so on.
     func jsonString() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -27,14 +51,23 @@ struct EvaluationReport: Encodable {
 
     /// A fixed-width table of values ×100.
     func table() -> String {
-        var lines = [
-            "\(data) · \(split) split · \(judgedQueries) judged queries · \(documents) documents · d = \(inputDimension) · \(method)",
-            "nDCG@10, Recall@100 and MRR@10 ×100; ± is the standard error of the nDCG@10 mean across queries",
-            pad("m", 6) + pad("nDCG@10", 10) + pad("±", 7) + pad("Recall@100", 12) + pad("MRR@10", 9),
-        ]
+        let judged = results.first?.judged != nil, labelFree = results.first?.neighbourRecall != nil
+        var setting = [data, "\(documents) documents", "d = \(inputDimension)", method]
+        if let split, let judgedQueries { setting.insert("\(split) split · \(judgedQueries) judged queries", at: 1) }
+        if labelFree { setting.append("neighbour-recall@10 over \(neighbourQueries) sampled queries") }
+        var header = pad("m", 6)
+        if judged { header += pad("nDCG@10", 10) + pad("±", 7) + pad("Recall@100", 12) + pad("MRR@10", 9) }
+        if labelFree { header += pad("NbrRecall@10", 14) + pad("±", 7) }
+        var lines = [setting.joined(separator: " · "),
+                     "values ×100; ± is the standard error of the mean across queries", header]
         for r in results {
-            lines.append(pad("\(r.dimension)", 6) + pad(percent(r.ndcg), 10) + pad(percent(r.ndcgStandardError), 7)
-                + pad(percent(r.recall), 12) + pad(percent(r.mrr), 9))
+            var line = pad("\(r.dimension)", 6)
+            if let j = r.judged {
+                line += pad(percent(j.ndcg), 10) + pad(percent(j.ndcgStandardError), 7) + pad(percent(j.recall), 12)
+                    + pad(percent(j.mrr), 9)
+            }
+            if let n = r.neighbourRecall { line += pad(percent(n.mean), 14) + pad(percent(n.standardError), 7) }
+            lines.append(line)
         }
         return lines.joined(separator: "\n")
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EmbeddingIO
+import EmbeddingMath
 
 /// The `matryoshka` command tree.
 public struct MatryoshkaCommand: ParsableCommand {
@@ -39,4 +40,9 @@ public struct MatryoshkaCommand: ParsableCommand {
 
     /// The root command (ArgumentParser builds it from the arguments).
     public init() {}
+
+    /// Process set-up before parsing: the allocator keeps freed block buffers (``Allocator/keepFreedMemory()``).
+    public static func prepareProcess() {
+        Allocator.keepFreedMemory()
+    }
 }

@@ -43,6 +43,12 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the JSON (default: the HTML path with .json).", valueName: "FILE.json"))
     var json: String?
 
+    @Option(help: ArgumentHelp("Corpus documents sampled as queries for the label-free neighbour-recall@10 table (0: none).",
+                               valueName: "N"))
+    var neighbourSample: Int = NeighbourRecallEvaluator().sampleSize
+
+    @OptionGroup var threadOptions: ThreadOptions
+
     @Flag(help: "No progress output.")
     var quiet = false
 
@@ -81,6 +87,10 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
+        try threadOptions.run(write)
+    }
+
+    func write() throws {
         let display = ProgressDisplay(quiet: quiet)
         let report = try build(display: display)
         display.finish()
@@ -108,12 +118,22 @@ struct ReportCommand: ParsableCommand {
         let parsed = try specs()
         var results: [ComparisonReport.Method] = []
         for (i, spec) in parsed.enumerated() {
-            let transform = try spec.method.transform(for: dataset, modelPath: spec.model)
+            let transform = try spec.method.transform(corpus: dataset.corpus, modelPath: spec.model)
             let start = ContinuousClock.now
-            let rows = evaluator.evaluate(queries: transform.apply(queries.vectors),
-                                          corpus: transform.apply(dataset.corpus.vectors), dimensions: dimensions) { done, total in
+            let judged = evaluator.evaluate(queries: transform.apply(queries.vectors),
+                                            corpus: transform.apply(dataset.corpus.vectors), dimensions: dimensions) { done, total in
                 display.update(rateLine("\(spec.label) (\(i + 1)/\(parsed.count)): evaluated", done: done, total: total,
                                         unit: "sizes", since: start))
+            }
+            var rows = judged.map { ComparisonReport.Row($0) }
+            if neighbourSample > 0 {
+                var labelFree = NeighbourRecallEvaluator()
+                labelFree.sampleSize = neighbourSample
+                let recall = try labelFree.evaluate(corpus: dataset.corpus, transform: transform, dimensions: dimensions)
+                for (r, result) in recall.enumerated() {
+                    rows[r].neighbourRecall = result.mean
+                    rows[r].neighbourRecallStandardError = result.standardError
+                }
             }
             var settings: [String: String] = [:]
             if let model = transform as? AdaptorModel {
@@ -121,7 +141,7 @@ struct ReportCommand: ParsableCommand {
                             "matryoshka_sizes": model.sizes.sizes.map(String.init).joined(separator: ",")]
             }
             results.append(ComparisonReport.Method(name: spec.label, kind: spec.method.rawValue, modelPath: spec.model,
-                                                   settings: settings, rows: rows.map { ComparisonReport.Row($0) }))
+                                                   settings: settings, rows: rows))
         }
         let reference = evaluator.evaluate(queries: queries.vectors, corpus: dataset.corpus.vectors, dimensions: [d])[0].ndcg
         display.update("measuring search cost", force: true)

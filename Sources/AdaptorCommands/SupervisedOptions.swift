@@ -91,15 +91,22 @@ struct QueryOverrideOptions: ParsableArguments {
 
     /// `dataset` with its queries replaced when the flags are given.
     func apply(to dataset: Dataset) throws -> Dataset {
-        guard let queryVectors, let queryIds else { return dataset }
-        let queries = try EmbeddingSet.load(vectors: queryVectors, ids: queryIds)
-        guard queries.dimension == dataset.corpus.dimension else {
-            throw EmbeddingIOError.dimensionMismatch(path: queryVectors, dimension: queries.dimension,
-                                                     expectedPath: dataset.corpus.vectorsPath,
-                                                     expected: dataset.corpus.dimension)
+        guard let queries = try loadQueries(dimension: dataset.corpus.dimension, corpusPath: dataset.corpus.vectorsPath) else {
+            return dataset
         }
         var copy = dataset
         copy.queries = queries
         return copy
+    }
+
+    /// The given queries (nil without the flags); they must have the corpus's dimension.
+    func loadQueries(dimension: Int, corpusPath: String = "the corpus") throws -> EmbeddingSet? {
+        guard let queryVectors, let queryIds else { return nil }
+        let queries = try EmbeddingSet.load(vectors: queryVectors, ids: queryIds)
+        guard queries.dimension == dimension else {
+            throw EmbeddingIOError.dimensionMismatch(path: queryVectors, dimension: queries.dimension,
+                                                     expectedPath: corpusPath, expected: dimension)
+        }
+        return queries
     }
 }

@@ -1,3 +1,4 @@
+import EmbeddingMath
 import Foundation
 
 /// The nonlinearity between the adaptor's layers, applied elementwise.
@@ -41,6 +42,35 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
             for i in 0 ..< count {
                 let s = 1 / (1 + exp(-a[i]))
                 g[i] *= s * (1 + a[i] * (1 - s))
+            }
+        }
+    }
+
+    /// `act(A)` elementwise for a matrix of pre-activations (row chunks in parallel when large).
+    public func callAsFunction(_ a: Matrix) -> Matrix {
+        var h = Matrix(rows: a.rows, columns: a.columns)
+        a.storage.withUnsafeBufferPointer { pa in
+            h.storage.withUnsafeMutableBufferPointer { ph in
+                let pointers = UncheckedSendable((pa.baseAddress!, ph.baseAddress!))
+                Parallelism.forEachRowChunk(rows: a.rows, columns: a.columns) { rows in
+                    let offset = rows.lowerBound * a.columns
+                    apply(pointers.value.0 + offset, pointers.value.1 + offset, count: rows.count * a.columns)
+                }
+            }
+        }
+        return h
+    }
+
+    /// `G ← G ⊙ act'(A)` for matrices of gradients and pre-activations of the same shape (in parallel when large).
+    public func backward(_ a: Matrix, _ g: inout Matrix) {
+        precondition(a.rows == g.rows && a.columns == g.columns, "Activation backward: shapes differ")
+        a.storage.withUnsafeBufferPointer { pa in
+            g.storage.withUnsafeMutableBufferPointer { pg in
+                let pointers = UncheckedSendable((pa.baseAddress!, pg.baseAddress!))
+                Parallelism.forEachRowChunk(rows: a.rows, columns: a.columns) { rows in
+                    let offset = rows.lowerBound * a.columns
+                    backward(pointers.value.0 + offset, pointers.value.1 + offset, count: rows.count * a.columns)
+                }
             }
         }
     }

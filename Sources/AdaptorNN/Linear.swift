@@ -39,8 +39,15 @@ public struct Linear: Sendable, Equatable {
 
     /// `X Wᵀ + 1 bᵀ` for a batch `X` of `n × inputs`.
     public func callAsFunction(_ x: Matrix) -> Matrix {
-        var y = Matrix(rows: x.rows, columns: outputs)
-        y.addToRows(bias)
+        let width = outputs
+        var y = bias.withUnsafeBufferPointer { b in
+            Matrix(rows: x.rows, columns: width) { out in
+                let pointers = UncheckedSendable((out.baseAddress, b.baseAddress!))
+                Parallelism.forEachRowChunk(rows: x.rows, columns: width) { rows in
+                    for i in rows { (pointers.value.0! + i * width).update(from: pointers.value.1, count: width) }
+                }
+            }
+        }
         BLAS.gemm(x, weight, transposeB: true, beta: 1, into: &y)
         return y
     }

@@ -31,12 +31,7 @@ extension MatryoshkaAdaptor {
         var input = z
         for layer in parameters.hidden {
             let a = layer(input)
-            var h = Matrix(rows: a.rows, columns: a.columns)
-            a.storage.withUnsafeBufferPointer { pa in
-                h.storage.withUnsafeMutableBufferPointer { ph in
-                    configuration.activation.apply(pa.baseAddress!, ph.baseAddress!, count: pa.count)
-                }
-            }
+            let h = configuration.activation(a)
             preActivations.append(a)
             activations.append(h)
             input = h
@@ -81,11 +76,7 @@ extension MatryoshkaAdaptor {
         var delta = BLAS.matmul(g, parameters.output.weight)
         let needInputGradient = configuration.trainRotation && parameters.rotation != nil
         for layer in stride(from: depth - 1, through: 0, by: -1) {
-            delta.storage.withUnsafeMutableBufferPointer { pd in
-                cache.preActivations[layer].storage.withUnsafeBufferPointer { pa in
-                    configuration.activation.backward(pa.baseAddress!, pd.baseAddress!, count: pd.count)
-                }
-            }
+            configuration.activation.backward(cache.preActivations[layer], &delta)
             let input = layer == 0 ? cache.rotated : cache.activations[layer - 1]
             BLAS.gemm(delta, transposeA: true, input, into: &gradient.hidden[layer].weight)
             gradient.hidden[layer].bias = delta.columnSums()

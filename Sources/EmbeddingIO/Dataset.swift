@@ -6,7 +6,7 @@
 /// DIR/qrels/test.tsv   DIR/qrels/train.tsv   (each optional)
 /// DIR/models/<name>/   the same files for a second model; qrels fall back to DIR/qrels
 /// ```
-public struct Dataset: Sendable {
+public struct Dataset: QrelsLocating, Sendable {
     /// The folder holding the vectors (`DIR`, or `DIR/models/<name>`).
     public let directory: String
     /// A short display name: the folder's name, with `/<model>` for a second model.
@@ -39,27 +39,6 @@ public struct Dataset: Sendable {
         self.qrelsSearchPath = qrelsSearchPath
     }
 
-    /// The path of `qrels/<split>.tsv`, or nil when no folder on the search path has it.
-    public func qrelsPath(split: String) -> String? {
-        qrelsSearchPath.lazy.map { "\($0)/qrels/\(split).tsv" }.first(where: fileExists)
-    }
-
-    /// The splits that have a qrels file.
-    public var availableSplits: [String] {
-        let names = qrelsSearchPath.flatMap { listDirectory("\($0)/qrels") }
-        return Array(Set(names.filter { $0.hasSuffix(".tsv") }.map { String($0.dropLast(4)) })).sorted()
-    }
-
-    /// Reads the judgements of `split`; a missing file is an error listing the splits there are.
-    public func qrels(split: String) throws(EmbeddingIOError) -> Qrels {
-        guard let path = qrelsPath(split: split) else {
-            let available = availableSplits
-            throw .missingFile(path: "\(directory)/qrels/\(split).tsv", what: "judgements for split '\(split)'; "
-                + (available.isEmpty ? "this data set has none" : "available: \(available.joined(separator: ", "))"))
-        }
-        return try Qrels.read(path)
-    }
-
     /// The query set, or an error saying the folder has none.
     public func requireQueries() throws(EmbeddingIOError) -> EmbeddingSet {
         guard let queries else {
@@ -71,7 +50,7 @@ public struct Dataset: Sendable {
 
 /// Where a data set folder's files are, found without reading them: what streaming commands open when the
 /// corpus is too large to load (see ``Dataset`` for the layout).
-public struct DatasetLayout: Sendable {
+public struct DatasetLayout: QrelsLocating, Sendable {
     /// The folder holding the vectors (`DIR`, or `DIR/models/<name>`).
     public let directory: String
     /// A short display name: the folder's name, with `/<model>` for a second model.
@@ -147,6 +126,38 @@ public struct DatasetLayout: Sendable {
     public func openCorpus() throws(EmbeddingIOError) -> (vectors: NpyFile, ids: [String]) {
         try openVectors(corpusVectors, ids: corpusIds)
     }
+}
+
+/// Finds the judgements of a data set folder: `qrels/<split>.tsv` in the folders of ``qrelsSearchPath``.
+public protocol QrelsLocating {
+    /// The folder holding the vectors.
+    var directory: String { get }
+    /// Folders searched, in order, for `qrels/<split>.tsv`.
+    var qrelsSearchPath: [String] { get }
+}
+
+extension QrelsLocating {
+    /// The path of `qrels/<split>.tsv`, or nil when no folder on the search path has it.
+    public func qrelsPath(split: String) -> String? {
+        qrelsSearchPath.lazy.map { "\($0)/qrels/\(split).tsv" }.first(where: fileExists)
+    }
+
+    /// The splits that have a qrels file.
+    public var availableSplits: [String] {
+        let names = qrelsSearchPath.flatMap { listDirectory("\($0)/qrels") }
+        return Array(Set(names.filter { $0.hasSuffix(".tsv") }.map { String($0.dropLast(4)) })).sorted()
+    }
+
+    /// Reads the judgements of `split`; a missing file is an error listing the splits there are.
+    public func qrels(split: String) throws(EmbeddingIOError) -> Qrels {
+        guard let path = qrelsPath(split: split) else {
+            let available = availableSplits
+            throw .missingFile(path: "\(directory)/qrels/\(split).tsv", what: "judgements for split '\(split)'; "
+                + (available.isEmpty ? "this data set has none" : "available: \(available.joined(separator: ", "))"))
+        }
+        return try Qrels.read(path)
+    }
+
 }
 
 /// Opens a vector file for streaming, with its ids (nil: ids are not needed): the file must hold at least one

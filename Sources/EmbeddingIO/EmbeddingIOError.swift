@@ -29,6 +29,8 @@ public enum EmbeddingIOError: Error, Equatable, CustomStringConvertible {
     case missingFile(path: String, what: String)
     /// A file cannot be written.
     case cannotWrite(path: String, reason: String)
+    /// Holding a file's vectors in memory would take more memory than is available.
+    case tooLargeForMemory(path: String, rows: Int, columns: Int, needed: Int, available: Int)
 
     public var description: String {
         switch self {
@@ -58,6 +60,16 @@ public enum EmbeddingIOError: Error, Equatable, CustomStringConvertible {
             return "\(path): missing (\(what))"
         case let .cannotWrite(path, reason):
             return "\(path): cannot write (\(reason))"
+        case let .tooLargeForMemory(path, rows, columns, needed, available):
+            return "\(path): this step holds the \(rows) × \(columns) vectors in memory (about \(gigabytes(needed)) "
+                + "with its working copies) but only \(gigabytes(available)) is available; fit (unsupervised), apply, "
+                + "search and evaluate without judgements stream a corpus of any size"
         }
     }
+}
+
+/// `bytes` in GB with one decimal.
+func gigabytes(_ bytes: Int) -> String {
+    let tenths = (Double(bytes) / 1e8).rounded()
+    return "\(tenths / 10) GB"
 }

@@ -1,4 +1,5 @@
 import EmbeddingMath
+import Synchronization
 
 /// A set of embedded items: an `n × d` matrix whose row `i` is the vector of `ids[i]`, with its sources.
 public struct EmbeddingSet: Sendable {
@@ -28,9 +29,15 @@ public struct EmbeddingSet: Sendable {
     }
 
     /// Loads `vectorsPath` (`.npy`) and `idsPath` (one id per line, or BEIR `.jsonl`) and validates them.
+    ///
+    /// Fails before reading when the vectors and the copies the in-memory steps make of them would not fit in the
+    /// memory available (``checkFitsInMemory(_:copies:available:)``).
     public static func load(vectors vectorsPath: String, ids idsPath: String) throws(EmbeddingIOError) -> EmbeddingSet {
+        let file = try NpyFile(path: vectorsPath, validated: false)
+        try checkFitsInMemory(file)
         let ids = idsPath.hasSuffix(".jsonl") ? try readJSONLinesIds(idsPath) : try readIdList(idsPath)
-        return try EmbeddingSet(vectors: try readNpy(vectorsPath), ids: ids, vectorsPath: vectorsPath, idsPath: idsPath)
+        return try EmbeddingSet(vectors: try file.block(0 ..< file.rowCount), ids: ids, vectorsPath: vectorsPath,
+                                idsPath: idsPath)
     }
 
     /// Checks that rows and ids correspond and that every vector is finite and non-zero.
@@ -47,25 +54,49 @@ public struct EmbeddingSet: Sendable {
     }
 }
 
-/// Throws for the first row of `matrix` that holds a NaN or infinity or is all zeros.
+/// Throws for the first row of `matrix` that holds a NaN or an infinity or is all zeros.
 ///
-/// `firstRow` is added to row numbers in messages (for files read in blocks).
+/// `firstRow` is added to row numbers in messages (for files read in blocks). Large matrices are checked in row
+/// chunks in parallel; the error reported is always the first bad row's.
 public func validateRows(_ matrix: Matrix, path: String, firstRow: Int) throws(EmbeddingIOError) {
     let d = matrix.columns
-    try matrix.storage.withUnsafeBufferPointer { (buffer) throws(EmbeddingIOError) in
-        for i in 0 ..< matrix.rows {
-            var allZero = true
-            var finite = true
-            for j in 0 ..< d {
-                let x = buffer[i * d + j]
-                finite = finite && x.isFinite
-                allZero = allZero && x == 0
+    // The first bad row of each chunk, by its chunk's start; the smallest one wins.
+    let problems = Mutex<[Int: EmbeddingIOError]>([:])
+    matrix.storage.withUnsafeBufferPointer { buffer in
+        let base = UncheckedSendable(buffer.baseAddress!)
+        Parallelism.forEachRowChunk(rows: matrix.rows, columns: d) { range in
+            for i in range {
+                let row = base.value + i * d
+                var allZero = true
+                var finite = true
+                for j in 0 ..< d {
+                    let x = row[j]
+                    finite = finite && x.isFinite
+                    allZero = allZero && x == 0
+                }
+                guard !finite || allZero else { continue }
+                let problem: EmbeddingIOError
+                if !finite {
+                    let j = (0 ..< d).first { !row[$0].isFinite }!
+                    problem = .nonFinite(path: path, row: firstRow + i, column: j, value: row[j])
+                } else {
+                    problem = .zeroVector(path: path, row: firstRow + i)
+                }
+                problems.withLock { $0[range.lowerBound] = problem }
+                return
             }
-            if !finite {
-                let j = (0 ..< d).first { !buffer[i * d + $0].isFinite }!
-                throw .nonFinite(path: path, row: firstRow + i, column: j, value: buffer[i * d + j])
-            }
-            if allZero { throw .zeroVector(path: path, row: firstRow + i) }
         }
     }
+    if let first = problems.withLock({ $0.min { $0.key < $1.key }?.value }) { throw first }
+}
+
+extension EmbeddingSet: RowSource {
+    /// Number of items.
+    public var rowCount: Int { vectors.rows }
+    /// The vector file, for messages.
+    public var sourceName: String { vectorsPath }
+    /// Rows `range` of the vectors.
+    public func block(_ range: Range<Int>) -> Matrix { vectors.block(range) }
+    /// The vectors at `indices`.
+    public func gather(_ indices: [Int]) -> Matrix { vectors.gatherRows(indices) }
 }

@@ -52,9 +52,8 @@ public final class NpyFile: RowSource, @unchecked Sendable {
     /// Rows `range` as a `range.count × columns` matrix.
     public func block(_ range: Range<Int>) throws(EmbeddingIOError) -> Matrix {
         precondition(range.lowerBound >= 0 && range.upperBound <= header.rows, "Rows \(range) of \(header.rows)")
-        var out = Matrix(rows: range.count, columns: header.columns)
-        try out.storage.withUnsafeMutableBufferPointer { (buffer) throws(EmbeddingIOError) in
-            try read(rows: range, into: buffer.baseAddress!)
+        let out = try Matrix(rows: range.count, columns: header.columns) { (buffer) throws(EmbeddingIOError) in
+            if !buffer.isEmpty { try read(rows: range, into: buffer.baseAddress!) }
         }
         if validated { try validateRows(out, path: path, firstRow: range.lowerBound) }
         return out

@@ -112,7 +112,10 @@ public enum BLAS {
 
     /// `op(A) · op(B)` as a new matrix (see ``gemm(_:transposeA:_:transposeB:alpha:beta:into:)``).
     public static func matmul(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false) -> Matrix {
-        var c = Matrix(rows: transposeA ? a.columns : a.rows, columns: transposeB ? b.rows : b.columns)
+        let rows = transposeA ? a.columns : a.rows, columns = transposeB ? b.rows : b.columns
+        let inner = transposeA ? a.rows : a.columns
+        // β = 0 overwrites every element unless the inner dimension is empty.
+        var c = inner == 0 ? Matrix(rows: rows, columns: columns) : Matrix(rows: rows, columns: columns) { _ in }
         gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c)
         return c
     }

@@ -49,11 +49,14 @@ extension Matrix {
     public mutating func normalizeRows() {
         let columns = self.columns
         storage.withUnsafeMutableBufferPointer { buffer in
-            for i in 0 ..< rows {
-                let p = buffer.baseAddress! + i * columns
-                let norm = Kernels.dot(p, p, count: columns).squareRoot()
-                guard norm > 0 else { continue }
-                Kernels.scale(p, by: 1 / norm, count: columns)
+            let base = UncheckedSendable(buffer.baseAddress!)
+            Parallelism.forEachRowChunk(rows: rows, columns: columns) { range in
+                for i in range {
+                    let p = base.value + i * columns
+                    let norm = Kernels.dot(p, p, count: columns).squareRoot()
+                    guard norm > 0 else { continue }
+                    Kernels.scale(p, by: 1 / norm, count: columns)
+                }
             }
         }
     }
@@ -91,9 +94,13 @@ extension Matrix {
         let columns = self.columns
         storage.withUnsafeMutableBufferPointer { buffer in
             vector.withUnsafeBufferPointer { v in
-                for i in 0 ..< rows {
-                    let p = buffer.baseAddress! + i * columns
-                    for j in 0 ..< columns { p[j] += scale * v[j] }
+                let pointers = UncheckedSendable((buffer.baseAddress!, v.baseAddress!))
+                Parallelism.forEachRowChunk(rows: rows, columns: columns) { range in
+                    let (base, v) = pointers.value
+                    for i in range {
+                        let p = base + i * columns
+                        for j in 0 ..< columns { p[j] += scale * v[j] }
+                    }
                 }
             }
         }

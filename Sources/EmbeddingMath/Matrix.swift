@@ -18,6 +18,21 @@ public struct Matrix: Sendable, Equatable {
         self.storage = [Float](repeating: value, count: rows * columns)
     }
 
+    /// A `rows × columns` matrix whose every element `initializer` writes (no zero fill first: for buffers about
+    /// to be overwritten whole, such as a block read from a file or the result of a product with `β = 0`).
+    public init<E: Error>(rows: Int, columns: Int,
+                          initializingWith initializer: (UnsafeMutableBufferPointer<Float>) throws(E) -> Void) throws(E) {
+        precondition(rows >= 0 && columns >= 0, "Matrix shape must be non-negative, got \(rows) × \(columns)")
+        self.rows = rows
+        self.columns = columns
+        var failure: E?
+        storage = [Float](unsafeUninitializedCapacity: rows * columns) { buffer, count in
+            do throws(E) { try initializer(buffer) } catch { failure = error }
+            count = rows * columns
+        }
+        if let failure { throw failure }
+    }
+
     /// A `rows × columns` matrix over existing row-major `storage` (`storage.count == rows * columns`).
     public init(rows: Int, columns: Int, storage: [Float]) {
         precondition(rows >= 0 && columns >= 0, "Matrix shape must be non-negative, got \(rows) × \(columns)")

@@ -56,6 +56,26 @@ public enum Parallelism {
     }
 }
 
+extension Parallelism {
+    /// Elements below which a row-wise loop runs on the calling thread.
+    public static let rowChunkElements = 1 << 16
+
+    /// Runs `body(rows)` over consecutive ranges of `0 ..< rows` (about ``rowChunkElements`` elements each) on
+    /// the workers, for loops whose rows are independent (each range touches only its own rows), so any split gives
+    /// the same result. Small matrices run in one call on the calling thread.
+    public static func forEachRowChunk(rows: Int, columns: Int, threads: Int = Parallelism.threads,
+                                       _ body: (Range<Int>) -> Void) {
+        let chunk = max(1, rowChunkElements / max(columns, 1))
+        guard rows > chunk, threads > 1 else {
+            if rows > 0 { body(0 ..< rows) }
+            return
+        }
+        forEach(jobs: (rows + chunk - 1) / chunk, threads: threads) { job, _ in
+            body(job * chunk ..< min(rows, (job + 1) * chunk))
+        }
+    }
+}
+
 /// A value handed to parallel workers that the caller vouches for: each worker touches a disjoint part of it
 /// (pointers into one output buffer, a closure that only reads shared state).
 public struct UncheckedSendable<Value>: @unchecked Sendable {

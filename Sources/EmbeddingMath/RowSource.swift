@@ -1,3 +1,5 @@
+import Dispatch
+
 /// An `n × d` matrix of vectors that is read in blocks of rows: an in-memory ``Matrix``, or a file too large
 /// to hold (`NpyFile` in EmbeddingIO). Streaming steps (covariance, neighbour mining, label-free evaluation,
 /// adapting a corpus) take one of these, so memory stays bounded by a block whatever the corpus size.
@@ -34,14 +36,38 @@ extension Matrix: RowSource {
 }
 
 extension RowSource {
-    /// Calls `body(firstRow, rows)` for consecutive blocks of at most `blockRows` rows, in order.
+    /// Calls `body(firstRow, rows)` for consecutive blocks of at most `blockRows` rows, in order, reading each next
+    /// block on a background thread while `body` works on the current one (a read error surfaces when its block's
+    /// turn comes, so errors still arrive in row order).
     public func forEachBlock(rows blockRows: Int, _ body: (_ firstRow: Int, _ rows: Matrix) throws -> Void) throws {
         precondition(blockRows > 0, "forEachBlock needs a positive block size")
+        let count = rowCount
+        guard count > 0 else { return }
+        let source = UncheckedSendable(self)
+        func range(_ start: Int) -> Range<Int> { start ..< min(start + blockRows, count) }
+        func read(_ rows: Range<Int>) -> PendingBlock {
+            let pending = PendingBlock()
+            DispatchQueue.global().async {
+                pending.result = Result { try source.value.block(rows) }
+                pending.done.signal()
+            }
+            return pending
+        }
         var start = 0
-        while start < rowCount {
-            let end = min(start + blockRows, rowCount)
-            try body(start, try block(start ..< end))
+        var next = read(range(0))
+        while start < count {
+            next.done.wait()
+            let current = try next.result!.get()
+            let end = start + current.rows
+            if end < count { next = read(range(end)) }
+            try body(start, current)
             start = end
         }
     }
+}
+
+/// A block being read on a background thread: its result is set once, before `done` is signalled.
+private final class PendingBlock: @unchecked Sendable {
+    var result: Result<Matrix, any Error>?
+    let done = DispatchSemaphore(value: 0)
 }

@@ -1,3 +1,4 @@
+import EmbeddingMath
 import ArgumentParser
 
 /// `matryoshka-bench`: release-build benchmarks whose output BENCHMARKS.md quotes.
@@ -9,4 +10,5 @@ struct BenchmarkCommand: ParsableCommand {
     )
 }
 
+Allocator.keepFreedMemory()
 BenchmarkCommand.main()

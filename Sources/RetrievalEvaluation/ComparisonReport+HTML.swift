@@ -26,7 +26,12 @@ extension ComparisonReport {
             + "d = \(dimension). The original \(dimension)-d vectors score nDCG@10 "
             + "<b>\(String(format: "%.2f", referenceNDCG * 100))</b>; a method is lossless at m when it reaches that.</p>")
         body.append("<section><h2>nDCG@10 against dimension</h2>\(chart.svg())</section>")
-        for (metric, title) in [("ndcg@10", "nDCG@10"), ("recall@100", "Recall@100"), ("mrr@10", "MRR@10")] {
+        var metrics = [("ndcg@10", "nDCG@10"), ("recall@100", "Recall@100"), ("mrr@10", "MRR@10")]
+        if methods.first?.rows.first?.neighbourRecall != nil {
+            metrics.append(("neighbour-recall@10", "Neighbour-recall@10 (label-free: the share of a sampled document's "
+                + "full-dimension top 10 found at size m)"))
+        }
+        for (metric, title) in metrics {
             body.append("<section><h2>\(title) ×100 ± standard error across queries</h2><table class=\"metric\" data-metric=\"\(metric)\">")
             body.append("<tr><th>method</th>" + dimensions.map { "<th>m=\($0)</th>" }.joined()
                 + (metric == "ndcg@10" ? "<th>smallest lossless m</th>" : "") + "</tr>")
@@ -35,6 +40,9 @@ extension ComparisonReport {
                     switch metric {
                     case "ndcg@10": cell(row.ndcg, row.ndcgStandardError, metric: metric, method: method.name, dimension: row.dimension)
                     case "recall@100": cell(row.recall, row.recallStandardError, metric: metric, method: method.name, dimension: row.dimension)
+                    case "neighbour-recall@10":
+                        cell(row.neighbourRecall ?? 0, row.neighbourRecallStandardError ?? 0, metric: metric,
+                             method: method.name, dimension: row.dimension)
                     default: cell(row.mrr, row.mrrStandardError, metric: metric, method: method.name, dimension: row.dimension)
                     }
                 }.joined()

@@ -32,6 +32,9 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
         public var mrrStandardError: Double
         /// Per-query values, when asked for.
         public var perQuery: [QueryRow]?
+        /// The label-free neighbour-recall@10 (``NeighbourRecallEvaluator``), when measured, and its standard error.
+        public var neighbourRecall: Double?
+        public var neighbourRecallStandardError: Double?
 
         /// The row of an evaluator result; with `queryIds` (one per judged query, in order) it keeps per-query values.
         public init(_ result: DimensionResult, queryIds: [String]? = nil) {
@@ -50,7 +53,8 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case dimension, ndcg = "ndcg@10", ndcgStandardError = "ndcg@10_stderr", recall = "recall@100"
             case recallStandardError = "recall@100_stderr", mrr = "mrr@10", mrrStandardError = "mrr@10_stderr"
-            case perQuery = "per_query"
+            case perQuery = "per_query", neighbourRecall = "neighbour-recall@10"
+            case neighbourRecallStandardError = "neighbour-recall@10_stderr"
         }
     }
 

@@ -31,6 +31,20 @@ public struct PCATransform: EmbeddingTransform {
         try PCATransform(statistics: CovarianceAccumulator(rows: corpus.normalizedRows()))
     }
 
+
+    /// Fits all `d` axes on a corpus read block by block (one pass; memory is one block and a `d × d` accumulator).
+    ///
+    /// - Parameter progress: called with the rows done and in all.
+    public static func fit(source: RowSource, blockRows: Int = 16384,
+                           progress: ((Int, Int) -> Void)? = nil) throws -> PCATransform {
+        var statistics = CovarianceAccumulator(dimension: source.dimension)
+        try source.forEachBlock(rows: blockRows) { first, block in
+            statistics.add(block.normalizedRows())
+            progress?(first + block.rows, source.rowCount)
+        }
+        return try PCATransform(statistics: statistics)
+    }
+
     /// All `d` axes from the mean and covariance of the **normalised** corpus, accumulated in one pass (so a
     /// corpus too large for memory is fitted block by block).
     public init(statistics: CovarianceAccumulator) throws(MathError) {

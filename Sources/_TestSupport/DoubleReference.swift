@@ -91,3 +91,9 @@ extension Matrix {
     /// The rows as Double arrays.
     public var doubleRows: [[Double]] { nestedRows.map { $0.map(Double.init) } }
 }
+
+/// The largest `|a_ij - b_ij|` of two matrices of the same shape.
+public func maxAbsoluteDifference(_ a: Matrix, _ b: Matrix) -> Float {
+    precondition(a.rows == b.rows && a.columns == b.columns, "Shapes differ: \(a.rows) × \(a.columns) and \(b.rows) × \(b.columns)")
+    return zip(a.storage, b.storage).map { abs($0 - $1) }.max() ?? 0
+}

@@ -1,3 +1,4 @@
 import AdaptorCommands
 
+MatryoshkaCommand.prepareProcess()
 MatryoshkaCommand.main()

@@ -41,7 +41,7 @@ import _TestSupport
         let expected = loaded.apply(try readNpy(input))
         #expect(try readNpy(whole) == expected)
         #expect(try readNpy(blocked) == expected, "streaming in blocks gives the same rows")
-        #expect(try readNpy(short) == expected.normalizedPrefix(columns: 4))
+        #expect(maxAbsoluteDifference(try readNpy(short), expected.normalizedPrefix(columns: 4)) < 1e-5)
     }
 
     @Test func corpusFileAloneTrains() throws {

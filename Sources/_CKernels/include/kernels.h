@@ -26,3 +26,11 @@ void matryoshka_sha256_blocks(uint32_t *state, const uint8_t *data, size_t block
 /// 1 when this CPU has the SHA extensions (x86-64 only), else 0.
 int matryoshka_sha256_uses_extensions(void);
 #endif
+
+#ifndef MATRYOSHKA_KERNELS_ALLOCATOR_H
+#define MATRYOSHKA_KERNELS_ALLOCATOR_H
+/// Keeps freed large blocks in the process (glibc `mallopt`: no `mmap` per large allocation, no trimming), so
+/// that the many same-sized block buffers of a streaming pass reuse memory instead of page-faulting fresh pages
+/// each time; a no-op where the C library is not glibc. Called once by the executables.
+void matryoshka_tune_allocator(void);
+#endif

@@ -1,0 +1,101 @@
+import EmbeddingMath
+import VectorSearch
+
+/// The label-free metric at one size `m`: how much of each query's full-dimension neighbourhood the size-`m`
+/// embedding recovers.
+public struct NeighbourRecallResult: Sendable, Equatable {
+    /// The prefix size `m`.
+    public var dimension: Int
+    /// Per query, `|top_k,m(q) ∩ top_k(q)| / k`, in query order.
+    public var perQuery: [Double]
+
+    /// The mean over queries (neighbour-recall@k).
+    public var mean: Double { perQuery.isEmpty ? 0 : perQuery.reduce(0, +) / Double(perQuery.count) }
+
+    /// The standard error of the mean: `s / √n`.
+    public var standardError: Double {
+        let n = Double(perQuery.count)
+        guard n > 1 else { return 0 }
+        let mu = mean
+        return (perQuery.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / (n - 1) / n).squareRoot()
+    }
+}
+
+/// Evaluation without judgements: what a size `m` costs, measured on the corpus alone.
+///
+/// The queries are a seeded sample of corpus documents (or given query vectors). Each query's **reference** is its
+/// exact top-`k` among the other documents by cosine on the **original full** vectors; at each size `m` the corpus
+/// and the queries go through the method's transform, are cut to `m` coordinates and re-normalised, and the
+/// query's top-`k` there (itself excluded) is compared with the reference:
+/// `neighbour-recall@k(m) = mean_q |top_k,m(q) ∩ top_k(q)| / k`. A method that keeps every full-dimension cosine
+/// scores 1 at full size.
+///
+/// The corpus streams past once, block by block, for the reference and every size together, so memory is a
+/// block plus the queries' lists whatever the corpus size; the searches run on ``ScoreGrid``'s fixed jobs
+/// (results identical for any thread count).
+public struct NeighbourRecallEvaluator: Sendable {
+    /// Neighbours compared per query (`k`, 10 by default).
+    public var k = 10
+    /// Corpus documents sampled as queries.
+    public var sampleSize = 1000
+    /// Seed of the sample.
+    public var seed: UInt64 = 0
+    /// Rows per streamed block.
+    public var blockRows = 16384
+
+    /// An evaluator with the defaults.
+    public init() {}
+
+    /// The corpus rows used as queries: a seeded sample of `sampleSize` of `count` rows (all when fewer), sorted.
+    public func sampledRows(count: Int) -> [Int] {
+        guard sampleSize < count else { return Array(0 ..< count) }
+        var generator = SeededGenerator(seed: seed &+ 7)
+        var chosen = Set<Int>()
+        // Floyd's algorithm: a uniform sample without shuffling the whole range.
+        for j in count - sampleSize ..< count {
+            let t = Int(generator.next() % UInt64(j + 1))
+            chosen.insert(chosen.contains(t) ? j : t)
+        }
+        return chosen.sorted()
+    }
+
+    /// neighbour-recall@k of `transform` at every size in `dimensions`.
+    ///
+    /// - Parameters:
+    ///   - corpus: the raw corpus vectors (`N × d`).
+    ///   - transform: the method (identity for truncation, PCA, an adaptor model).
+    ///   - queries: raw query vectors (`n × d`) to use instead of sampled corpus documents (none is excluded from
+    ///     its own list then).
+    ///   - progress: called with the corpus rows done and in all.
+    public func evaluate(corpus: RowSource, transform: EmbeddingTransform, dimensions: [Int], queries: Matrix? = nil,
+                         progress: ((Int, Int) -> Void)? = nil) throws -> [NeighbourRecallResult] {
+        precondition(dimensions.allSatisfy { $0 >= 1 && $0 <= transform.outputDimension }, "Sizes outside 1...\(transform.outputDimension)")
+        let count = corpus.rowCount
+        let rows = queries == nil ? sampledRows(count: count) : []
+        let raw = try queries ?? corpus.gather(rows)
+        let own = queries == nil ? rows : [Int](repeating: -1, count: raw.rows)
+        let slots = k + (queries == nil ? 1 : 0)
+        let original = raw.normalizedRows()
+        let transformed = transform.apply(raw)
+        let prefixes = dimensions.map { transformed.normalizedPrefix(columns: $0) }
+        var reference = TopKAccumulator(queryCount: raw.rows, k: slots)
+        var lists = dimensions.map { _ in TopKAccumulator(queryCount: raw.rows, k: slots) }
+        try corpus.forEachBlock(rows: blockRows) { first, block in
+            reference.add(queries: original, documents: block.normalizedRows(), firstIndex: first)
+            let adapted = transform.apply(block)
+            for (i, m) in dimensions.enumerated() {
+                lists[i].add(queries: prefixes[i], documents: adapted.normalizedPrefix(columns: m), firstIndex: first)
+            }
+            progress?(first + block.rows, count)
+        }
+        let truth = reference.results()
+        let expected = (0 ..< raw.rows).map { q in Set(truth.neighbours(of: q).filter { $0 != own[q] }.prefix(k)) }
+        return dimensions.enumerated().map { i, m in
+            let found = lists[i].results()
+            return NeighbourRecallResult(dimension: m, perQuery: (0 ..< raw.rows).map { q in
+                let hits = found.neighbours(of: q).filter { $0 != own[q] }.prefix(k).filter(expected[q].contains).count
+                return Double(hits) / Double(max(expected[q].count, 1))
+            })
+        }
+    }
+}
