@@ -13,14 +13,19 @@ struct SearchCommand: ParsableCommand {
         discussion: """
         Queries and documents go through the adaptor when one is given (its stored coordinate order \
         included), are cut to their first m coordinates and re-normalised, and the whole corpus is searched \
-        exactly. Each output line is `query-id Q0 doc-id rank score run-name`, as trec_eval reads it.
+        exactly. The corpus is read in blocks and only its m-coordinate vectors are kept (N × m floats: 256 MB \
+        for a million documents at m = 64), so the original vectors never have to fit in memory. Each output \
+        line is `query-id Q0 doc-id rank score run-name`, as trec_eval reads it; with --corpus the document ids \
+        are the row numbers.
 
-        Example:
+        Examples:
           matryoshka search --data data/scifact --adaptor u.safetensors --dimension 64 --output run.tsv
+          matryoshka search --corpus big.npy --query-vectors q.npy --query-ids q.txt --adaptor u.safetensors \\
+              --dimension 64
         """
     )
 
-    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var corpusOptions: CorpusOptions
     @OptionGroup(title: "Queries from other files") var queryOverride: QueryOverrideOptions
 
     @Option(help: ArgumentHelp("A model written by fit (default: the raw vectors, i.e. truncation).", valueName: "MODEL"))
@@ -38,16 +43,21 @@ struct SearchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the run here (atomically) instead of standard output.", valueName: "FILE"))
     var output: String?
 
+    @OptionGroup var threadOptions: ThreadOptions
+
     @Flag(help: "No progress output.")
     var quiet = false
 
     func validate() throws {
         guard k >= 1 else { throw ValidationError("--k must be positive, got \(k)") }
         if let dimension, dimension < 1 { throw ValidationError("--dimension must be positive, got \(dimension)") }
+        if corpusOptions.corpus != nil, queryOverride.queryVectors == nil {
+            throw ValidationError("--corpus needs the queries: --query-vectors Q.npy --query-ids FILE")
+        }
     }
 
     func run() throws {
-        let text = try runText()
+        let text = try threadOptions.run(runText)
         if let output {
             try writeTextFileAtomically(text, to: output)
         } else {
@@ -57,37 +67,62 @@ struct SearchCommand: ParsableCommand {
 
     /// The run file's text.
     func runText() throws -> String {
-        let dataset = try queryOverride.apply(to: try dataOptions.load())
-        let queries = try dataset.requireQueries()
+        let (corpus, corpusIds) = try corpusOptions.openCorpus(ids: true)
+        let queries = try loadQueries(dimension: corpus.dimension)
         let transform: any EmbeddingTransform
         if let adaptor {
             let model = try AdaptorModel.load(adaptor)
-            try model.checkInputDimension(dataset.corpus.dimension, of: dataset.corpus.vectorsPath, modelPath: adaptor)
+            try model.checkInputDimension(corpus.dimension, of: corpus.path, modelPath: adaptor)
             transform = model
         } else {
-            transform = IdentityTransform(dimension: dataset.corpus.dimension)
+            transform = IdentityTransform(dimension: corpus.dimension)
         }
         let m = dimension ?? transform.outputDimension
         guard m <= transform.outputDimension else {
             throw ValidationError("--dimension \(m) exceeds the output dimension \(transform.outputDimension)")
         }
+        let kept = transform.prefixTransform(m)
+        let needed = corpus.rowCount * m * 4
+        if let available = availableMemoryBytes(), needed > available {
+            throw EmbeddingIOError.tooLargeForMemory(path: corpus.path, rows: corpus.rowCount, columns: m, needed: needed,
+                                                     available: available)
+        }
         let display = ProgressDisplay(quiet: quiet)
-        let index = FlatIndex(vectors: transform.apply(dataset.corpus.vectors), prefix: m)
-        let adapted = transform.apply(queries.vectors).prefix(columns: m)
+        var start = ContinuousClock.now
+        let index = try FlatIndex(source: corpus, transform: kept) { done, total in
+            display.update(rateLine("indexing at m = \(m)", done: done, total: total, unit: "documents", since: start))
+        }
+        let adapted = kept.apply(queries.vectors)
         var lines: [String] = []
         let block = 1024
-        let start = ContinuousClock.now
+        start = ContinuousClock.now
         for first in stride(from: 0, to: adapted.rows, by: block) {
             let rows = first ..< min(first + block, adapted.rows)
             let results = index.search(adapted.gatherRows(rows), k: k)
             for (q, query) in rows.enumerated() {
                 for (rank, (document, score)) in zip(results.neighbours(of: q), results.neighbourScores(of: q)).enumerated() {
-                    lines.append("\(queries.ids[query]) Q0 \(dataset.corpus.ids[document]) \(rank + 1) \(score) \(runName)")
+                    lines.append("\(queries.ids[query]) Q0 \(corpusIds[document]) \(rank + 1) \(score) \(runName)")
                 }
             }
             display.update(rateLine("searched", done: rows.upperBound, total: adapted.rows, unit: "queries", since: start))
         }
         display.finish()
         return lines.map { $0 + "\n" }.joined()
+    }
+
+    /// `--query-vectors`, or the data set's queries.
+    func loadQueries(dimension: Int) throws -> EmbeddingSet {
+        if let given = try queryOverride.loadQueries(dimension: dimension) { return given }
+        let layout = try corpusOptions.layout()!
+        guard let vectors = layout.queryVectors, let ids = layout.queryIds else {
+            throw EmbeddingIOError.missingFile(path: "\(layout.directory)/queries.f32.npy",
+                                               what: "query vectors, needed for search (or give --query-vectors)")
+        }
+        let queries = try EmbeddingSet.load(vectors: vectors, ids: ids)
+        guard queries.dimension == dimension else {
+            throw EmbeddingIOError.dimensionMismatch(path: vectors, dimension: queries.dimension,
+                                                     expectedPath: layout.corpusVectors, expected: dimension)
+        }
+        return queries
     }
 }

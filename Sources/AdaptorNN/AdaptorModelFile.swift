@@ -160,6 +160,11 @@ extension AdaptorModel: EmbeddingTransform {
         guard let permutation else { return y }
         return y.columns(permutation)
     }
+
+    /// The first `m` coordinates, computing only those (``PrefixInference``); the whole model at `m = d`.
+    public func prefixTransform(_ m: Int) -> any EmbeddingTransform {
+        m == outputDimension ? self : PrefixInference(model: self, dimension: m)
+    }
 }
 
 /// Problems with a model file or its use, naming the file.

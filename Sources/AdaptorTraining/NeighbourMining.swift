@@ -29,18 +29,19 @@ public func mineNeighbours(corpus: Matrix, k: Int) -> [Int32] {
 ///
 /// A query's own corpus row is never its neighbour. Ties break by corpus order; the work runs on
 /// ``ScoreGrid``'s fixed jobs, so results are identical for any thread count.
-struct NeighbourMiner {
+public struct NeighbourMiner {
     /// Query vectors, L2-normalised, `Q × d`.
-    let queries: Matrix
+    public let queries: Matrix
     /// The corpus row of each query (excluded from its own list), or -1.
-    let corpusRows: [Int]
-    let k: Int
+    public let corpusRows: [Int]
+    /// Neighbours per query.
+    public let k: Int
     /// `m' × d`: the shortlist's projection, or nil for exact mining.
-    let projection: Matrix?
+    public let projection: Matrix?
     /// Shortlist length `K`.
-    let shortlist: Int
+    public let shortlist: Int
     /// Queries `0 ..< checkedQueries` are also mined exactly (shortlist mode only).
-    let checkedQueries: Int
+    public let checkedQueries: Int
     private let projectedQueries: Matrix?
     private var exact: TopKAccumulator
     private var prefix: TopKAccumulator?
@@ -50,7 +51,7 @@ struct NeighbourMiner {
     ///   - queries: unit-length rows, `Q × d`.
     ///   - corpusRows: each query's own corpus row (excluded), or -1.
     ///   - projection: `m' × d` rows to shortlist on (nil: exact).
-    init(queries: Matrix, corpusRows: [Int], k: Int, projection: Matrix? = nil, shortlist: Int = 100,
+    public init(queries: Matrix, corpusRows: [Int], k: Int, projection: Matrix? = nil, shortlist: Int = 100,
          checkedQueries: Int = 200) {
         precondition(corpusRows.count == queries.rows, "One corpus row per query")
         self.queries = queries
@@ -73,7 +74,7 @@ struct NeighbourMiner {
     }
 
     /// Floating-point operations per document streamed past.
-    var flopsPerDocument: Double {
+    public var flopsPerDocument: Double {
         let d = Double(queries.columns), q = Double(queries.rows)
         guard let projection else { return 2 * q * d }
         let m = Double(projection.rows)
@@ -81,7 +82,7 @@ struct NeighbourMiner {
     }
 
     /// Offers the documents `firstIndex ..< firstIndex + documents.rows` (unit-length rows, `b × d`).
-    mutating func add(normalizedDocuments documents: Matrix, firstIndex: Int) {
+    public mutating func add(normalizedDocuments documents: Matrix, firstIndex: Int) {
         guard let projection, let projectedQueries, var prefix else {
             exact.add(queries: queries, documents: documents, firstIndex: firstIndex)
             return
@@ -128,13 +129,13 @@ struct NeighbourMiner {
     }
 
     /// Each query's `k` neighbours (corpus rows), best first, its own row left out.
-    func neighbours() -> [[Int]] {
+    public func neighbours() -> [[Int]] {
         let results = exact.results()
         return (0 ..< queries.rows).map { q in Array(results.neighbours(of: q).filter { $0 != corpusRows[q] }.prefix(k)) }
     }
 
     /// Shortlist mode: the mean share of each checked query's exact `k` neighbours that the shortlist found.
-    func recall() -> Double? {
+    public func recall() -> Double? {
         guard let checked, checkedQueries > 0 else { return nil }
         let found = neighbours()
         let truth = checked.results()

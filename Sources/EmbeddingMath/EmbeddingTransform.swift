@@ -9,6 +9,38 @@ public protocol EmbeddingTransform: Sendable {
     var outputDimension: Int { get }
     /// Transforms an `n × inputDimension` batch into `n × outputDimension`.
     func apply(_ x: Matrix) -> Matrix
+
+    /// The transform that keeps only the first `m` output coordinates, `x ↦ T(x)[:m]` (not re-normalised).
+    /// Implementations that can skip the work of the other coordinates do (an adaptor model computes only the
+    /// kept rows); the default computes all and cuts.
+    func prefixTransform(_ m: Int) -> any EmbeddingTransform
+}
+
+extension EmbeddingTransform {
+    /// ``PrefixTransform`` around this transform.
+    public func prefixTransform(_ m: Int) -> any EmbeddingTransform {
+        m == outputDimension ? self : PrefixTransform(base: self, dimension: m)
+    }
+}
+
+/// `x ↦ T(x)[:m]`: the first `m` output coordinates of another transform.
+public struct PrefixTransform: EmbeddingTransform {
+    /// The transform cut.
+    public let base: any EmbeddingTransform
+    /// The coordinates kept, `m`.
+    public let outputDimension: Int
+    /// The base's input dimension.
+    public var inputDimension: Int { base.inputDimension }
+
+    /// The first `dimension` coordinates of `base` (`1 ≤ dimension ≤ base.outputDimension`).
+    public init(base: any EmbeddingTransform, dimension: Int) {
+        precondition(dimension >= 1 && dimension <= base.outputDimension, "Prefix \(dimension) of \(base.outputDimension)")
+        self.base = base
+        outputDimension = dimension
+    }
+
+    /// `T(x)[:m]`.
+    public func apply(_ x: Matrix) -> Matrix { base.apply(x).prefix(columns: outputDimension) }
 }
 
 /// Truncation, the baseline: the raw vectors unchanged, so the size-`m` embedding is `x[:m] / ‖x[:m]‖`.

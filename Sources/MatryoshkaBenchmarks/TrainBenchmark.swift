@@ -15,8 +15,13 @@ struct TrainBenchmark: ParsableCommand {
     @Option(help: "Corpus vectors (.npy).") var corpus: String
     @Option(help: "Timed steps per run.") var iterations: Int = 200
     @Option(help: "Runs (the median is reported).") var runs: Int = 5
+    @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallelism.availableCores
 
     func run() throws {
+        try Parallelism.$threads.withValue(threads) { try measure() }
+    }
+
+    func measure() throws {
         let vectors = try readNpy(corpus)
         let d = vectors.columns
         let trainer = UnsupervisedTrainer(configuration: UnsupervisedConfiguration(),
@@ -34,7 +39,7 @@ struct TrainBenchmark: ParsableCommand {
             "iterations_per_second": Double(median.iterations) / median.seconds,
             "gflops": median.flops / median.seconds / 1e9,
             "sgemm_gflops": 2 * 1408 * Double(d) * Double(d) / sgemm / 1e9,
-            "runs": runs, "iterations": iterations, "dimension": d,
+            "runs": runs, "iterations": iterations, "dimension": d, "threads": threads,
         ]
         let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))

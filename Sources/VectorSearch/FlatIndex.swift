@@ -26,6 +26,24 @@ public struct FlatIndex: Sendable {
         self.vectors = vectors.normalizedPrefix(columns: m)
     }
 
+    /// Indexes `transform(x)` of every row of a corpus read block by block, re-normalised: only the transformed
+    /// vectors (`N × transform.outputDimension`) are kept, never the original ones.
+    ///
+    /// - Parameter progress: called with the rows done and in all.
+    public init(source: RowSource, transform: any EmbeddingTransform, blockRows: Int = 16384,
+                progress: ((Int, Int) -> Void)? = nil) throws {
+        let n = source.rowCount, m = transform.outputDimension
+        var storage: [Float] = []
+        storage.reserveCapacity(n * m)
+        try source.forEachBlock(rows: blockRows) { first, block in
+            var transformed = transform.apply(block)
+            transformed.normalizeRows()
+            storage.append(contentsOf: transformed.storage)
+            progress?(first + block.rows, n)
+        }
+        vectors = Matrix(rows: n, columns: m, storage: storage)
+    }
+
     /// Indexes rows that are already unit length (skips normalisation; the caller vouches for it).
     public init(normalizedVectors: Matrix) {
         self.vectors = normalizedVectors
