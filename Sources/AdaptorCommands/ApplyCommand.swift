@@ -48,14 +48,13 @@ struct ApplyCommand: ParsableCommand {
         guard width <= model.outputDimension else {
             throw ValidationError("--dimension \(width) exceeds the model's output dimension \(model.outputDimension)")
         }
-        let transform: any EmbeddingTransform = dimension.map { PrefixInference(model: model, dimension: $0) } ?? model
+        // With --dimension: only the kept coordinates, re-normalised inside each tile.
+        let prefix = dimension.map { PrefixInference(model: model, dimension: $0) }
         let display = ProgressDisplay(quiet: quiet)
         let writer = try NpyWriter(path: output, rows: file.rowCount, columns: width)
         let start = ContinuousClock.now
         try file.forEachBlock(rows: blockRows) { first, block in
-            var adapted = transform.apply(block)
-            if dimension != nil { adapted.normalizeRows() }
-            try writer.append(adapted)
+            try writer.append(prefix?.apply(block, normalizingOutput: true) ?? model.apply(block))
             display.update(rateLine("applied", done: first + block.rows, total: file.rowCount, unit: "rows", since: start))
         }
         try writer.finish()

@@ -1,6 +1,11 @@
 import ArgumentParser
 import EmbeddingIO
 import EmbeddingMath
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The `matryoshka` command tree.
 public struct MatryoshkaCommand: ParsableCommand {
@@ -41,8 +46,11 @@ public struct MatryoshkaCommand: ParsableCommand {
     /// The root command (ArgumentParser builds it from the arguments).
     public init() {}
 
-    /// Process set-up before parsing: the allocator keeps freed block buffers (``Allocator/keepFreedMemory()``).
+    /// Process set-up before parsing: the allocator keeps freed block buffers (``Allocator/keepFreedMemory()``),
+    /// and a write past the file-size limit fails with an error (which leaves the destination as it was) instead
+    /// of killing the process with `SIGXFSZ` half-way through a temporary file.
     public static func prepareProcess() {
         Allocator.keepFreedMemory()
+        signal(SIGXFSZ, SIG_IGN)
     }
 }

@@ -1,0 +1,159 @@
+@testable import AdaptorCommands
+import ArgumentParser
+import EmbeddingIO
+import EmbeddingMath
+import Foundation
+import Testing
+import _TestSupport
+
+/// The corpus-only paths (`--corpus X.npy`): label-free evaluation, search with given queries, fit on a sample,
+/// and their errors.
+@Suite struct LargeCorpusCommandTests {
+    let dir = TemporaryDirectory()
+
+    /// 300 rows in 12-d around three directions.
+    func corpusFile(_ name: String = "x.npy", rows: Int = 300) throws -> String {
+        var corpus = Fixtures.randomMatrix(rows: rows, columns: 12, seed: 5)
+        for i in 0 ..< rows { corpus[i, i % 3] += 2 }
+        let path = dir.file(name)
+        try writeNpy(corpus, to: path)
+        return path
+    }
+
+    /// A small model fitted on `corpus` (a few iterations: its weights do not matter here).
+    func fitModel(_ corpus: String, _ name: String = "m.safetensors") throws -> String {
+        let model = dir.file(name)
+        try FitCommand.parse(["--corpus", corpus, "--out", model, "--k", "3", "--iterations", "10", "--hidden", "6",
+                              "--validation-interval", "5", "--quiet"]).run()
+        return model
+    }
+
+    func results(_ json: String) throws -> [[String: Any]] {
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        return try #require(object["results"] as? [[String: Any]])
+    }
+
+    @Test func labelFreeEvaluationOfEveryMethodFromACorpusFile() throws {
+        let corpus = try corpusFile()
+        let model = try fitModel(corpus)
+        for method in [["truncate"], ["pca"], ["adaptor", "--adaptor", model]] {
+            let json = try EvaluateCommand.parse(["--corpus", corpus, "--method", method[0], "--json", "--dims", "2,6,12",
+                                                  "--neighbour-sample", "50", "--quiet"] + method.dropFirst()).output()
+            let rows = try results(json)
+            #expect(rows.map { $0["dimension"] as? Int } == [2, 6, 12])
+            let recall = rows.compactMap { $0["neighbour-recall@10"] as? Double }
+            #expect(recall.count == 3 && recall.allSatisfy { $0 >= 0 && $0 <= 1 }, "\(method[0]): \(json)")
+            #expect(rows.allSatisfy { ($0["neighbour-recall@10_stderr"] as? Double).map { $0 >= 0 } == true })
+            #expect(rows.allSatisfy { $0["ndcg@10"] == nil }, "no judgements, no judged metrics")
+            if method[0] != "pca" { #expect(recall[2] == 1, "\(method[0]) keeps every full-dimension cosine") }
+        }
+    }
+
+    @Test func judgedAndLabelFreeMetricsTogetherWithADataSet() throws {
+        var corpus = Fixtures.randomMatrix(rows: 60, columns: 12, seed: 1)
+        for i in 0 ..< 60 { corpus[i, i % 3] += 2 }
+        let folder = try Fixtures.writeDataset(in: dir, corpus: corpus, queries: Fixtures.randomMatrix(rows: 5, columns: 12, seed: 2),
+                                               qrels: ["test": [("q0", "d1", 1), ("q1", "d2", 1)]])
+        let rows = try results(try EvaluateCommand.parse(["--data", folder, "--method", "truncate", "--json",
+                                                          "--dims", "4,12", "--quiet"]).output())
+        #expect(rows.allSatisfy { $0["ndcg@10"] is Double && $0["neighbour-recall@10"] is Double })
+    }
+
+    @Test func searchOverACorpusFileWithGivenQueries() throws {
+        let corpus = try corpusFile()
+        let queries = Fixtures.randomMatrix(rows: 4, columns: 12, seed: 8)
+        let queryPath = dir.file("q.npy")
+        try writeNpy(queries, to: queryPath)
+        let ids = dir.write("a\nb\nc\nd\n", to: "q.txt")
+        let run = try SearchCommand.parse(["--corpus", corpus, "--query-vectors", queryPath, "--query-ids", ids,
+                                           "--dimension", "6", "--k", "2", "--quiet"]).runText()
+        let lines = run.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(lines.count == 8 && lines.map { $0[0] } == ["a", "a", "b", "b", "c", "c", "d", "d"])
+        // The first hit is the best cosine over the first 6 coordinates, found by brute force.
+        let x = try readNpy(corpus).normalizedPrefix(columns: 6)
+        let q = queries.normalizedPrefix(columns: 6)
+        for (i, id) in ["a", "b", "c", "d"].enumerated() {
+            let scores = (0 ..< x.rows).map { r in (0 ..< 6).reduce(Float(0)) { $0 + x[r, $1] * q[i, $1] } }
+            let best = scores.indices.max { scores[$0] < scores[$1] }!
+            #expect(lines.first { $0[0] == id }?[2] == "\(best)")
+        }
+        // --corpus needs query vectors: there is no data set to take them from.
+        #expect(throws: (any Error).self) { try SearchCommand.parse(["--corpus", corpus, "--quiet"]).runText() }
+    }
+
+    @Test func aNonFiniteRowInAStreamedCorpusIsNamed() throws {
+        var corpus = Fixtures.randomMatrix(rows: 200, columns: 8, seed: 3)
+        corpus[137, 5] = .nan
+        let path = dir.file("nan.npy")
+        try writeNpy(corpus, to: path)
+        var clean = corpus
+        clean[137, 5] = 0
+        let cleanPath = dir.file("clean.npy")
+        try writeNpy(clean, to: cleanPath)
+        let model = try fitModel(cleanPath)
+        for command in [
+            { try FitCommand.parse(["--corpus", path, "--out", dir.file("n.safetensors"), "--quiet"]).run() },
+            { _ = try EvaluateCommand.parse(["--corpus", path, "--method", "truncate", "--json", "--quiet"]).output() },
+            { try ApplyCommand.parse(["--adaptor", model, "--input", path, "--output", dir.file("o.npy"), "--quiet"]).run() },
+        ] as [() throws -> Void] {
+            let error = #expect(throws: (any Error).self) { try command() }
+            let text = "\(error!)"
+            #expect(text.contains(path) && text.contains("row 137") && text.contains("not finite"), "\(text)")
+        }
+        #expect(!fileExists(dir.file("n.safetensors")) && !fileExists(dir.file("o.npy")))
+    }
+
+    @Test func anEmptyCorpusFileIsAClearError() throws {
+        let path = dir.write(bytes: Fixtures.npyBytes(dictionary: "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 8), }", data: []),
+                             to: "empty.npy")
+        for command in [
+            { try FitCommand.parse(["--corpus", path, "--out", dir.file("e.safetensors"), "--quiet"]).run() },
+            { _ = try EvaluateCommand.parse(["--corpus", path, "--method", "truncate", "--json", "--quiet"]).output() },
+        ] as [() throws -> Void] {
+            let error = #expect(throws: (any Error).self) { try command() }
+            #expect("\(error!)".contains(path), "\(error!)")
+        }
+    }
+
+    @Test func moreAnchorsThanTheCorpusIsAClearErrorBeforeAnyTraining() throws {
+        let corpus = try corpusFile()
+        let error = #expect(throws: (any Error).self) {
+            try FitCommand.parse(["--corpus", corpus, "--out", dir.file("a.safetensors"), "--anchors", "5000", "--quiet"]).run()
+        }
+        #expect("\(error!)".contains("5000") && "\(error!)".contains("anchors"), "\(error!)")
+        #expect(!fileExists(dir.file("a.safetensors")))
+    }
+
+    @Test func aCorpusTooLargeForMemoryIsRefusedBeforeReading() throws {
+        let path = try corpusFile()
+        let error = #expect(throws: EmbeddingIOError.self) { try checkFitsInMemory(try NpyFile(path: path), available: 10_000) }
+        let text = "\(error!)"
+        #expect(text.contains(path) && text.contains("300 × 12") && text.contains("stream"), "\(text)")
+        try checkFitsInMemory(try NpyFile(path: path), available: 1 << 30)
+    }
+
+    /// A write that fails part-way (here the process's file-size limit, which fails `write` like a full disk)
+    /// leaves the destination as it was and no temporary file behind.
+    @Test func aWriteThatFailsKeepsTheDestination() throws {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("matryoshka").path
+        let candidates = [binary, ".build/debug/matryoshka"]
+        let executable = try #require(candidates.first(where: fileExists), "the matryoshka executable is built beside the tests")
+        let input = try corpusFile("big.npy", rows: 20_000)  // 960 kB of output at full dimension
+        let model = try fitModel(try corpusFile())
+        let output = dir.write("old content\n", to: "out.npy")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -f 256; exec \"$0\" apply --adaptor \"$1\" --input \"$2\" --output \"$3\" --quiet",
+                             executable, model, input, output]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        process.waitUntilExit()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus != 0)
+        #expect(message.contains(output) && message.contains("cannot write"), "\(message)")
+        #expect(Fixtures.bytes(of: output) == Array("old content\n".utf8))
+        #expect(listDirectory(dir.path).allSatisfy { !$0.hasSuffix(".tmp") }, "\(listDirectory(dir.path))")
+    }
+}
