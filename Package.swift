@@ -26,9 +26,17 @@ let package = Package(
         .library(name: "RetrievalEvaluation", targets: ["RetrievalEvaluation"]),
         .library(name: "AdaptorNN", targets: ["AdaptorNN"]),
         .library(name: "AdaptorTraining", targets: ["AdaptorTraining"]),
+        .library(name: "EmbeddingServer", targets: ["EmbeddingServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // OpenBLAS (CBLAS + the LAPACK routines Debian's build carries), found through pkg-config.
@@ -56,11 +64,27 @@ let package = Package(
             dependencies: ["EmbeddingMath", "EmbeddingIO", "VectorSearch"],
             swiftSettings: optimisation
         ),
+        // The HTTP server: OpenAI-compatible embeddings with `dimensions`, vectors in and out, two-tier search.
+        .target(
+            name: "EmbeddingServer",
+            dependencies: [
+                "EmbeddingMath", "EmbeddingIO", "VectorSearch", "AdaptorNN",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: optimisation
+        ),
         .target(
             name: "AdaptorCommands",
             dependencies: [
                 "EmbeddingMath", "EmbeddingIO", "VectorSearch", "RetrievalEvaluation",
-                "AdaptorNN", "AdaptorTraining",
+                "AdaptorNN", "AdaptorTraining", "EmbeddingServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimisation
@@ -85,5 +109,12 @@ let package = Package(
         .testTarget(name: "AdaptorOptimizersTests", dependencies: ["AdaptorOptimizers", "_TestSupport"]),
         .testTarget(name: "AdaptorTrainingTests", dependencies: ["AdaptorTraining", "_TestSupport"]),
         .testTarget(name: "AdaptorCommandsTests", dependencies: ["AdaptorCommands", "_TestSupport"]),
+        .testTarget(
+            name: "EmbeddingServerTests",
+            dependencies: [
+                "EmbeddingServer", "_TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ]
 )

@@ -101,8 +101,7 @@ def matryoshka_steps_per_second(corpus_path, threads, iterations):
 
 
 def main():
-    ensure_venv(".venv-torch", ["numpy", "torch==2.13.0+cpu", "--index-url", "https://download.pytorch.org/whl/cpu",
-                                "--extra-index-url", "https://pypi.org/simple"])
+    ensure_venv(".venv-torch", ["numpy", "torch==2.13.0+cpu"])
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--iterations", type=int, default=200)

@@ -8,7 +8,8 @@ import Darwin
 #endif
 
 /// The `matryoshka` command tree.
-public struct MatryoshkaCommand: ParsableCommand {
+@available(macOS 10.15, *)
+public struct MatryoshkaCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "matryoshka",
         abstract: "Make embedding vectors shrinkable: fit Matryoshka adaptors and measure retrieval at every size.",
@@ -21,6 +22,7 @@ public struct MatryoshkaCommand: ParsableCommand {
           3. report    compare methods in one HTML page (chart, costs) and JSON
           4. apply     adapt your vectors, optionally cut to m, as a .npy file
           5. search    exact top-k at dimension m, written as a TREC run
+          6. serve     OpenAI-compatible embeddings with `dimensions`, vectors in and out, search
 
         A data set is a folder: corpus.f32.npy + corpus_ids.txt, optionally \
         queries.f32.npy + query_ids.txt and BEIR qrels in qrels/<split>.tsv. \
@@ -40,7 +42,8 @@ public struct MatryoshkaCommand: ParsableCommand {
         Each subcommand's --help lists every flag with its default.
         """,
         version: matryoshkaLibraryVersion,
-        subcommands: [FitCommand.self, ApplyCommand.self, EvaluateCommand.self, SearchCommand.self, ReportCommand.self]
+        subcommands: [FitCommand.self, ApplyCommand.self, EvaluateCommand.self, SearchCommand.self, ReportCommand.self,
+                      ServeCommand.self]
     )
 
     /// The root command (ArgumentParser builds it from the arguments).
@@ -49,6 +52,20 @@ public struct MatryoshkaCommand: ParsableCommand {
     /// Process set-up before parsing: the allocator keeps freed block buffers (``Allocator/keepFreedMemory()``),
     /// and a write past the file-size limit fails with an error (which leaves the destination as it was) instead
     /// of killing the process with `SIGXFSZ` half-way through a temporary file.
+    /// Parses the command line and runs the chosen command (async ones awaited), exiting with its error if any.
+    public static func start() async {
+        do {
+            var command = try await asyncParseAsRoot(nil)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     public static func prepareProcess() {
         Allocator.keepFreedMemory()
         signal(SIGXFSZ, SIG_IGN)

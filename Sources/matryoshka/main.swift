@@ -1,4 +1,4 @@
 import AdaptorCommands
 
 MatryoshkaCommand.prepareProcess()
-MatryoshkaCommand.main()
+await MatryoshkaCommand.start()

@@ -1,0 +1,66 @@
+import Foundation
+import Hummingbird
+
+/// An error in OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`, with its HTTP status.
+///
+/// Statuses: 400 bad request (wrong field types, `dimensions` out of range, empty or too many inputs), 401 missing
+/// or wrong bearer key, 404 unknown route, 413 body over the limit, 502 upstream failure (its status in the
+/// message), 504 upstream timeout.
+public struct APIError: HTTPResponseError, Equatable {
+    /// The HTTP status.
+    public var status: HTTPResponse.Status
+    /// What went wrong, for a person.
+    public var message: String
+    /// OpenAI's error type: `invalid_request_error`, `authentication_error`, `upstream_error`, `server_error`.
+    public var type: String
+    /// The request field at fault, if one is.
+    public var param: String?
+    /// A short machine-readable code, if any.
+    public var code: String?
+
+    public init(status: HTTPResponse.Status, message: String, type: String, param: String? = nil, code: String? = nil) {
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+    }
+
+    /// 400 with `invalid_request_error`.
+    public static func invalid(_ message: String, param: String? = nil, code: String? = nil) -> APIError {
+        APIError(status: .badRequest, message: message, type: "invalid_request_error", param: param, code: code)
+    }
+
+    struct Body: Encodable {
+        struct Inner: Encodable {
+            var message: String
+            var type: String
+            var param: String?
+            var code: String?
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(message, forKey: .message)
+                try container.encode(type, forKey: .type)
+                try container.encode(param, forKey: .param)  // null, not absent, as OpenAI does
+                try container.encode(code, forKey: .code)
+            }
+
+            enum CodingKeys: String, CodingKey { case message, type, param, code }
+        }
+
+        var error: Inner
+    }
+
+    /// The JSON body.
+    public var body: Data {
+        (try? JSONEncoder().encode(Body(error: .init(message: message, type: type, param: param, code: code)))) ?? Data()
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

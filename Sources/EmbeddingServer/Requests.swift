@@ -1,0 +1,163 @@
+import Foundation
+
+/// A request body parsed as a JSON object, with typed field access that fails as OpenAI does (400, naming the
+/// field).
+struct JSONRequest {
+    let fields: [String: Any]
+
+    /// Parses `data` as one JSON object; only the `allowed` keys may appear.
+    init(_ data: Data, allowed: Set<String>) throws(APIError) {
+        guard !data.isEmpty else { throw .invalid("The request body is empty; expected a JSON object.") }
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            throw .invalid("The request body is not valid JSON.")
+        }
+        guard let object = parsed as? [String: Any] else { throw .invalid("The request body must be a JSON object.") }
+        if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw .invalid("Unrecognized request argument supplied: \(unknown)", param: unknown)
+        }
+        fields = object
+    }
+
+    func has(_ key: String) -> Bool { fields[key] != nil && !(fields[key] is NSNull) }
+
+    func string(_ key: String) throws(APIError) -> String? {
+        guard has(key) else { return nil }
+        guard let value = fields[key] as? String else { throw .invalid("'\(key)' must be a string.", param: key) }
+        return value
+    }
+
+    /// An integer field in `range` (JSON numbers with a fraction are refused).
+    func integer(_ key: String, in range: ClosedRange<Int>) throws(APIError) -> Int? {
+        guard has(key) else { return nil }
+        guard let number = fields[key] as? NSNumber, let value = Int(exactly: number.doubleValue) else { throw .invalid("'\(key)' must be an integer.", param: key) }
+        guard range.contains(value) else {
+            throw .invalid("'\(key)' must be between \(range.lowerBound) and \(range.upperBound); got \(value).", param: key)
+        }
+        return value
+    }
+
+    /// `encoding_format`: `float` (default) or `base64`.
+    func encodingFormat() throws(APIError) -> EncodingFormat {
+        guard let value = try string("encoding_format") else { return .float }
+        guard let format = EncodingFormat(rawValue: value) else {
+            throw .invalid("'encoding_format' must be 'float' or 'base64'; got '\(value)'.", param: "encoding_format")
+        }
+        return format
+    }
+
+    /// `input` as texts: one string or an array of strings, none empty, at most `limit`.
+    func texts(_ key: String = "input", limit: Int) throws(APIError) -> [String] {
+        guard has(key) else { throw .invalid("'\(key)' is required.", param: key) }
+        let texts: [String]
+        if let one = fields[key] as? String {
+            texts = [one]
+        } else if let many = fields[key] as? [Any] {
+            if many.first is NSNumber || many.first is [Any] {
+                throw .invalid("'\(key)' holds token arrays; this server takes texts (a string or an array of strings).",
+                               param: key)
+            }
+            var strings: [String] = []
+            for (i, element) in many.enumerated() {
+                guard let text = element as? String else {
+                    throw .invalid("'\(key)[\(i)]' must be a string.", param: key)
+                }
+                strings.append(text)
+            }
+            texts = strings
+        } else {
+            throw .invalid("'\(key)' must be a string or an array of strings.", param: key)
+        }
+        try Self.checkCount(texts.count, key: key, limit: limit)
+        if let empty = texts.firstIndex(where: \.isEmpty) {
+            throw .invalid("'\(key)[\(empty)]' is an empty string; every input must have text.", param: key)
+        }
+        return texts
+    }
+
+    /// `input` as vectors: an array of number arrays or of base64 strings (little-endian float32), or one of
+    /// either; every one of `dimension` finite values, at most `limit`.
+    func vectors(_ key: String = "input", dimension: Int, limit: Int) throws(APIError) -> [[Float]] {
+        guard has(key) else { throw .invalid("'\(key)' is required.", param: key) }
+        let raw = fields[key]!
+        let items: [Any]
+        if raw is String || (raw as? [Any])?.first is NSNumber {
+            items = [raw]
+        } else if let many = raw as? [Any] {
+            items = many
+        } else {
+            throw .invalid("'\(key)' must be a vector (numbers or base64) or an array of them.", param: key)
+        }
+        try Self.checkCount(items.count, key: key, limit: limit)
+        var vectors: [[Float]] = []
+        vectors.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            let vector: [Float]
+            if let text = item as? String {
+                guard let decoded = decodeBase64Floats(text) else {
+                    throw .invalid("'\(key)[\(i)]' is not base64 of little-endian float32 values.", param: key)
+                }
+                vector = decoded
+            } else if let numbers = item as? [Any] {
+                var values: [Float] = []
+                values.reserveCapacity(numbers.count)
+                for number in numbers {
+                    guard let value = number as? NSNumber else {
+                        throw .invalid("'\(key)[\(i)]' must hold only numbers.", param: key)
+                    }
+                    values.append(value.floatValue)
+                }
+                vector = values
+            } else {
+                throw .invalid("'\(key)[\(i)]' must be an array of numbers or a base64 string.", param: key)
+            }
+            guard vector.count == dimension else {
+                throw .invalid("'\(key)[\(i)]' has \(vector.count) values; the adaptor takes \(dimension).", param: key)
+            }
+            if let bad = vector.firstIndex(where: { !$0.isFinite }) {
+                throw .invalid("'\(key)[\(i)]' value \(bad) is not finite.", param: key)
+            }
+            guard vector.contains(where: { $0 != 0 }) else {
+                throw .invalid("'\(key)[\(i)]' is all zeros and has no direction.", param: key)
+            }
+            vectors.append(vector)
+        }
+        return vectors
+    }
+
+    static func checkCount(_ count: Int, key: String, limit: Int) throws(APIError) {
+        guard count > 0 else { throw .invalid("'\(key)' is empty; give at least one input.", param: key) }
+        guard count <= limit else {
+            throw .invalid("'\(key)' has \(count) inputs; at most \(limit) are allowed per request.", param: key)
+        }
+    }
+}
+
+/// How vectors are written in a response.
+public enum EncodingFormat: String, Sendable {
+    /// JSON arrays of numbers.
+    case float
+    /// Base64 of the little-endian float32 bytes (what the `openai` Python client asks for by default).
+    case base64
+}
+
+/// Base64 of `values` as little-endian float32.
+func encodeBase64Floats(_ values: some Collection<Float>) -> String {
+    var bytes = [UInt8]()
+    bytes.reserveCapacity(values.count * 4)
+    for value in values {
+        let bits = value.bitPattern.littleEndian
+        withUnsafeBytes(of: bits) { bytes.append(contentsOf: $0) }
+    }
+    return Data(bytes).base64EncodedString()
+}
+
+/// The float32 values of base64 text holding little-endian float32 bytes (nil when it is not that).
+func decodeBase64Floats(_ text: String) -> [Float]? {
+    guard let data = Data(base64Encoded: text), data.count % 4 == 0 else { return nil }
+    return data.withUnsafeBytes { raw in
+        (0 ..< data.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+    }
+}
