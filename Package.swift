@@ -114,6 +114,7 @@ let package = Package(
             dependencies: [
                 "EmbeddingServer", "_TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

@@ -36,15 +36,18 @@ def main():
     parser.add_argument("--shared", default=os.path.join(ROOT, "..", "shared", "data"))
     parser.add_argument("--set", default="scifact")
     parser.add_argument("--anchors", type=int, default=2000)
+    parser.add_argument("--fit-flags", default="", help="further fit flags for both fits, e.g. '--objective distill'")
     args = parser.parse_args()
     flags = data_flags(args.shared, args.set)
     os.makedirs(OUT, exist_ok=True)
     models = {}
     for label, extra in [("full", []), (f"{args.anchors} anchors", ["--anchors", str(args.anchors)])]:
         models[label] = os.path.join(OUT, f"anchors-{args.set.replace('/', '-')}-{label.split()[0]}.safetensors")
-        subprocess.run([BINARY, "fit", *flags, "--out", models[label], "--quiet", *extra], check=True)
+        subprocess.run([BINARY, "fit", *flags, "--out", models[label], "--quiet", *args.fit_flags.split(), *extra],
+                       check=True)
     full, small = (evaluate(flags, models[label]) for label in models)
-    print(f"{args.set}, test judgements: nDCG@10 x 100, full fit against --anchors {args.anchors}\n")
+    print(f"{args.set}, test judgements: nDCG@10 x 100, full fit against --anchors {args.anchors}"
+          f"{' (' + args.fit_flags + ')' if args.fit_flags else ''}\n")
     print("| m | full fit | sampled | difference | full fit's SE | paired SE | within one SE |")
     print("|---|---|---|---|---|---|---|")
     passed = True

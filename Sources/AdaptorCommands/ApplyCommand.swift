@@ -48,13 +48,13 @@ struct ApplyCommand: ParsableCommand {
         guard width <= model.outputDimension else {
             throw ValidationError("--dimension \(width) exceeds the model's output dimension \(model.outputDimension)")
         }
-        // With --dimension: only the kept coordinates, re-normalised inside each tile.
-        let prefix = dimension.map { PrefixInference(model: model, dimension: $0) }
+        // Only the kept coordinates (all of them without --dimension), fused per tile; re-normalised with --dimension.
+        let inference = PrefixInference(model: model, dimension: width)
         let display = ProgressDisplay(quiet: quiet)
         let writer = try NpyWriter(path: output, rows: file.rowCount, columns: width)
         let start = ContinuousClock.now
         try file.forEachBlock(rows: blockRows) { first, block in
-            try writer.append(prefix?.apply(block, normalizingOutput: true) ?? model.apply(block))
+            try writer.append(inference.apply(block, normalizingOutput: dimension != nil))
             display.update(rateLine("applied", done: first + block.rows, total: file.rowCount, unit: "rows", since: start))
         }
         try writer.finish()

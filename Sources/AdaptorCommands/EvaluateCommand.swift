@@ -61,6 +61,14 @@ struct EvaluateCommand: ParsableCommand {
                                valueName: "N"))
     var neighbourSample: Int = NeighbourRecallEvaluator().sampleSize
 
+    @Option(help: ArgumentHelp(
+        "Adaptive retrieval: rank each judged query's top K on the first m' coordinates, re-ranked at each size of "
+            + "--dims (default: the full size). Judged metrics only.", valueName: "m'"))
+    var shortlistDimension: Int?
+
+    @Option(help: ArgumentHelp("Shortlist length K with --shortlist-dimension.", valueName: "K"))
+    var shortlistSize = 100
+
     @OptionGroup(title: "Queries from other files") var queryOverride: QueryOverrideOptions
 
     @Flag(help: "Print one JSON object (results: dimension, ndcg@10, recall@100, mrr@10, neighbour-recall@10) instead of a table.")
@@ -78,6 +86,9 @@ struct EvaluateCommand: ParsableCommand {
         if adaptor != nil, !method.needsModel { throw ValidationError("--adaptor is used only with --method adaptor, search-adaptor or smec") }
         if method.needsModel, adaptor == nil { throw ValidationError("--method \(method.rawValue) needs --adaptor MODEL") }
         guard neighbourSample >= 0 else { throw ValidationError("--neighbour-sample must be 0 or more, got \(neighbourSample)") }
+        if let shortlistDimension, shortlistDimension < 1 || shortlistSize < 1 {
+            throw ValidationError("--shortlist-dimension and --shortlist-size must be positive")
+        }
         if corpusOptions.corpus != nil, split != nil || querySubset != nil {
             throw ValidationError("--split and --query-subset need judgements: give --data DIR")
         }
@@ -115,16 +126,24 @@ struct EvaluateCommand: ParsableCommand {
         let transform = try method.transform(corpus: corpus, modelPath: adaptor) { done, total in
             display.update(rateLine("fitting PCA", done: done, total: total, unit: "rows", since: start))
         }
-        let dimensions = try dims.map { try parseDimensions($0) } ?? RetrievalEvaluator.defaultDimensions(for: transform.outputDimension)
+        let dimensions = try dims.map { try parseDimensions($0) }
+            ?? (shortlistDimension != nil ? [transform.outputDimension] : RetrievalEvaluator.defaultDimensions(for: transform.outputDimension))
         if let bad = dimensions.first(where: { $0 > transform.outputDimension }) {
             throw ValidationError("--dims: \(bad) exceeds the \(method.rawValue) output dimension \(transform.outputDimension)")
         }
+        if let shortlistDimension {
+            guard judged != nil else { throw ValidationError("--shortlist-dimension needs judgements (--data DIR with qrels)") }
+            if let bad = dimensions.first(where: { $0 < shortlistDimension }) {
+                throw ValidationError("--dims: \(bad) is below --shortlist-dimension \(shortlistDimension); the funnel re-ranks at a larger size")
+            }
+        }
         let judgedRows = try judged.map { evaluation in
-            try evaluation.rows(transform: transform, dimensions: dimensions, perQuery: perQuery, display: display)
+            try evaluation.rows(transform: transform, dimensions: dimensions, perQuery: perQuery, display: display,
+                                funnel: shortlistDimension.map { ($0, shortlistSize) })
         }
         var recall: [NeighbourRecallResult]?
         var neighbourQueries = 0
-        if neighbourSample > 0 {
+        if neighbourSample > 0, shortlistDimension == nil {
             var evaluator = NeighbourRecallEvaluator()
             evaluator.sampleSize = neighbourSample
             let external = corpusOptions.corpus != nil ? try queryOverride.loadQueries(dimension: corpus.dimension) : nil
@@ -139,7 +158,8 @@ struct EvaluateCommand: ParsableCommand {
         let report = EvaluationReport(
             data: name, directory: directory, split: judged?.split, method: method.rawValue,
             judgedQueries: judged?.queries.count, neighbourQueries: neighbourQueries, documents: documents,
-            inputDimension: corpus.dimension,
+            inputDimension: corpus.dimension, shortlistDimension: shortlistDimension,
+            shortlistSize: shortlistDimension.map { _ in shortlistSize },
             results: dimensions.indices.map { EvaluationReport.Row(judged: judgedRows?[$0], neighbourRecall: recall?[$0]) })
         return json ? try report.jsonString() : report.table()
     }
@@ -173,11 +193,15 @@ struct JudgedEvaluation {
 
     /// nDCG@10, Recall@100 and MRR@10 of `transform` at each size.
     func rows(transform: EmbeddingTransform, dimensions: [Int], perQuery: Bool,
-              display: ProgressDisplay) throws -> [ComparisonReport.Row] {
+              display: ProgressDisplay, funnel: (dimension: Int, size: Int)? = nil) throws -> [ComparisonReport.Row] {
         let start = ContinuousClock.now
-        let results = RetrievalEvaluator(judgements: queries).evaluate(
-            queries: transform.apply(try dataset.requireQueries().vectors), corpus: transform.apply(dataset.corpus.vectors),
-            dimensions: dimensions) { done, total in
+        let evaluator = RetrievalEvaluator(judgements: queries)
+        let queryVectors = transform.apply(try dataset.requireQueries().vectors)
+        let corpusVectors = transform.apply(dataset.corpus.vectors)
+        let results = funnel.map {
+            evaluator.evaluateFunnel(queries: queryVectors, corpus: corpusVectors, dimensions: dimensions,
+                                     shortlistDimension: $0.dimension, shortlistSize: $0.size)
+        } ?? evaluator.evaluate(queries: queryVectors, corpus: corpusVectors, dimensions: dimensions) { done, total in
             display.update(rateLine("evaluated", done: done, total: total, unit: "sizes", since: start))
         }
         return results.map { ComparisonReport.Row($0, queryIds: perQuery ? queryIds : nil) }

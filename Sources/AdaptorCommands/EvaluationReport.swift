@@ -34,10 +34,14 @@ struct EvaluationReport: Encodable {
     var neighbourQueries: Int
     var documents: Int
     var inputDimension: Int
+    /// With adaptive retrieval: the shortlist's prefix size and length (each row's size is the re-ranking one).
+    var shortlistDimension: Int? = nil
+    var shortlistSize: Int? = nil
     var results: [Row]
 
     enum CodingKeys: String, CodingKey {
         case data, directory, split, method, results, neighbourQueries = "neighbour_queries"
+        case shortlistDimension = "shortlist_dimension", shortlistSize = "shortlist_size"
         case judgedQueries = "judged_queries", documents, inputDimension = "input_dimension"
     }
 
@@ -55,6 +59,9 @@ struct EvaluationReport: Encodable {
         var setting = [data, "\(documents) documents", "d = \(inputDimension)", method]
         if let split, let judgedQueries { setting.insert("\(split) split · \(judgedQueries) judged queries", at: 1) }
         if labelFree { setting.append("neighbour-recall@10 over \(neighbourQueries) sampled queries") }
+        if let shortlistDimension, let shortlistSize {
+            setting.append("funnel: top \(shortlistSize) at m' = \(shortlistDimension), re-ranked at m")
+        }
         var header = pad("m", 6)
         if judged { header += pad("nDCG@10", 10) + pad("±", 7) + pad("Recall@100", 12) + pad("MRR@10", 9) }
         if labelFree { header += pad("NbrRecall@10", 14) + pad("±", 7) }

@@ -43,6 +43,14 @@ struct SearchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the run here (atomically) instead of standard output.", valueName: "FILE"))
     var output: String?
 
+    @Option(help: ArgumentHelp(
+        "Adaptive retrieval: take each query's top K on the first m' coordinates, re-ranked at --dimension (keeps the "
+            + "N × m index and its N × m' prefixes).", valueName: "m'"))
+    var shortlistDimension: Int?
+
+    @Option(help: ArgumentHelp("Shortlist length K with --shortlist-dimension.", valueName: "K"))
+    var shortlistSize = 100
+
     @OptionGroup var threadOptions: ThreadOptions
 
     @Flag(help: "No progress output.")
@@ -81,8 +89,14 @@ struct SearchCommand: ParsableCommand {
         guard m <= transform.outputDimension else {
             throw ValidationError("--dimension \(m) exceeds the output dimension \(transform.outputDimension)")
         }
+        if let shortlistDimension {
+            guard (1 ... m).contains(shortlistDimension) else {
+                throw ValidationError("--shortlist-dimension must be in 1...\(m) (the re-ranking size)")
+            }
+            guard shortlistSize >= k else { throw ValidationError("--shortlist-size must be at least --k (\(k))") }
+        }
         let kept = transform.prefixTransform(m)
-        let needed = corpus.rowCount * m * 4
+        let needed = corpus.rowCount * (m + (shortlistDimension ?? 0)) * 4
         if let available = availableMemoryBytes(), needed > available {
             throw EmbeddingIOError.tooLargeForMemory(path: corpus.path, rows: corpus.rowCount, columns: m, needed: needed,
                                                      available: available)
@@ -92,13 +106,15 @@ struct SearchCommand: ParsableCommand {
         let index = try FlatIndex(source: corpus, transform: kept) { done, total in
             display.update(rateLine("indexing at m = \(m)", done: done, total: total, unit: "documents", since: start))
         }
+        let funnel = shortlistDimension.map { TwoTierIndex(full: index, shortlistDimension: $0, shortlistSize: shortlistSize) }
         let adapted = kept.apply(queries.vectors)
         var lines: [String] = []
-        let block = 1024
+        let blockSize = 1024
         start = ContinuousClock.now
-        for first in stride(from: 0, to: adapted.rows, by: block) {
-            let rows = first ..< min(first + block, adapted.rows)
-            let results = index.search(adapted.gatherRows(rows), k: k)
+        for first in stride(from: 0, to: adapted.rows, by: blockSize) {
+            let rows = first ..< min(first + blockSize, adapted.rows)
+            let block = adapted.gatherRows(rows)
+            let results = funnel?.search(block, k: k) ?? index.search(block, k: k)
             for (q, query) in rows.enumerated() {
                 for (rank, (document, score)) in zip(results.neighbours(of: q), results.neighbourScores(of: q)).enumerated() {
                     lines.append("\(queries.ids[query]) Q0 \(corpusIds[document]) \(rank + 1) \(score) \(runName)")

@@ -63,9 +63,14 @@ struct ServeCommand: AsyncParsableCommand {
                                valueName: "m"))
     var shortlistDimension: Int?
     @Option(help: ArgumentHelp("Default shortlist length K.", valueName: "K")) var shortlistSize = 100
+    @Option(help: "Log level: trace, debug, info (one line per request), notice, warning, error, critical.")
+    var logLevel = "info"
     @OptionGroup var threadOptions: ThreadOptions
 
     func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
         guard data == nil || corpus == nil else { throw ValidationError("Give at most one of --data and --corpus") }
         if model != nil, data == nil { throw ValidationError("--model needs --data") }
         if corpusIds != nil, corpus == nil { throw ValidationError("--corpus-ids needs --corpus") }
@@ -81,7 +86,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        let logger = { var logger = Logger(label: "matryoshka.serve"); logger.logLevel = .info; return logger }()
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let logger = { var logger = Logger(label: "matryoshka.serve"); logger.logLevel = level; return logger }()
+        // Start, address and stop are logged whatever --log-level says (scripts wait for the address).
+        let lifecycle = { var logger = Logger(label: "matryoshka.serve"); logger.logLevel = .info; return logger }()
         let model = try AdaptorModel.load(adaptor)
         if let shortlistDimension, !(1 ... model.outputDimension).contains(shortlistDimension) {
             throw ValidationError("--shortlist-dimension must be in 1...\(model.outputDimension)")
@@ -105,7 +113,7 @@ struct ServeCommand: AsyncParsableCommand {
                                      corpus: searchCorpus, logger: logger)
         let (host, modelDimension) = (self.host, model.outputDimension)
         let app = server.application { channel in
-            logger.info("listening on http://\(host):\(channel.localAddress?.port ?? 0)",
+            lifecycle.info("listening on http://\(host):\(channel.localAddress?.port ?? 0)",
                         metadata: ["dimension": "\(modelDimension)", "upstream": "\(embedder?.baseURL ?? "none")",
                                    "corpus_documents": "\(searchCorpus?.ids.count ?? 0)"])
         }
@@ -116,7 +124,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw error
         }
         try await client.shutdown()
-        logger.info("stopped")
+        lifecycle.info("stopped")
     }
 
     /// The search corpus, adapted once (streamed: only the adapted vectors are kept).

@@ -161,9 +161,10 @@ extension AdaptorModel: EmbeddingTransform {
         return y.columns(permutation)
     }
 
-    /// The first `m` coordinates, computing only those (``PrefixInference``); the whole model at `m = d`.
+    /// The first `m` coordinates, computing only those (``PrefixInference``, fused per tile; every coordinate at
+    /// `m = d`).
     public func prefixTransform(_ m: Int) -> any EmbeddingTransform {
-        m == outputDimension ? self : PrefixInference(model: self, dimension: m)
+        PrefixInference(model: self, dimension: m)
     }
 }
 

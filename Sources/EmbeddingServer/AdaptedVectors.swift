@@ -23,9 +23,6 @@ public final class AdaptedVectors: Sendable {
     /// Adapted rows (`n × d` → `n × m`, each unit length), `m` = `dimensions` or the full output.
     public func adapt(_ rows: Matrix, dimensions: Int?) -> Matrix {
         let m = dimensions ?? outputDimension
-        if m == outputDimension {
-            return model.apply(rows).normalizedRows()
-        }
         let inference = prefixes.withLock { cache in
             if let known = cache[m] { return known }
             let made = PrefixInference(model: model, dimension: m)

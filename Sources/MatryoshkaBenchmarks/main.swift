@@ -6,7 +6,7 @@ struct BenchmarkCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "matryoshka-bench",
         abstract: "Benchmarks for BENCHMARKS.md (build with -c release).",
-        subcommands: [SearchBenchmark.self, TrainBenchmark.self, MiningBenchmark.self, SgemmBenchmark.self]
+        subcommands: [SearchBenchmark.self, TrainBenchmark.self, MiningBenchmark.self, SgemmBenchmark.self, FunnelBenchmark.self]
     )
 }
 

@@ -85,6 +85,23 @@ public struct RetrievalEvaluator: Sendable {
         }
     }
 
+    /// Evaluates adaptive retrieval (the funnel) at every re-ranking size in `dimensions`: each judged query's top
+    /// `shortlistSize` on the first `shortlistDimension` coordinates, re-ranked by cosine at size `m`
+    /// (``TwoTierIndex``).
+    ///
+    /// - Parameters: as ``evaluate(queries:corpus:dimensions:progress:)``; every `m` is at least `shortlistDimension`.
+    public func evaluateFunnel(queries: Matrix, corpus: Matrix, dimensions: [Int], shortlistDimension: Int,
+                               shortlistSize: Int) -> [DimensionResult] {
+        let judged = queries.gatherRows(judgements.map(\.queryIndex))
+        return dimensions.map { m in
+            precondition(m >= shortlistDimension && m <= corpus.columns, "Re-ranking size \(m) outside \(shortlistDimension)...\(corpus.columns)")
+            let funnel = TwoTierIndex(full: FlatIndex(vectors: corpus, prefix: m), shortlistDimension: shortlistDimension,
+                                      shortlistSize: shortlistSize)
+            let results = funnel.search(judged.prefix(columns: m), k: max(ndcgCutoff, recallCutoff, mrrCutoff))
+            return DimensionResult(dimension: m, perQuery: score(results))
+        }
+    }
+
     /// Per-query metrics for search results whose row `i` answers `judgements[i]`.
     public func score(_ results: SearchResults) -> [QueryMetrics] {
         precondition(results.queryCount == judgements.count,

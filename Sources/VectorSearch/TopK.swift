@@ -1,4 +1,9 @@
 import EmbeddingMath
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Per-query bounded best-`k` lists, filled block by block from rows of scores.
 ///
@@ -84,6 +89,24 @@ public struct TopKAccumulator: Sendable {
     /// Inserts `(score, index)` after every entry with a score `>= score`, dropping the last when full.
     static func insert(_ score: Float, _ index: Int32, _ s: UnsafeMutablePointer<Float>,
                        _ ix: UnsafeMutablePointer<Int32>, _ size: inout Int, _ k: Int) {
+        if k > 32 {
+            // Long lists (shortlists of hundreds): binary search for the first entry below `score`, then one move.
+            var low = 0, high = size
+            while low < high {
+                let middle = (low + high) / 2
+                if s[middle] >= score { low = middle + 1 } else { high = middle }
+            }
+            guard low < k else { return }
+            let moved = (size == k ? k - 1 : size) - low
+            if moved > 0 {
+                memmove(s + low + 1, s + low, moved * MemoryLayout<Float>.stride)
+                memmove(ix + low + 1, ix + low, moved * MemoryLayout<Int32>.stride)
+            }
+            s[low] = score
+            ix[low] = index
+            if size < k { size += 1 }
+            return
+        }
         var position = size == k ? k - 1 : size
         while position > 0, s[position - 1] < score {
             if position < k {

@@ -37,11 +37,11 @@ public struct TwoTierIndex: Sendable {
     /// The `k` best documents for each query row (`n × D`, any norm) by full cosine among its size-`m` top `K`.
     ///
     /// - Returns: `n × k` indices and full-dimension scores, best first, ties broken by corpus order; `-1` where
-    ///   the shortlist holds fewer than `k` documents.
+    ///   the shortlist holds fewer than `k` documents (always past position `K` when `k > K`).
     public func search(_ queries: Matrix, k: Int) -> SearchResults {
         precondition(queries.columns == full.dimension,
                      "Query dimension \(queries.columns) differs from the index dimension \(full.dimension)")
-        let candidates = shortlist.search(queries.normalizedPrefix(columns: shortlistDimension), k: max(shortlistSize, k))
+        let candidates = shortlist.search(queries.normalizedPrefix(columns: shortlistDimension), k: shortlistSize)
         let unit = queries.normalizedRows()
         let d = full.dimension, width = candidates.k
         let chunk = 64

@@ -81,6 +81,36 @@ import _TestSupport
         #expect(throws: (any Error).self) { try SearchCommand.parse(["--corpus", corpus, "--quiet"]).runText() }
     }
 
+    @Test func theFunnelWithAShortlistOfEveryDocumentIsExactSearch() throws {
+        let corpus = try corpusFile()
+        let queryPath = dir.file("q.npy")
+        try writeNpy(Fixtures.randomMatrix(rows: 6, columns: 12, seed: 9), to: queryPath)
+        let ids = dir.write((0 ..< 6).map { "q\($0)\n" }.joined(), to: "q.txt")
+        let base = ["--corpus", corpus, "--query-vectors", queryPath, "--query-ids", ids, "--k", "5", "--quiet"]
+        let exact = try SearchCommand.parse(base).runText()
+        let funnel = try SearchCommand.parse(base + ["--shortlist-dimension", "3", "--shortlist-size", "300"]).runText()
+        let documents = { (run: String) in run.split(separator: "\n").map { $0.split(separator: " ")[2] } }
+        #expect(documents(funnel) == documents(exact))
+        // A short list changes the result only through what it leaves out.
+        let narrow = try SearchCommand.parse(base + ["--shortlist-dimension", "3", "--shortlist-size", "5"]).runText()
+        #expect(narrow.split(separator: "\n").count == 30)
+        #expect(throws: (any Error).self) {
+            try SearchCommand.parse(base + ["--shortlist-dimension", "3", "--shortlist-size", "4"]).runText()
+        }
+
+        // evaluate: the funnel over every document scores as exact search at the re-ranking size.
+        var vectors = Fixtures.randomMatrix(rows: 60, columns: 12, seed: 1)
+        for i in 0 ..< 60 { vectors[i, i % 3] += 2 }
+        let folder = try Fixtures.writeDataset(in: dir, name: "judged", corpus: vectors,
+                                               queries: Fixtures.randomMatrix(rows: 5, columns: 12, seed: 2),
+                                               qrels: ["test": [("q0", "d1", 1), ("q1", "d2", 1), ("q2", "d7", 2)]])
+        let plain = try results(try EvaluateCommand.parse(["--data", folder, "--json", "--dims", "12", "--quiet"]).output())
+        let funnelRows = try results(try EvaluateCommand.parse(["--data", folder, "--json", "--shortlist-dimension", "4",
+                                                                "--shortlist-size", "60", "--quiet"]).output())
+        #expect(funnelRows.map { $0["dimension"] as? Int } == [12])
+        #expect(abs((funnelRows[0]["ndcg@10"] as! Double) - (plain[0]["ndcg@10"] as! Double)) < 1e-9)
+    }
+
     @Test func aNonFiniteRowInAStreamedCorpusIsNamed() throws {
         var corpus = Fixtures.randomMatrix(rows: 200, columns: 8, seed: 3)
         corpus[137, 5] = .nan

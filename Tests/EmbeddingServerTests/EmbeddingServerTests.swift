@@ -1,0 +1,213 @@
+import AdaptorNN
+import EmbeddingMath
+import EmbeddingServer
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+import _TestSupport
+
+/// The routes in process (HummingbirdTesting's router client), with a stand-in upstream that is a Swift value.
+/// The same server over a socket with the real `openai` client is `Tests/Server/serve_with_openai_client.py`.
+@Suite struct EmbeddingServerTests {
+    /// A 6-d model whose output is 6-d; three documents.
+    static func model() throws -> AdaptorModel {
+        let config = AdaptorConfiguration(inputDimension: 6, hiddenDimension: 5, depth: 2, activation: .tanh,
+                                          centering: false, rotation: .principalAxes)
+        var adaptor = try MatryoshkaAdaptor(configuration: config, corpus: Fixtures.randomMatrix(rows: 30, columns: 6, seed: 1),
+                                            seed: 2)
+        var g = SeededGenerator(seed: 3)
+        adaptor.parameters.output = Linear(inputs: 5, outputs: 6, generator: &g)
+        return AdaptorModel(adaptor: adaptor, sizes: MatryoshkaSizes([2, 6], dimension: 6), method: "matryoshka-adaptor",
+                            training: "{}", dataFingerprint: "", permutation: nil)
+    }
+
+    /// Embeds text `i` (by its first character's code) as a fixed row, or fails like an upstream would.
+    struct StandIn: TextEmbedder {
+        var failure: APIError?
+        var width = 6
+
+        func embed(_ texts: [String]) async throws(APIError) -> (vectors: [[Float]], usage: Usage) {
+            if let failure { throw failure }
+            let rows = texts.map { text in
+                (0 ..< width).map { Float(sin(Double(Int(text.unicodeScalars.first?.value ?? 0) + 7 * $0))) }
+            }
+            return (rows, Usage(promptTokens: texts.count * 2, totalTokens: texts.count * 2))
+        }
+    }
+
+    static let quiet: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    static let corpus = Fixtures.randomMatrix(rows: 12, columns: 6, seed: 9)
+
+    func server(upstream: StandIn? = StandIn(), key: String? = nil, maxBody: Int = 1 << 20) throws -> EmbeddingServer {
+        var settings = ServerSettings()
+        settings.apiKey = key
+        settings.maxBodyBytes = maxBody
+        settings.maxInputs = 4
+        let adaptor = AdaptedVectors(model: try Self.model())
+        let ids = (0 ..< 12).map { "doc\($0)" }
+        return EmbeddingServer(settings: settings, adaptor: adaptor, upstream: upstream,
+                               corpus: SearchCorpus(ids: ids, adapted: adaptor.adapt(Self.corpus, dimensions: nil)),
+                               logger: Self.quiet)
+    }
+
+    func post(_ server: EmbeddingServer, _ path: String, _ body: String, headers: HTTPFields = [:]) async throws
+        -> (status: Int, json: [String: Any])
+    {
+        let app = Application(router: server.router())
+        return try await app.test(.router) { client in
+            try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+                let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any] ?? [:]
+                return (Int(response.status.code), object)
+            }
+        }
+    }
+
+    func error(_ json: [String: Any]) -> [String: Any] { json["error"] as? [String: Any] ?? [:] }
+
+    @Test func embeddingsAreTheAdaptedUpstreamVectorsCutAndRenormalised() async throws {
+        let server = try server()
+        let (status, json) = try await post(server, "/v1/embeddings", #"{"input": ["alpha", "beta"], "model": "x", "dimensions": 2}"#)
+        #expect(status == 200)
+        let data = try #require(json["data"] as? [[String: Any]])
+        #expect(data.count == 2 && json["object"] as? String == "list")
+        let raw = try await StandIn().embed(["alpha", "beta"]).vectors
+        let expected = PrefixInference(model: try Self.model(), dimension: 2)
+            .apply(Matrix(rows: 2, columns: 6, storage: raw.flatMap { $0 }), normalizingOutput: true)
+        for (i, item) in data.enumerated() {
+            let vector = try #require(item["embedding"] as? [Double])
+            #expect(item["index"] as? Int == i && vector.count == 2)
+            #expect(abs(vector.reduce(0) { $0 + $1 * $1 } - 1) < 1e-5)
+            for j in 0 ..< 2 { #expect(abs(vector[j] - Double(expected[i, j])) < 1e-6) }
+        }
+        let usage = try #require(json["usage"] as? [String: Any])
+        #expect(usage["prompt_tokens"] as? Int == 4 && usage["total_tokens"] as? Int == 4)
+    }
+
+    @Test func base64IsLittleEndianFloat32() async throws {
+        let server = try server()
+        let (_, asFloats) = try await post(server, "/v1/embeddings", #"{"input": "alpha", "dimensions": 6}"#)
+        let (status, asBase64) = try await post(server, "/v1/embeddings",
+                                               #"{"input": "alpha", "dimensions": 6, "encoding_format": "base64"}"#)
+        #expect(status == 200)
+        let floats = try #require((asFloats["data"] as? [[String: Any]])?.first?["embedding"] as? [Double])
+        let encoded = try #require((asBase64["data"] as? [[String: Any]])?.first?["embedding"] as? String)
+        let bytes = try #require(Data(base64Encoded: encoded))
+        #expect(bytes.count == 24)
+        let decoded = (0 ..< 6).map { i in
+            Float(bitPattern: (0 ..< 4).reduce(UInt32(0)) { $0 | UInt32(bytes[i * 4 + $1]) << (8 * $1) })
+        }
+        #expect(decoded == floats.map { Float($0) })
+    }
+
+    @Test(arguments: [
+        (#"{"input": []}"#, "input"),
+        (#"{"input": ""}"#, "input"),
+        (#"{"input": 5}"#, "input"),
+        (#"{"input": ["a", "b", "c", "d", "e"]}"#, "input"),
+        (#"{"input": "a", "dimensions": 7}"#, "dimensions"),
+        (#"{"input": "a", "dimensions": 0}"#, "dimensions"),
+        (#"{"input": "a", "dimensions": "8"}"#, "dimensions"),
+        (#"{"input": "a", "encoding_format": "int8"}"#, "encoding_format"),
+        (#"{"input": "a", "colour": 1}"#, "colour"),
+    ])
+    func badRequestsGet400WithTheFieldNamed(body: String, param: String) async throws {
+        let (status, json) = try await post(try server(), "/v1/embeddings", body)
+        #expect(status == 400, "\(body)")
+        #expect(error(json)["type"] as? String == "invalid_request_error")
+        #expect(error(json)["param"] as? String == param, "\(body)")
+        #expect((error(json)["message"] as? String ?? "").isEmpty == false)
+    }
+
+    @Test func malformedJSONGets400() async throws {
+        let (status, json) = try await post(try server(), "/v1/adapt", #"{"input": [[1, 2"#)
+        #expect(status == 400 && error(json)["type"] as? String == "invalid_request_error")
+    }
+
+    @Test func theBearerKeyIsCheckedWhenSet() async throws {
+        let server = try server(key: "sesame")
+        let body = #"{"input": [[1, 0, 0, 0, 0, 0]]}"#
+        let (missing, missingJSON) = try await post(server, "/v1/adapt", body)
+        #expect(missing == 401 && error(missingJSON)["code"] as? String == "missing_api_key")
+        let (wrong, wrongJSON) = try await post(server, "/v1/adapt", body, headers: [.authorization: "Bearer open"])
+        #expect(wrong == 401 && error(wrongJSON)["code"] as? String == "invalid_api_key")
+        let (right, _) = try await post(server, "/v1/adapt", body, headers: [.authorization: "Bearer sesame"])
+        #expect(right == 200)
+    }
+
+    @Test func bodiesOverTheLimitGet413() async throws {
+        let server = try server(maxBody: 64)
+        let (status, json) = try await post(server, "/v1/adapt", #"{"input": [["# + String(repeating: "0.5, ", count: 40) + "1]]}")
+        #expect(status == 413 && error(json)["code"] as? String == "request_too_large")
+    }
+
+    @Test func upstreamFailuresAre502Or504WithTheirStatus() async throws {
+        let failing = StandIn(failure: APIError(status: .badGateway, message: "The upstream embedding service answered 503: busy",
+                                                type: "upstream_error", code: "upstream_status"))
+        let (status, json) = try await post(try server(upstream: failing), "/v1/embeddings", #"{"input": "a"}"#)
+        #expect(status == 502 && (error(json)["message"] as? String ?? "").contains("503"))
+        let slow = StandIn(failure: APIError(status: .gatewayTimeout, message: "timed out", type: "upstream_error",
+                                             code: "upstream_timeout"))
+        #expect(try await post(try server(upstream: slow), "/v1/embeddings", #"{"input": "a"}"#).status == 504)
+        let (wrongWidth, widthJSON) = try await post(try server(upstream: StandIn(width: 5)), "/v1/embeddings", #"{"input": "a"}"#)
+        #expect(wrongWidth == 502 && error(widthJSON)["code"] as? String == "upstream_dimension")
+    }
+
+    @Test func adaptTakesVectorsAsJSONOrBase64() async throws {
+        let server = try server()
+        let row: [Float] = [0.1, -0.2, 0.3, 0.4, -0.5, 0.6]
+        let base64 = Data(Fixtures.float32Bytes(row)).base64EncodedString()
+        let (s1, j1) = try await post(server, "/v1/adapt", #"{"input": [[0.1, -0.2, 0.3, 0.4, -0.5, 0.6]], "dimensions": 2}"#)
+        let (s2, j2) = try await post(server, "/v1/adapt", #"{"input": ["\#(base64)"], "dimensions": 2}"#)
+        #expect(s1 == 200 && s2 == 200)
+        let a = try #require((j1["data"] as? [[String: Any]])?.first?["embedding"] as? [Double])
+        let b = try #require((j2["data"] as? [[String: Any]])?.first?["embedding"] as? [Double])
+        #expect(a == b && a.count == 2)
+        let (wrong, json) = try await post(server, "/v1/adapt", #"{"input": [[1, 2, 3]]}"#)
+        #expect(wrong == 400 && error(json)["param"] as? String == "input")
+        let (nan, _) = try await post(server, "/v1/adapt", #"{"input": [[1, 2, 3, 4, 5, 1e400]]}"#)
+        #expect(nan == 400)
+    }
+
+    /// Search by vector equals exact search over the adapted corpus, and the funnel with every document
+    /// shortlisted equals it too.
+    @Test func searchByVectorIsExactAndTheWideFunnelAgrees() async throws {
+        let server = try server()
+        let query = Self.corpus.row(3).map { String($0) }.joined(separator: ", ")
+        let (status, json) = try await post(server, "/v1/search", #"{"vector": [[\#(query)]], "k": 3}"#)
+        #expect(status == 200)
+        let hits = try #require((json["data"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])
+        #expect(hits.count == 3 && hits.first?["id"] as? String == "doc3")
+        let (_, funnel) = try await post(server, "/v1/search",
+                                         #"{"vector": [[\#(query)]], "k": 3, "shortlist_dimension": 2, "shortlist_size": 12}"#)
+        let funnelHits = try #require((funnel["data"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])
+        #expect(funnelHits.map { $0["id"] as? String } == hits.map { $0["id"] as? String })
+        let (both, _) = try await post(server, "/v1/search", #"{"vector": [[\#(query)]], "input": "a"}"#)
+        #expect(both == 400)
+        let (tooShort, _) = try await post(server, "/v1/search", #"{"vector": [[\#(query)]], "k": 5, "shortlist_size": 4}"#)
+        #expect(tooShort == 400)
+    }
+
+    @Test func healthAndMetricsAnswer() async throws {
+        let server = try server()
+        _ = try await post(server, "/v1/adapt", #"{"input": [[1, 0, 0, 0, 0, 0]]}"#)
+        let app = Application(router: server.router())
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .ok)
+                let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                #expect(json?["dimension"] as? Int == 6 && json?["corpus_documents"] as? Int == 12)
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(response.status == .ok && text.contains("# TYPE"))
+            }
+        }
+    }
+}
