@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "AdaptorNN", targets: ["AdaptorNN"]),
         .library(name: "AdaptorTraining", targets: ["AdaptorTraining"]),
         .library(name: "EmbeddingServer", targets: ["EmbeddingServer"]),
+        .library(name: "VectorDatabase", targets: ["VectorDatabase"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // OpenBLAS (CBLAS + the LAPACK routines Debian's build carries), found through pkg-config.
@@ -64,11 +67,23 @@ let package = Package(
             dependencies: ["EmbeddingMath", "EmbeddingIO", "VectorSearch"],
             swiftSettings: optimisation
         ),
+        // PostgreSQL + pgvector: binary COPY of adapted vectors, table layouts, search in the database (PostgresNIO).
+        .target(
+            name: "VectorDatabase",
+            dependencies: [
+                "EmbeddingMath",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: optimisation
+        ),
         // The HTTP server: OpenAI-compatible embeddings with `dimensions`, vectors in and out, two-tier search.
         .target(
             name: "EmbeddingServer",
             dependencies: [
-                "EmbeddingMath", "EmbeddingIO", "VectorSearch", "AdaptorNN",
+                "EmbeddingMath", "EmbeddingIO", "VectorSearch", "AdaptorNN", "VectorDatabase",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -84,7 +99,7 @@ let package = Package(
             name: "AdaptorCommands",
             dependencies: [
                 "EmbeddingMath", "EmbeddingIO", "VectorSearch", "RetrievalEvaluation",
-                "AdaptorNN", "AdaptorTraining", "EmbeddingServer",
+                "AdaptorNN", "AdaptorTraining", "EmbeddingServer", "VectorDatabase",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimisation
@@ -109,6 +124,7 @@ let package = Package(
         .testTarget(name: "AdaptorOptimizersTests", dependencies: ["AdaptorOptimizers", "_TestSupport"]),
         .testTarget(name: "AdaptorTrainingTests", dependencies: ["AdaptorTraining", "_TestSupport"]),
         .testTarget(name: "AdaptorCommandsTests", dependencies: ["AdaptorCommands", "_TestSupport"]),
+        .testTarget(name: "VectorDatabaseTests", dependencies: ["VectorDatabase", "_TestSupport"]),
         .testTarget(
             name: "EmbeddingServerTests",
             dependencies: [

@@ -36,8 +36,13 @@ struct CorpusOptions: ParsableArguments {
     var corpus: String?
 
     func validate() throws {
-        guard (data == nil) != (corpus == nil) else { throw ValidationError("Give exactly one of --data DIR or --corpus X.npy") }
+        if data != nil, corpus != nil { throw ValidationError("Give one of --data DIR or --corpus X.npy, not both") }
         if model != nil, data == nil { throw ValidationError("--model needs --data") }
+    }
+
+    /// Fails unless exactly one of `--data` and `--corpus` is given (commands that read a corpus call this).
+    func requireCorpus() throws {
+        guard data != nil || corpus != nil else { throw ValidationError("Give exactly one of --data DIR or --corpus X.npy") }
     }
 
     /// The data set folder's files, with `--data`.

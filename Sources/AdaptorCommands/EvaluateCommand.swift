@@ -83,6 +83,7 @@ struct EvaluateCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
+        try corpusOptions.requireCorpus()
         if adaptor != nil, !method.needsModel { throw ValidationError("--adaptor is used only with --method adaptor, search-adaptor or smec") }
         if method.needsModel, adaptor == nil { throw ValidationError("--method \(method.rawValue) needs --adaptor MODEL") }
         guard neighbourSample >= 0 else { throw ValidationError("--neighbour-sample must be 0 or more, got \(neighbourSample)") }

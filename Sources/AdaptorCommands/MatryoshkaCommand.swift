@@ -43,7 +43,7 @@ public struct MatryoshkaCommand: AsyncParsableCommand {
         """,
         version: matryoshkaLibraryVersion,
         subcommands: [FitCommand.self, ApplyCommand.self, EvaluateCommand.self, SearchCommand.self, ReportCommand.self,
-                      ServeCommand.self]
+                      ServeCommand.self, LoadCommand.self]
     )
 
     /// The root command (ArgumentParser builds it from the arguments).

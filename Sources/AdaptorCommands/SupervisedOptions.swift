@@ -99,11 +99,11 @@ struct QueryOverrideOptions: ParsableArguments {
         return copy
     }
 
-    /// The given queries (nil without the flags); they must have the corpus's dimension.
-    func loadQueries(dimension: Int, corpusPath: String = "the corpus") throws -> EmbeddingSet? {
+    /// The given queries (nil without the flags); they must have the corpus's dimension when one is given.
+    func loadQueries(dimension: Int?, corpusPath: String = "the corpus") throws -> EmbeddingSet? {
         guard let queryVectors, let queryIds else { return nil }
         let queries = try EmbeddingSet.load(vectors: queryVectors, ids: queryIds)
-        guard queries.dimension == dimension else {
+        if let dimension, queries.dimension != dimension {
             throw EmbeddingIOError.dimensionMismatch(path: queryVectors, dimension: queries.dimension,
                                                      expectedPath: corpusPath, expected: dimension)
         }

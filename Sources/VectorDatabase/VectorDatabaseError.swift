@@ -1,0 +1,66 @@
+import Foundation
+import PostgresNIO
+
+/// What went wrong between matryoshka and PostgreSQL, with the place (never the password) and what to do.
+public enum VectorDatabaseError: Error, CustomStringConvertible, Equatable {
+    /// The connection URL does not parse.
+    case invalidURL(redacted: String, problem: String)
+    /// No server answered, or the connection broke.
+    case unreachable(place: String, problem: String)
+    /// The server refused the user name or password.
+    case authentication(place: String, user: String, problem: String)
+    /// The database lacks pgvector and it could not be created.
+    case missingExtension(place: String, problem: String)
+    /// `--table` is not a plain or schema-qualified identifier.
+    case invalidTableName(String)
+    /// The table exists and `--if-exists fail` was asked.
+    case tableExists(table: String)
+    /// The table is missing (search, append).
+    case noSuchTable(table: String, place: String)
+    /// The table was not made by `matryoshka load`, or by another model, size or type.
+    case layoutMismatch(table: String, problem: String)
+    /// A statement failed on the server; `rolledBack` says whether the table is as it was.
+    case server(what: String, message: String, rolledBack: String?)
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let url, let problem):
+            return "Cannot use the PostgreSQL URL \(url): \(problem)."
+        case .unreachable(let place, let problem):
+            return "Cannot reach PostgreSQL at \(place): \(problem). Is the server running, and is the host and port right?"
+        case .authentication(let place, let user, let problem):
+            return "PostgreSQL at \(place) refused user '\(user)': \(problem). Check the password in the URL or PGPASSWORD."
+        case .missingExtension(let place, let problem):
+            return "The database \(place) has no pgvector extension and it could not be created (\(problem)). "
+                + "Install pgvector on the server and run 'CREATE EXTENSION vector;' as a superuser in that database."
+        case .invalidTableName(let name):
+            return "--table '\(name)' is not a table name: use letters, digits and underscores, optionally schema.table."
+        case .tableExists(let table):
+            return "Table \(table) already exists; pass --if-exists replace to overwrite it or --if-exists append to add rows."
+        case .noSuchTable(let table, let place):
+            return "Table \(table) does not exist in \(place); load it first with matryoshka load."
+        case .layoutMismatch(let table, let problem):
+            return "Table \(table) \(problem)"
+        case .server(let what, let message, let rolledBack):
+            return "PostgreSQL failed while \(what): \(message)" + (rolledBack.map { ". \($0)" } ?? "")
+        }
+    }
+
+    /// A PostgresNIO error as a message: the server's SQLSTATE, message, detail and hint, or the connection problem.
+    public static func text(of error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let info = error.serverInfo {
+            var parts = [info[.message] ?? "error"]
+            if let detail = info[.detail] { parts.append(detail) }
+            if let hint = info[.hint] { parts.append("hint: " + hint) }
+            return parts.joined(separator: "; ") + (info[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
+        }
+        if let underlying = error.underlying { return "\(underlying)" }
+        return "\(error.code)"
+    }
+
+    /// The server's SQLSTATE, if the error came from the server.
+    public static func sqlState(of error: any Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+}
