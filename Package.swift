@@ -84,6 +84,7 @@ let package = Package(
             name: "EmbeddingServer",
             dependencies: [
                 "EmbeddingMath", "EmbeddingIO", "VectorSearch", "AdaptorNN", "VectorDatabase",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -101,6 +102,8 @@ let package = Package(
                 "EmbeddingMath", "EmbeddingIO", "VectorSearch", "RetrievalEvaluation",
                 "AdaptorNN", "AdaptorTraining", "EmbeddingServer", "VectorDatabase",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: optimisation
         ),
@@ -123,7 +126,14 @@ let package = Package(
         .testTarget(name: "AdaptorNNTests", dependencies: ["AdaptorNN", "_TestSupport"]),
         .testTarget(name: "AdaptorOptimizersTests", dependencies: ["AdaptorOptimizers", "_TestSupport"]),
         .testTarget(name: "AdaptorTrainingTests", dependencies: ["AdaptorTraining", "_TestSupport"]),
-        .testTarget(name: "AdaptorCommandsTests", dependencies: ["AdaptorCommands", "_TestSupport"]),
+        .testTarget(
+            name: "AdaptorCommandsTests",
+            dependencies: [
+                "AdaptorCommands", "_TestSupport", "EmbeddingServer", "VectorDatabase",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         .testTarget(name: "VectorDatabaseTests", dependencies: ["VectorDatabase", "_TestSupport"]),
         .testTarget(
             name: "EmbeddingServerTests",

@@ -182,14 +182,17 @@ struct SearchCommand: AsyncParsableCommand {
             }
             let size = shortlistSize
             if let size { guard size >= k else { throw ValidationError("--shortlist-size must be at least --k (\(k))") } }
-            let search = VectorTableSearch(database: connected, table: table, layout: layout)
-            try await search.tune(efSearch: size.map { max(efSearch ?? 40, $0) } ?? efSearch, probes: probes)
+            let search = VectorTableSearch(table: table, layout: layout)
+            for statement in VectorTableSearch.settings(efSearch: efSearch, probes: probes, shortlistSize: size) {
+                try await connected.run(statement, "setting the index's search parameters")
+            }
             let (prefixes, full) = form.apply(queries.vectors)
             let display = ProgressDisplay(quiet: quiet)
             let start = ContinuousClock.now
             var lines: [String] = []
             for q in 0 ..< queries.count {
-                let hits = try await search.search(prefix: prefixes.storage[q * prefixes.columns ..< (q + 1) * prefixes.columns],
+                let hits = try await search.search(on: connected.connection, logger: connected.logger,
+                                                   prefix: prefixes.storage[q * prefixes.columns ..< (q + 1) * prefixes.columns],
                                                    full: full.map { $0.storage[q * $0.columns ..< (q + 1) * $0.columns] },
                                                    k: k, shortlistSize: size)
                 for (rank, hit) in hits.enumerated() {

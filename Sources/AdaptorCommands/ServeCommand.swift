@@ -7,6 +7,9 @@ import EmbeddingServer
 import Foundation
 import Hummingbird
 import Logging
+import PostgresNIO
+import ServiceLifecycle
+import VectorDatabase
 import VectorSearch
 
 /// `matryoshka serve`: the adaptor on the request path, as an OpenAI-compatible embeddings endpoint.
@@ -23,7 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
                                texts go to --upstream; its vectors come back adapted (usage passed through)
           POST /v1/adapt       {"input": [[floats]] | [base64], "dimensions", "encoding_format"}: vectors in, out
           POST /v1/search      {"input": text | "vector": [floats], "k", "shortlist_dimension", "shortlist_size"}
-                               with --data or --corpus: exact shortlist on m coordinates, re-ranked at full size
+                               with --data or --corpus: exact shortlist on m coordinates, re-ranked at full size;
+                               with --postgres URL --table T: in PostgreSQL on a table made by matryoshka load
+                               (its index serves the prefix; shortlist_size re-ranks by its full vectors)
           GET  /health, GET /metrics (Prometheus text)
         Errors are OpenAI's error object: 400 bad request, 401 missing or wrong key (--api-key-env), 413 body \
         too large, 502 upstream failure (with its status), 504 upstream timeout.
@@ -63,6 +68,9 @@ struct ServeCommand: AsyncParsableCommand {
                                valueName: "m"))
     var shortlistDimension: Int?
     @Option(help: ArgumentHelp("Default shortlist length K.", valueName: "K")) var shortlistSize = 100
+    @OptionGroup(title: "Search in PostgreSQL + pgvector") var database: PostgresOptions
+    @Option(help: ArgumentHelp("With --postgres: hnsw.ef_search for every search.", valueName: "N")) var efSearch: Int?
+    @Option(help: ArgumentHelp("With --postgres: ivfflat.probes for every search.", valueName: "N")) var probes: Int?
     @Option(help: "Log level: trace, debug, info (one line per request), notice, warning, error, critical.")
     var logLevel = "info"
     @OptionGroup var threadOptions: ThreadOptions
@@ -71,7 +79,13 @@ struct ServeCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
-        guard data == nil || corpus == nil else { throw ValidationError("Give at most one of --data and --corpus") }
+        guard [data, corpus, database.postgres].compactMap({ $0 }).count <= 1 else {
+            throw ValidationError("Give at most one search corpus: --data, --corpus or --postgres")
+        }
+        if database.postgres != nil, shortlistDimension != nil {
+            throw ValidationError("With --postgres the table's m is the shortlist; leave out --shortlist-dimension")
+        }
+        if (efSearch != nil || probes != nil), database.postgres == nil { throw ValidationError("--ef-search and --probes go with --postgres") }
         if model != nil, data == nil { throw ValidationError("--model needs --data") }
         if corpusIds != nil, corpus == nil { throw ValidationError("--corpus-ids needs --corpus") }
         if upstream != nil, upstreamModel == nil { throw ValidationError("--upstream needs --upstream-model NAME") }
@@ -109,22 +123,54 @@ struct ServeCommand: AsyncParsableCommand {
             OpenAIUpstream(baseURL: $0, model: upstreamModel!, apiKey: ProcessInfo.processInfo.environment[upstreamKeyEnv],
                            timeout: .milliseconds(Int64(upstreamTimeout * 1000)), client: client)
         }
+        let databaseSearch = try await openTable(model, logger)
         let server = EmbeddingServer(settings: settings, adaptor: AdaptedVectors(model: model), upstream: embedder,
-                                     corpus: searchCorpus, logger: logger)
+                                     corpus: searchCorpus, database: databaseSearch, logger: logger)
         let (host, modelDimension) = (self.host, model.outputDimension)
         let app = server.application { channel in
             lifecycle.info("listening on http://\(host):\(channel.localAddress?.port ?? 0)",
                         metadata: ["dimension": "\(modelDimension)", "upstream": "\(embedder?.baseURL ?? "none")",
-                                   "corpus_documents": "\(searchCorpus?.ids.count ?? 0)"])
+                                   "corpus_documents": "\(searchCorpus?.ids.count ?? 0)",
+                                   "table": "\(databaseSearch?.search.table.description ?? "none")"])
         }
         do {
-            try await app.runService()
+            if let databaseSearch {
+                // The pool runs beside the application; both stop on SIGTERM or SIGINT.
+                let group = ServiceGroup(configuration: .init(services: [.init(service: app), .init(service: databaseSearch.client)],
+                                                              gracefulShutdownSignals: [.sigterm, .sigint], logger: lifecycle))
+                try await group.run()
+            } else {
+                try await app.runService()
+            }
         } catch {
             try? await client.shutdown()
             throw error
         }
         try await client.shutdown()
         lifecycle.info("stopped")
+    }
+
+    /// The pgvector table for /v1/search, its layout checked against this model (one connection, closed again;
+    /// searches then go through a pool).
+    func openTable(_ adaptorModel: AdaptorModel, _ logger: Logger) async throws -> DatabaseSearch? {
+        guard let (url, table) = try database.target() else { return nil }
+        let connected = try await VectorDatabase.connect(url)
+        let layout: VectorTableLayout
+        do {
+            layout = try await connected.layout(of: table)
+            await connected.close()
+        } catch {
+            await connected.close()
+            throw error
+        }
+        let fingerprint = try modelFingerprint(adaptor)
+        guard layout.model == fingerprint else {
+            throw VectorDatabaseError.layoutMismatch(table: table.description, problem:
+                "was loaded with another model (\(layout.model)); --adaptor \(adaptor) is \(fingerprint).")
+        }
+        logger.info("searching in PostgreSQL", metadata: ["table": "\(table)", "at": "\(url)", "dimension": "\(layout.dimension)"])
+        return DatabaseSearch(client: PostgresClient(configuration: url.clientConfiguration()),
+                              search: VectorTableSearch(table: table, layout: layout), efSearch: efSearch, probes: probes)
     }
 
     /// The search corpus, adapted once (streamed: only the adapted vectors are kept).

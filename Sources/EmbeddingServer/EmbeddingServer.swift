@@ -71,15 +71,20 @@ public struct EmbeddingServer: Sendable {
     public let adaptor: AdaptedVectors
     public let upstream: (any TextEmbedder)?
     public let corpus: SearchCorpus?
+    /// A pgvector table that `/v1/search` runs in instead of an in-memory corpus.
+    public let database: DatabaseSearch?
     public let metrics: ServerMetrics
     let logger: Logger
 
     public init(settings: ServerSettings, adaptor: AdaptedVectors, upstream: (any TextEmbedder)?, corpus: SearchCorpus?,
-                metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "matryoshka.serve")) {
+                database: DatabaseSearch? = nil, metrics: ServerMetrics = ServerMetrics(),
+                logger: Logger = Logger(label: "matryoshka.serve")) {
+        precondition(corpus == nil || database == nil, "Search one corpus: in memory or in the database")
         self.settings = settings
         self.adaptor = adaptor
         self.upstream = upstream
         self.corpus = corpus
+        self.database = database
         self.metrics = metrics
         self.logger = logger
     }
@@ -90,7 +95,8 @@ public struct EmbeddingServer: Sendable {
         router.add(middleware: RequestLogAndMetrics(metrics: metrics, logger: logger))
         router.get("/health") { _, _ -> Response in
             Self.json(["status": "ok", "model": settings.modelName, "dimension": adaptor.outputDimension,
-                       "upstream": upstream != nil, "corpus_documents": corpus?.ids.count ?? 0])
+                       "upstream": upstream != nil, "corpus_documents": corpus?.ids.count ?? 0,
+                       "table": database?.search.table.description ?? NSNull()])
         }
         router.get("/metrics") { _, _ -> Response in
             var headers = HTTPFields()
@@ -159,13 +165,15 @@ public struct EmbeddingServer: Sendable {
     func search(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let parsed = try JSONRequest(try await body(request),
                                      allowed: ["input", "vector", "k", "shortlist_dimension", "shortlist_size", "model"])
-        guard let corpus else {
-            throw APIError(status: .notImplemented, message: "This server holds no corpus (--corpus); /v1/search needs one.",
-                           type: "invalid_request_error", code: "no_corpus")
+        if corpus == nil, database == nil {
+            throw APIError(status: .notImplemented, message: "This server holds no corpus (--corpus, --data or --postgres); "
+                           + "/v1/search needs one.", type: "invalid_request_error", code: "no_corpus")
         }
-        let k = try parsed.integer("k", in: 1 ... min(1000, corpus.ids.count)) ?? min(10, corpus.ids.count)
+        let documents = corpus?.ids.count ?? Int.max
+        let k = try parsed.integer("k", in: 1 ... min(1000, documents)) ?? min(10, documents)
         let m = try parsed.integer("shortlist_dimension", in: 1 ... adaptor.outputDimension) ?? settings.shortlistDimension
-        let size = try parsed.integer("shortlist_size", in: k ... corpus.ids.count) ?? max(k, min(settings.shortlistSize, corpus.ids.count))
+        let requestedSize = try parsed.integer("shortlist_size", in: k ... min(documents, 100_000))
+        let size = requestedSize ?? max(k, min(settings.shortlistSize, documents))
         let raw: Matrix
         switch (parsed.has("input"), parsed.has("vector")) {
         case (true, false):
@@ -179,6 +187,10 @@ public struct EmbeddingServer: Sendable {
         default:
             throw APIError.invalid("Give exactly one of 'input' (query texts) and 'vector' (raw query vectors).")
         }
+        if let database {
+            return try await searchDatabase(database, raw, k: k, shortlistDimension: m, shortlistSize: requestedSize)
+        }
+        let corpus = corpus!
         let queries = adaptor.adapt(raw, dimensions: nil)
         let results = m.map { corpus.funnel(dimension: $0, size: size).search(queries, k: k) } ?? corpus.full.search(queries, k: k)
         let data: [[String: Any]] = (0 ..< queries.rows).map { q in
@@ -188,6 +200,35 @@ public struct EmbeddingServer: Sendable {
         }
         var answer: [String: Any] = ["object": "list", "data": data, "model": settings.modelName, "k": k]
         if let m { answer["shortlist_dimension"] = m; answer["shortlist_size"] = size }
+        return Self.json(answer)
+    }
+
+    /// `/v1/search` in PostgreSQL: queries adapted as the table's rows were (prefix at its `m`, full vectors for the
+    /// funnel), one statement each.
+    func searchDatabase(_ database: DatabaseSearch, _ raw: Matrix, k: Int, shortlistDimension: Int?, shortlistSize: Int?)
+        async throws(APIError) -> Response
+    {
+        let layout = database.search.layout
+        if let shortlistDimension, shortlistDimension != layout.dimension {
+            throw APIError.invalid("The table stores \(layout.dimension)-d prefixes; 'shortlist_dimension' must be "
+                                   + "\(layout.dimension) or left out.", param: "shortlist_dimension")
+        }
+        if shortlistSize != nil, layout.fullDimension == nil {
+            throw APIError.invalid("The table has no full vectors to re-rank with (load it with --full); leave out "
+                                   + "'shortlist_size'.", param: "shortlist_size")
+        }
+        let prefixes = adaptor.adapt(raw, dimensions: layout.dimension)
+        let full = shortlistSize == nil ? nil : adaptor.adapt(raw, dimensions: nil)
+        func rows(_ matrix: Matrix) -> [ArraySlice<Float>] {
+            (0 ..< matrix.rows).map { matrix.storage[$0 * matrix.columns ..< ($0 + 1) * matrix.columns] }
+        }
+        let results = try await database.run(prefixes: rows(prefixes), full: full.map(rows), k: k, shortlistSize: shortlistSize)
+        let data: [[String: Any]] = results.enumerated().map { q, hits in
+            ["object": "search_result", "index": q, "results": hits.map { ["id": $0.id, "score": Double($0.score)] as [String: Any] }]
+        }
+        var answer: [String: Any] = ["object": "list", "data": data, "model": settings.modelName, "k": k,
+                                     "table": database.search.table.description, "dimension": layout.dimension]
+        if let shortlistSize { answer["shortlist_size"] = shortlistSize }
         return Self.json(answer)
     }
 

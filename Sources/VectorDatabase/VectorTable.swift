@@ -94,7 +94,8 @@ public struct TableName: Sendable, CustomStringConvertible, Equatable {
 public struct VectorDatabase: Sendable {
     public let url: PostgresURL
     public let connection: PostgresConnection
-    let logger: Logger
+    /// The logger PostgresNIO writes to.
+    public let logger: Logger
 
     /// Connects and checks that pgvector is there (creating it when allowed).
     public static func connect(_ url: PostgresURL, logger: Logger = Logger(label: "matryoshka.postgres")) async throws
