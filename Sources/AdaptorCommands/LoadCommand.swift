@@ -95,13 +95,28 @@ struct LoadCommand: AsyncParsableCommand {
             try await loader.begin()
             let first = resume ? try await loader.resumeRow(ids: rowIds) : 0
             if first > 0 { display.message("resuming after the \(first) rows already in \(table)") }
-            var row = first
-            while row < file.rowCount {
-                let range = row ..< min(row + blockRows, file.rowCount)
-                let (prefixes, fullVectors) = form.apply(try file.block(range))
-                try await loader.append(ids: rowIds[range], prefixes: prefixes, full: fullVectors)
-                row = range.upperBound
-                display.update(rateLine("loaded", done: row - first, total: file.rowCount - first, unit: "rows", since: start))
+            // Block i + 1 is read and adapted while block i streams to the server.
+            let (rows, blockRows) = (file.rowCount, self.blockRows)
+            func prepare(_ start: Int) -> Task<(range: Range<Int>, prefixes: Matrix, full: Matrix?), any Error>? {
+                guard start < rows else { return nil }
+                return Task {
+                    let range = start ..< min(start + blockRows, rows)
+                    let (prefixes, fullVectors) = form.apply(try file.block(range))
+                    return (range, prefixes, fullVectors)
+                }
+            }
+            var next = prepare(first)
+            while let pending = next {
+                let block = try await pending.value
+                next = prepare(block.range.upperBound)
+                do {
+                    try await loader.append(ids: rowIds[block.range], prefixes: block.prefixes, full: block.full)
+                } catch {
+                    next?.cancel()
+                    throw error
+                }
+                display.update(rateLine("loaded", done: block.range.upperBound - first, total: rows - first, unit: "rows",
+                                        since: start))
             }
             if index != .none { display.message("building the \(index.rawValue) index") }
             try await loader.finish(rows: file.rowCount)

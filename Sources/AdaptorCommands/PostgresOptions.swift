@@ -42,7 +42,7 @@ func modelFingerprint(_ path: String) throws -> String {
 }
 
 /// Queries and documents as the table stores them: `T(x)[:m] / ‖T(x)[:m]‖`, and with full vectors `T(x) / ‖T(x)‖`.
-struct StoredForm {
+struct StoredForm: Sendable {
     let prefix: any EmbeddingTransform
     let full: (any EmbeddingTransform)?
     let layout: VectorTableLayout

@@ -67,16 +67,10 @@ public func validateRows(_ matrix: Matrix, path: String, firstRow: Int) throws(E
         Parallelism.forEachRowChunk(rows: matrix.rows, columns: d) { range in
             for i in range {
                 let row = base.value + i * d
-                var allZero = true
-                var finite = true
-                for j in 0 ..< d {
-                    let x = row[j]
-                    finite = finite && x.isFinite
-                    allZero = allZero && x == 0
-                }
-                guard !finite || allZero else { continue }
+                let state = Kernels.rowState(row, count: d)
+                guard state != .valid else { continue }
                 let problem: EmbeddingIOError
-                if !finite {
+                if state == .nonFinite {
                     let j = (0 ..< d).first { !row[$0].isFinite }!
                     problem = .nonFinite(path: path, row: firstRow + i, column: j, value: row[j])
                 } else {

@@ -45,6 +45,18 @@ public enum Kernels {
         count <= 0 ? 0 : matryoshka_first_above(x, count, threshold)
     }
 
+    /// A row's state from its bits: `.nonFinite` if a value is NaN or ±∞, `.zero` if every value is ±0, else `.valid`.
+    public static func rowState(_ x: UnsafePointer<Float>, count: Int) -> RowState {
+        switch matryoshka_row_state(x, count) {
+        case 1: return .nonFinite
+        case 2: return .zero
+        default: return .valid
+        }
+    }
+
+    /// What ``rowState(_:count:)`` finds.
+    public enum RowState: Sendable { case valid, nonFinite, zero }
+
     /// `Σ_i |x_i|` over `count` values, writing `gradient_i = weight · sign(x_i)` (0 at 0): an L1 term and
     /// its subgradient in one pass.
     @inlinable

@@ -1,3 +1,4 @@
+import EmbeddingMath
 import NIOCore
 
 /// pgvector's column types: `vector` (float32) and `halfvec` (float16, half the storage).
@@ -30,20 +31,53 @@ public enum BinaryCopy {
 
     /// Appends one row: `id` then each vector in `vectors` as `type`.
     public static func appendRow(id: String, vectors: [ArraySlice<Float>], type: VectorType, to buffer: inout ByteBuffer) {
-        buffer.writeInteger(Int16(1 + vectors.count))
-        let idBytes = id.utf8.count
-        buffer.writeInteger(Int32(idBytes))
-        buffer.writeString(id)
+        appendRowHead(id: id, fields: vectors.count, to: &buffer)
         for vector in vectors {
-            buffer.writeInteger(Int32(4 + vector.count * type.bytesPerCoordinate))
-            buffer.writeInteger(Int16(vector.count))
-            buffer.writeInteger(Int16(0))
+            vector.withUnsafeBufferPointer { appendVector($0, type: type, to: &buffer) }
+        }
+    }
+
+    /// Appends rows `rows` of `matrices` (each `n × width`, one vector column per matrix) with their `ids`.
+    public static func appendRows(ids: ArraySlice<String>, matrices: [Matrix], rows: Range<Int>, type: VectorType,
+                                  to buffer: inout ByteBuffer) {
+        precondition(ids.count == rows.count, "One id per row")
+        for (row, id) in zip(rows, ids) {
+            appendRowHead(id: id, fields: matrices.count, to: &buffer)
+            for matrix in matrices {
+                matrix.storage.withUnsafeBufferPointer { storage in
+                    appendVector(UnsafeBufferPointer(rebasing: storage[row * matrix.columns ..< (row + 1) * matrix.columns]),
+                                 type: type, to: &buffer)
+                }
+            }
+        }
+    }
+
+    /// Field count (`1 + fields`) and the id field.
+    @inline(__always) static func appendRowHead(id: String, fields: Int, to buffer: inout ByteBuffer) {
+        buffer.writeInteger(Int16(1 + fields))
+        buffer.writeInteger(Int32(id.utf8.count))
+        buffer.writeString(id)
+    }
+
+    /// One vector field: length, dimension, 0, then the values big-endian, written in one pass over the buffer's
+    /// free space (a per-value `writeInteger` costs several times more).
+    @inline(__always) static func appendVector(_ vector: UnsafeBufferPointer<Float>, type: VectorType, to buffer: inout ByteBuffer) {
+        let valueBytes = vector.count * type.bytesPerCoordinate
+        buffer.writeInteger(Int32(4 + valueBytes))
+        buffer.writeInteger(Int16(vector.count))
+        buffer.writeInteger(Int16(0))
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: valueBytes) { raw in
             switch type {
             case .vector:
-                for value in vector { buffer.writeInteger(value.bitPattern) }
+                for (i, value) in vector.enumerated() {
+                    raw.storeBytes(of: value.bitPattern.bigEndian, toByteOffset: 4 * i, as: UInt32.self)
+                }
             case .halfvec:
-                for value in vector { buffer.writeInteger(halfBits(value)) }
+                for (i, value) in vector.enumerated() {
+                    raw.storeBytes(of: halfBits(value).bigEndian, toByteOffset: 2 * i, as: UInt16.self)
+                }
             }
+            return valueBytes
         }
     }
 

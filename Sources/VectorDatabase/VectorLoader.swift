@@ -129,11 +129,14 @@ public final class VectorLoader {
                 var buffer = ByteBuffer()
                 buffer.reserveCapacity(min(ids.count, chunkRows) * perRow + 64)
                 buffer.writeBytes(BinaryCopy.header)
-                for (i, id) in zip(0..., ids) {
-                    var vectors = [prefixes.storage[i * prefixes.columns ..< (i + 1) * prefixes.columns]]
-                    if let full { vectors.append(full.storage[i * full.columns ..< (i + 1) * full.columns]) }
-                    BinaryCopy.appendRow(id: id, vectors: vectors, type: type, to: &buffer)
-                    if (i + 1) % chunkRows == 0 {
+                let matrices = [prefixes] + (full.map { [$0] } ?? [])
+                var row = 0
+                while row < ids.count {
+                    let end = min(row + chunkRows, ids.count)
+                    BinaryCopy.appendRows(ids: ids.dropFirst(row).prefix(end - row), matrices: matrices, rows: row ..< end,
+                                          type: type, to: &buffer)
+                    row = end
+                    if row < ids.count {
                         try await writer.write(buffer)
                         buffer.clear()
                     }

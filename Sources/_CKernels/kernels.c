@@ -1,4 +1,5 @@
 #include "kernels.h"
+#include <stdint.h>
 
 #if defined(__AVX__)
 #include <immintrin.h>
@@ -40,4 +41,14 @@ double matryoshka_l1_sign(const float *values, float *gradient, size_t count, fl
         gradient[i] = v > 0 ? weight : (v < 0 ? -weight : 0.0f);
     }
     return total;
+}
+
+int matryoshka_row_state(const float *row, size_t count) {
+    const uint32_t *bits = (const uint32_t *)row;
+    uint32_t nonfinite = 0, magnitude = 0;
+    for (size_t i = 0; i < count; i++) {
+        nonfinite |= ((bits[i] & 0x7f800000u) == 0x7f800000u);
+        magnitude |= bits[i] & 0x7fffffffu;
+    }
+    return nonfinite ? 1 : (magnitude == 0 ? 2 : 0);
 }

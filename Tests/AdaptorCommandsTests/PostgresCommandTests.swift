@@ -128,6 +128,13 @@ struct PostgresCommandTests {
         #expect(try await count("resumable") == 48)
         try await load(base + ["--input", dir.file("good.npy"), "--table", "resumable", "--if-exists", "append", "--resume"])
         #expect(try await count("resumable") == 60)
+
+        // Duplicate ids in the input stop the load before anything is sent, naming the file and both lines.
+        dir.write((0 ..< 60).map { "d\($0 == 7 ? 3 : $0)\n" }.joined(), to: "dup.txt")
+        await #expect { try await load(["--adaptor", model, "--input", dir.file("good.npy"), "--ids", dir.file("dup.txt"),
+                                        "--dimension", "4", "--postgres", Self.url, "--table", "dups"]) }
+            throws: { "\($0)".contains("dup.txt") && "\($0)".contains("line 8") }
+        #expect(try await VectorDatabase.connect(try PostgresURL(Self.url)).describe(try TableName("dups")).exists == false)
     }
 
     @Test func unreachableServerWrongPasswordAndMissingExtensionAreNamed() async throws {

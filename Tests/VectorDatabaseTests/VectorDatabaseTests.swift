@@ -1,3 +1,4 @@
+import EmbeddingMath
 import NIOCore
 import Testing
 @testable import VectorDatabase
@@ -31,6 +32,21 @@ import Testing
                                  0, 0, 0, 8, 0, 2, 0, 0, 0xC0, 0x00, 0x38, 0x00]
         #expect(Array(buffer.readableBytesView) == expected)
         #expect(BinaryCopy.rowBytes(idBytes: 1, widths: [1, 2], type: .halfvec) == expected.count)
+    }
+
+    /// A block of rows is the concatenation of its rows, whatever the slice's indices.
+    @Test func aBlockIsItsRowsOneAfterAnother() {
+        let a = Matrix(rows: 3, columns: 2, storage: [1, 2, 3, 4, 5, 6])
+        let b = Matrix(rows: 3, columns: 1, storage: [7, 8, 9])
+        let ids = ["w", "x", "y", "z"][1...]
+        for type in VectorType.allCases {
+            var block = ByteBuffer(), rows = ByteBuffer()
+            BinaryCopy.appendRows(ids: ids, matrices: [a, b], rows: 0 ..< 3, type: type, to: &block)
+            for (i, id) in ids.enumerated() {
+                BinaryCopy.appendRow(id: id, vectors: [a.storage[2 * i ..< 2 * i + 2], b.storage[i ..< i + 1]], type: type, to: &rows)
+            }
+            #expect(block == rows)
+        }
     }
 
     /// Rounding to nearest even: 1 + 2⁻¹¹ is halfway between 1 and 1 + 2⁻¹⁰ and goes to 1 (even mantissa).

@@ -8,6 +8,11 @@
 /// that cannot enter a top-k list), plain C elsewhere. NaN is never greater.
 size_t matryoshka_first_above(const float *scores, size_t count, float threshold);
 
+/// Classifies a row of `count` floats by their bits: 0 if every value is finite and one is non-zero, 1 if a value
+/// is NaN or infinite (exponent bits all ones), 2 if all are (signed) zeros. Integer OR reductions, which the
+/// compiler vectorises (a float loop with early exits does not).
+int matryoshka_row_state(const float *row, size_t count);
+
 #endif
 
 #ifndef MATRYOSHKA_KERNELS_L1_H
