@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import EmbeddingIO
 import EmbeddingMath
 #if canImport(Glibc)
@@ -54,14 +55,24 @@ public struct MatryoshkaCommand: AsyncParsableCommand {
     /// of killing the process with `SIGXFSZ` half-way through a temporary file.
     /// Parses the command line and runs the chosen command (async ones awaited), exiting with its error if any.
     public static func start() async {
+        var parsed: (any ParsableCommand)?
         do {
             var command = try await asyncParseAsRoot(nil)
+            parsed = command
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
         } catch {
+            // A ValidationError from a subcommand's run shows that subcommand's usage, not the root's.
+            if let parsed, error is ValidationError, type(of: parsed) != MatryoshkaCommand.self {
+                let name = type(of: parsed).configuration.commandName ?? "\(type(of: parsed))"
+                let text = "Error: \(error)\nUsage: " + usageString(for: type(of: parsed)) + "\n"
+                    + "  See 'matryoshka \(name) --help' for more information.\n"
+                FileHandle.standardError.write(Data(text.utf8))
+                exit(withError: ExitCode.validationFailure)
+            }
             exit(withError: error)
         }
     }

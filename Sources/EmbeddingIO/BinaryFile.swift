@@ -1,3 +1,4 @@
+import _CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -107,11 +108,17 @@ final class RandomAccessFile: @unchecked Sendable {
 
 /// A file written to a temporary name beside its destination and renamed into place on ``commit()``,
 /// so that readers never see a half-written file. Dropped without commit, the temporary is removed.
+///
+/// The temporary is `.<name>.<pid>-<random>.tmp` in the destination's folder. While it is open it is recorded
+/// for the SIGINT / SIGTERM handler (`matryoshka_temporary_register`), which removes it and exits with 130 / 143;
+/// and opening a destination first removes temporaries of its own name left by processes that no longer exist
+/// (a `kill -9`, a power cut), never those of a live process.
 public final class AtomicOutputFile {
     /// The final path.
     public let path: String
     private let temporaryPath: String
     private var handle: UnsafeMutablePointer<FILE>?
+    private var slot: Int32 = -1
 
     /// Opens a temporary file beside `path` for writing.
     public init(path: String) throws(EmbeddingIOError) {
@@ -120,17 +127,33 @@ public final class AtomicOutputFile {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { String(path[...$0]) } ?? ""
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        Self.removeStaleTemporaries(directory: directory, name: name)
         temporaryPath = "\(directory).\(name).\(getpid())-\(random).tmp"
         guard let handle = fopen(temporaryPath, "wb") else {
             throw .cannotWrite(path: path, reason: String(cString: strerror(errno)))
         }
         self.handle = handle
+        slot = matryoshka_temporary_register(temporaryPath, path)
     }
 
     deinit {
         if let handle {
             fclose(handle)
             unlink(temporaryPath)
+        }
+        matryoshka_temporary_unregister(slot)
+    }
+
+    /// Removes `.<name>.<pid>-<n>.tmp` files in `directory` whose process `pid` is gone.
+    static func removeStaleTemporaries(directory: String, name: String) {
+        let prefix = ".\(name)."
+        for entry in listDirectory(directory.isEmpty ? "." : directory) where entry.hasPrefix(prefix) && entry.hasSuffix(".tmp") {
+            let middle = entry.dropFirst(prefix.count).dropLast(4)
+            let parts = middle.split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, UInt32(parts[1]) != nil else { continue }
+            if kill(pid, 0) == -1, errno == ESRCH {
+                unlink(directory + entry)
+            }
         }
     }
 
@@ -156,6 +179,10 @@ public final class AtomicOutputFile {
     public func commit() throws(EmbeddingIOError) {
         guard let handle else { preconditionFailure("commit twice") }
         self.handle = nil
+        defer {
+            matryoshka_temporary_unregister(slot)
+            slot = -1
+        }
         let flushed = fflush(handle) == 0 && fsync(fileno(handle)) == 0
         let reason = String(cString: strerror(errno))
         fclose(handle)

@@ -13,6 +13,14 @@ size_t matryoshka_first_above(const float *scores, size_t count, float threshold
 /// compiler vectorises (a float loop with early exits does not).
 int matryoshka_row_state(const float *row, size_t count);
 
+/// Records a temporary file being written for `destination_path`: on SIGINT or SIGTERM (when their disposition
+/// is the default) every recorded temporary is unlinked, one line naming the destinations goes to standard
+/// error, and the process exits with 128 + the signal (130, 143). Returns the slot, or -1 when none is free.
+int matryoshka_temporary_register(const char *temporary_path, const char *destination_path);
+
+/// Forgets a slot (the temporary was renamed into place or removed).
+void matryoshka_temporary_unregister(int slot);
+
 #endif
 
 #ifndef MATRYOSHKA_KERNELS_L1_H
@@ -20,6 +28,14 @@ int matryoshka_row_state(const float *row, size_t count);
 /// Writes `gradient[i] = weight * sign(values[i])` (0 at 0) and returns `Σ |values[i]|` (unweighted),
 /// accumulated in eight float lanes and summed in double.
 double matryoshka_l1_sign(const float *values, float *gradient, size_t count, float weight);
+/// Records a temporary file being written for `destination_path`: on SIGINT or SIGTERM (when their disposition
+/// is the default) every recorded temporary is unlinked, one line naming the destinations goes to standard
+/// error, and the process exits with 128 + the signal (130, 143). Returns the slot, or -1 when none is free.
+int matryoshka_temporary_register(const char *temporary_path, const char *destination_path);
+
+/// Forgets a slot (the temporary was renamed into place or removed).
+void matryoshka_temporary_unregister(int slot);
+
 #endif
 
 #ifndef MATRYOSHKA_KERNELS_SHA256_H
@@ -30,6 +46,14 @@ double matryoshka_l1_sign(const float *values, float *gradient, size_t count, fl
 void matryoshka_sha256_blocks(uint32_t *state, const uint8_t *data, size_t blocks, int allow_extensions);
 /// 1 when this CPU has the SHA extensions (x86-64 only), else 0.
 int matryoshka_sha256_uses_extensions(void);
+/// Records a temporary file being written for `destination_path`: on SIGINT or SIGTERM (when their disposition
+/// is the default) every recorded temporary is unlinked, one line naming the destinations goes to standard
+/// error, and the process exits with 128 + the signal (130, 143). Returns the slot, or -1 when none is free.
+int matryoshka_temporary_register(const char *temporary_path, const char *destination_path);
+
+/// Forgets a slot (the temporary was renamed into place or removed).
+void matryoshka_temporary_unregister(int slot);
+
 #endif
 
 #ifndef MATRYOSHKA_KERNELS_ALLOCATOR_H
@@ -38,4 +62,12 @@ int matryoshka_sha256_uses_extensions(void);
 /// that the many same-sized block buffers of a streaming pass reuse memory instead of page-faulting fresh pages
 /// each time; a no-op where the C library is not glibc. Called once by the executables.
 void matryoshka_tune_allocator(void);
+/// Records a temporary file being written for `destination_path`: on SIGINT or SIGTERM (when their disposition
+/// is the default) every recorded temporary is unlinked, one line naming the destinations goes to standard
+/// error, and the process exits with 128 + the signal (130, 143). Returns the slot, or -1 when none is free.
+int matryoshka_temporary_register(const char *temporary_path, const char *destination_path);
+
+/// Forgets a slot (the temporary was renamed into place or removed).
+void matryoshka_temporary_unregister(int slot);
+
 #endif
