@@ -4,7 +4,12 @@
 /// (other than a final newline) and duplicate ids are errors naming the line.
 /// - Returns: the ids in file order.
 public func readIdList(_ path: String) throws(EmbeddingIOError) -> [String] {
-    let lines = numberedLines(try readTextFile(path))
+    try parseIdList(try readTextFile(path), path: path)
+}
+
+/// ``readIdList(_:)`` on text already in memory; `path` names it in errors.
+public func parseIdList(_ text: String, path: String) throws(EmbeddingIOError) -> [String] {
+    let lines = numberedLines(text)
     guard !lines.isEmpty else { throw .emptyFile(path: path, expected: "one id per line") }
     var ids: [String] = []
     ids.reserveCapacity(lines.count)

@@ -4,7 +4,12 @@ import Foundation
 ///
 /// Each non-empty line must be a JSON object with a string (or integer) `_id`; the texts are not kept.
 public func readJSONLinesIds(_ path: String) throws(EmbeddingIOError) -> [String] {
-    let lines = numberedLines(try readTextFile(path))
+    try parseJSONLinesIds(try readTextFile(path), path: path)
+}
+
+/// ``readJSONLinesIds(_:)`` on text already in memory; `path` names it in errors.
+public func parseJSONLinesIds(_ text: String, path: String) throws(EmbeddingIOError) -> [String] {
+    let lines = numberedLines(text)
     var ids: [String] = []
     var lineOfIndex: [Int] = []
     for (number, line) in lines where !line.allSatisfy({ $0 == " " }) {

@@ -34,8 +34,9 @@ public struct NpyHeader: Equatable, Sendable {
 
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
 
-    /// Parses a header from the first bytes of `path` (`prefix` must hold at least the whole header).
-    static func parse(_ bytes: [UInt8], path: String) throws(EmbeddingIOError) -> NpyHeader {
+    /// Parses a header from the first bytes of a file (`bytes` must hold at least the whole header); `path` names
+    /// the file in errors.
+    public static func parse(_ bytes: [UInt8], path: String) throws(EmbeddingIOError) -> NpyHeader {
         func fail(_ problem: String) -> EmbeddingIOError { .invalidNpy(path: path, problem: problem) }
         if bytes.isEmpty { throw .emptyFile(path: path, expected: "a .npy file") }
         guard bytes.count >= 10, Array(bytes[0 ..< 6]) == magic else {

@@ -26,7 +26,12 @@ public struct Qrels: Equatable, Sendable {
     /// `query-id\tcorpus-id\tscore`). Every other line must have exactly three tab-separated fields
     /// with an integer third; a pair judged twice keeps the last grade.
     public static func read(_ path: String) throws(EmbeddingIOError) -> Qrels {
-        let lines = numberedLines(try readTextFile(path))
+        try parse(try readTextFile(path), path: path)
+    }
+
+    /// ``read(_:)`` on text already in memory; `path` names it in errors.
+    public static func parse(_ text: String, path: String) throws(EmbeddingIOError) -> Qrels {
+        let lines = numberedLines(text)
         guard !lines.isEmpty else { throw .emptyFile(path: path, expected: "a qrels TSV (query-id, corpus-id, score)") }
         var judgements: [String: [String: Int]] = [:]
         var order: [String] = []

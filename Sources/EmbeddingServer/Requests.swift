@@ -161,3 +161,26 @@ func decodeBase64Floats(_ text: String) -> [Float]? {
         (0 ..< data.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
     }
 }
+
+extension EmbeddingServer {
+    /// Parses `body` as each route would (`/v1/embeddings`, `/v1/adapt` with 8-d vectors, `/v1/search`), keeping
+    /// nothing: a malformed body must end in an ``APIError``, never a crash. The request-body fuzzer's entry point.
+    @_spi(Fuzzing) public static func parseAsEveryRoute(_ body: Data) {
+        if let request = try? JSONRequest(body, allowed: ["input", "model", "encoding_format", "dimensions", "user"]) {
+            _ = try? request.texts(limit: 2048)
+            _ = try? request.encodingFormat()
+            _ = try? request.integer("dimensions", in: 1 ... 384)
+            _ = try? request.string("model")
+            _ = try? request.string("user")
+        }
+        if let request = try? JSONRequest(body, allowed: ["input", "model", "encoding_format", "dimensions"]) {
+            _ = try? request.vectors(dimension: 8, limit: 2048)
+        }
+        if let request = try? JSONRequest(body, allowed: ["input", "vector", "k", "shortlist_dimension", "shortlist_size", "model"]) {
+            _ = try? request.integer("k", in: 1 ... 1000)
+            _ = try? request.integer("shortlist_size", in: 10 ... 100_000)
+            _ = try? request.vectors("vector", dimension: 8, limit: 2048)
+            _ = try? request.texts(limit: 2048)
+        }
+    }
+}
