@@ -56,9 +56,9 @@ public struct NpyHeader: Equatable, Sendable {
             throw fail("format version \(major).\(bytes[7]) is not supported (1.0 to 3.0 are)")
         }
         guard bytes.count >= start + headerLength else { throw fail("the header is cut short") }
-        let text = String(decoding: bytes[start ..< start + headerLength], as: UTF8.self)
         let dict: [String: PythonLiteral]
-        do { dict = try PythonLiteral.parseDict(text) } catch {
+        do { dict = try PythonLiteral.parseDict(bytes[start ..< start + headerLength]) } catch {
+            let text = String(decoding: bytes[start ..< start + headerLength], as: UTF8.self)
             throw fail("the header dictionary \(text.trimmingSpaces.debugDescription) cannot be parsed")
         }
         guard case let .string(descr)? = dict["descr"] else { throw fail("the header has no 'descr' string") }
@@ -102,86 +102,88 @@ enum PythonLiteral: Equatable {
     struct ParseError: Error {}
 
     /// Parses `{'key': value, ...}` with trailing commas and whitespace allowed.
-    static func parseDict(_ text: String) throws(ParseError) -> [String: PythonLiteral] {
-        var scanner = Scanner(Array(text.unicodeScalars))
+    ///
+    /// Scans the UTF-8 bytes directly: every token of the grammar is ASCII, and quoted strings are decoded
+    /// as UTF-8 (format 3.0 allows it).
+    static func parseDict(_ text: some Collection<UInt8>) throws(ParseError) -> [String: PythonLiteral] {
+        var scanner = Scanner(Array(text))
         var result: [String: PythonLiteral] = [:]
-        try scanner.expect("{")
+        try scanner.expect(UInt8(ascii: "{"))
         while true {
             scanner.skipSpaces()
-            if scanner.consume("}") { break }
+            if scanner.consume(UInt8(ascii: "}")) { break }
             let key = try scanner.quoted()
-            try scanner.expect(":")
+            try scanner.expect(UInt8(ascii: ":"))
             result[key] = try scanner.value()
             scanner.skipSpaces()
-            if scanner.consume(",") { continue }
-            try scanner.expect("}")
+            if scanner.consume(UInt8(ascii: ",")) { continue }
+            try scanner.expect(UInt8(ascii: "}"))
             break
         }
         return result
     }
 
     private struct Scanner {
-        var chars: [Unicode.Scalar]
+        var bytes: [UInt8]
         var index = 0
-        init(_ chars: [Unicode.Scalar]) { self.chars = chars }
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
 
         mutating func skipSpaces() {
-            while index < chars.count, chars[index] == " " || chars[index] == "\n" || chars[index] == "\t" {
+            while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x09 {
                 index += 1
             }
         }
 
-        mutating func consume(_ c: Unicode.Scalar) -> Bool {
+        mutating func consume(_ c: UInt8) -> Bool {
             skipSpaces()
-            guard index < chars.count, chars[index] == c else { return false }
+            guard index < bytes.count, bytes[index] == c else { return false }
             index += 1
             return true
         }
 
-        mutating func expect(_ c: Unicode.Scalar) throws(ParseError) {
+        mutating func expect(_ c: UInt8) throws(ParseError) {
             guard consume(c) else { throw ParseError() }
         }
 
         mutating func quoted() throws(ParseError) -> String {
             skipSpaces()
-            guard index < chars.count, chars[index] == "'" || chars[index] == "\"" else { throw ParseError() }
-            let quote = chars[index]
-            index += 1
-            var s = String.UnicodeScalarView()
-            while index < chars.count, chars[index] != quote {
-                s.append(chars[index])
-                index += 1
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "'") || bytes[index] == UInt8(ascii: "\"") else {
+                throw ParseError()
             }
-            guard index < chars.count else { throw ParseError() }
-            index += 1
-            return String(s)
+            let quote = bytes[index]
+            let start = index + 1
+            guard let end = bytes[start...].firstIndex(of: quote) else { throw ParseError() }
+            index = end + 1
+            return String(decoding: bytes[start ..< end], as: UTF8.self)
         }
 
-        mutating func word() -> String {
+        /// The longest run of ASCII letters and digits from here (a number, `True` or `False`).
+        mutating func word() -> Substring {
             skipSpaces()
-            var s = String.UnicodeScalarView()
-            while index < chars.count, chars[index].properties.isAlphabetic || ("0" ... "9").contains(chars[index]) {
-                s.append(chars[index])
-                index += 1
-            }
-            return String(s)
+            let start = index
+            while index < bytes.count, isASCIIAlphanumeric(bytes[index]) { index += 1 }
+            return Substring(decoding: bytes[start ..< index], as: UTF8.self)
+        }
+
+        func isASCIIAlphanumeric(_ c: UInt8) -> Bool {
+            (0x30 ... 0x39).contains(c) || (0x41 ... 0x5A).contains(c) || (0x61 ... 0x7A).contains(c)
         }
 
         mutating func value() throws(ParseError) -> PythonLiteral {
             skipSpaces()
-            guard index < chars.count else { throw ParseError() }
-            switch chars[index] {
-            case "'", "\"":
+            guard index < bytes.count else { throw ParseError() }
+            switch bytes[index] {
+            case UInt8(ascii: "'"), UInt8(ascii: "\""):
                 return .string(try quoted())
-            case "(":
+            case UInt8(ascii: "("):
                 index += 1
                 var items: [Int] = []
                 while true {
-                    if consume(")") { break }
+                    if consume(UInt8(ascii: ")")) { break }
                     guard let n = Int(word()), n >= 0 else { throw ParseError() }
                     items.append(n)
-                    if consume(",") { continue }
-                    try expect(")")
+                    if consume(UInt8(ascii: ",")) { continue }
+                    try expect(UInt8(ascii: ")"))
                     break
                 }
                 return .tuple(items)

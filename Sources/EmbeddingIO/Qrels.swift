@@ -31,26 +31,33 @@ public struct Qrels: Equatable, Sendable {
 
     /// ``read(_:)`` on text already in memory; `path` names it in errors.
     public static func parse(_ text: String, path: String) throws(EmbeddingIOError) -> Qrels {
-        let lines = numberedLines(text)
-        guard !lines.isEmpty else { throw .emptyFile(path: path, expected: "a qrels TSV (query-id, corpus-id, score)") }
         var judgements: [String: [String: Int]] = [:]
         var order: [String] = []
-        for (index, (number, line)) in lines.enumerated() {
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            if index == 0, fields.count == 3, Int(fields[2]) == nil { continue }
-            guard fields.count == 3, !fields[0].isEmpty, !fields[1].isEmpty else {
+        var sawLine = false
+        // One pass over the UTF-8 bytes, fields found with memchr (not Characters: a tab followed by a combining
+        // mark is still a separator).
+        try forEachLine(of: text) { (number, line) throws(EmbeddingIOError) in
+            defer { sawLine = true }
+            let firstTab = line.index(of: 0x09, from: 0)
+            let secondTab = line.index(of: 0x09, from: firstTab + 1)
+            let fieldCount = firstTab == line.count ? 1 : secondTab == line.count ? 2
+                : line.index(of: 0x09, from: secondTab + 1) == line.count ? 3 : 4
+            let gradeText = fieldCount == 3 ? Substring(line.string(secondTab + 1 ..< line.count)) : ""
+            if !sawLine, fieldCount == 3, Int(gradeText) == nil { return }
+            guard fieldCount == 3, firstTab > 0, secondTab > firstTab + 1 else {
                 throw .malformedLine(path: path, line: number,
                                      expected: "three tab-separated fields: query-id, corpus-id, integer score",
-                                     found: String(line))
+                                     found: line.string(0 ..< line.count))
             }
-            guard let grade = Int(fields[2].trimmingCharacters(in: " ")) else {
+            guard let grade = Int(gradeText.trimmingCharacters(in: " ")) else {
                 throw .malformedLine(path: path, line: number, expected: "an integer score in the third field",
-                                     found: String(fields[2]))
+                                     found: String(gradeText))
             }
-            let query = String(fields[0])
+            let query = line.string(0 ..< firstTab)
             if judgements[query] == nil { order.append(query) }
-            judgements[query, default: [:]][String(fields[1])] = grade
+            judgements[query, default: [:]][line.string(firstTab + 1 ..< secondTab)] = grade
         }
+        guard sawLine else { throw .emptyFile(path: path, expected: "a qrels TSV (query-id, corpus-id, score)") }
         guard !judgements.isEmpty else {
             throw .emptyFile(path: path, expected: "judgement lines after the header")
         }

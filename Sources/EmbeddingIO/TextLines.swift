@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Splits text into lines on LF, dropping a trailing CR (CRLF files) and a final empty line.
 ///
 /// Works on UTF-8 bytes: Swift treats CR LF as one `Character`, so splitting characters on `"\n"`
@@ -13,4 +19,38 @@ func numberedLines(_ text: String) -> [(number: Int, text: Substring)] {
     }
     if let last = lines.last, last.1.isEmpty { lines.removeLast() }
     return lines
+}
+
+/// Calls `body` with each line of `text` as UTF-8 bytes, with the same lines and numbers as ``numberedLines(_:)``
+/// (split on LF, a trailing CR dropped, no final empty line), without building an array of lines.
+///
+/// Line ends are found with `memchr`, so a large file is scanned at memory speed.
+func forEachLine<E: Error>(of text: String,
+                           _ body: (_ number: Int, _ line: UnsafeBufferPointer<UInt8>) throws(E) -> Void) throws(E) {
+    var bytes = Array(text.utf8)
+    try bytes.withUnsafeMutableBufferPointer { (buffer: inout UnsafeMutableBufferPointer<UInt8>) throws(E) in
+        guard let base = buffer.baseAddress else { return }
+        var start = 0, number = 0
+        while start < buffer.count {
+            let end = UnsafeBufferPointer(buffer).index(of: 0x0A, from: start)
+            number += 1
+            let stop = end > start && base[end - 1] == 0x0D ? end - 1 : end
+            try body(number, UnsafeBufferPointer(start: base + start, count: stop - start))
+            start = end + 1
+        }
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    /// The index of the first `byte` at or after `from` (found with `memchr`), or `count`.
+    func index(of byte: UInt8, from: Int) -> Int {
+        guard let base = baseAddress, from < count else { return count }
+        guard let found = memchr(base + from, Int32(byte), count - from) else { return count }
+        return UnsafeRawPointer(base).distance(to: UnsafeRawPointer(found))
+    }
+
+    /// The bytes in `range`, decoded as UTF-8.
+    func string(_ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: self[range]), as: UTF8.self)
+    }
 }

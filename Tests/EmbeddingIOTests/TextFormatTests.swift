@@ -51,6 +51,24 @@ import _TestSupport
         #expect(throws: EmbeddingIOError.self) { try Qrels.read(empty) }
     }
 
+    /// The field and line splitting on bytes: a fourth field, an empty id, a lone newline, CRLF lines, and a tab
+    /// followed by a combining mark (one Swift `Character`, still two fields).
+    @Test func qrelsFieldsAreSplitOnBytes() throws {
+        let expected = "three tab-separated fields: query-id, corpus-id, integer score"
+        #expect(throws: EmbeddingIOError.malformedLine(path: "m", line: 2, expected: expected, found: "q1\td1\t1\tx")) {
+            try Qrels.parse("q0\td0\t1\nq1\td1\t1\tx\n", path: "m")
+        }
+        #expect(throws: EmbeddingIOError.malformedLine(path: "m", line: 1, expected: expected, found: "\td1\t1")) {
+            try Qrels.parse("\td1\t1\n", path: "m")
+        }
+        #expect(throws: EmbeddingIOError.malformedLine(path: "m", line: 1, expected: expected, found: "")) {
+            try Qrels.parse("\n", path: "m")
+        }
+        let crlf = try Qrels.parse("query-id\tcorpus-id\tscore\r\nq1\td1\t 2 \r\nq1\td2\t1\r\n", path: "m")
+        #expect(crlf.judgements == ["q1": ["d1": 2, "d2": 1]])
+        #expect(try Qrels.parse("q1\t\u{301}d1\t1\n", path: "m").judgements == ["q1": ["\u{301}d1": 1]])
+    }
+
     @Test func jsonLinesIds() throws {
         let path = dir.write("""
         {"_id": "4983", "title": "A", "text": "x"}
