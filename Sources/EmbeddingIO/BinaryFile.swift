@@ -129,11 +129,15 @@ public final class AtomicOutputFile {
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         Self.removeStaleTemporaries(directory: directory, name: name)
         temporaryPath = "\(directory).\(name).\(getpid())-\(random).tmp"
+        // Registered before it exists: a signal that arrives while the file is being created still removes it.
+        slot = matryoshka_temporary_register(temporaryPath, path)
         guard let handle = fopen(temporaryPath, "wb") else {
-            throw .cannotWrite(path: path, reason: String(cString: strerror(errno)))
+            let reason = String(cString: strerror(errno))
+            matryoshka_temporary_unregister(slot)
+            slot = -1
+            throw .cannotWrite(path: path, reason: reason)
         }
         self.handle = handle
-        slot = matryoshka_temporary_register(temporaryPath, path)
     }
 
     deinit {

@@ -26,32 +26,39 @@ public struct Qrels: Equatable, Sendable {
     /// `query-id\tcorpus-id\tscore`). Every other line must have exactly three tab-separated fields
     /// with an integer third; a pair judged twice keeps the last grade.
     public static func read(_ path: String) throws(EmbeddingIOError) -> Qrels {
-        try parse(try readTextFile(path), path: path)
+        let file = try InputFile(path: path)
+        return try parse(utf8: file.readBytes(file.size), path: path)
     }
 
     /// ``read(_:)`` on text already in memory; `path` names it in errors.
     public static func parse(_ text: String, path: String) throws(EmbeddingIOError) -> Qrels {
+        try parse(utf8: Array(text.utf8), path: path)
+    }
+
+    /// ``read(_:)`` on a file's bytes already in memory (UTF-8; invalid sequences become U+FFFD in ids and
+    /// messages); `path` names it in errors.
+    public static func parse(utf8 bytes: [UInt8], path: String) throws(EmbeddingIOError) -> Qrels {
         var judgements: [String: [String: Int]] = [:]
         var order: [String] = []
         var sawLine = false
         // One pass over the UTF-8 bytes, fields found with memchr (not Characters: a tab followed by a combining
         // mark is still a separator).
-        try forEachLine(of: text) { (number, line) throws(EmbeddingIOError) in
+        try forEachLine(of: bytes) { (number, line) throws(EmbeddingIOError) in
             defer { sawLine = true }
             let firstTab = line.index(of: 0x09, from: 0)
             let secondTab = line.index(of: 0x09, from: firstTab + 1)
             let fieldCount = firstTab == line.count ? 1 : secondTab == line.count ? 2
                 : line.index(of: 0x09, from: secondTab + 1) == line.count ? 3 : 4
-            let gradeText = fieldCount == 3 ? Substring(line.string(secondTab + 1 ..< line.count)) : ""
-            if !sawLine, fieldCount == 3, Int(gradeText) == nil { return }
+            let gradeRange = fieldCount == 3 ? secondTab + 1 ..< line.count : 0 ..< 0
+            if !sawLine, fieldCount == 3, Int(line.string(gradeRange)) == nil { return }
             guard fieldCount == 3, firstTab > 0, secondTab > firstTab + 1 else {
                 throw .malformedLine(path: path, line: number,
                                      expected: "three tab-separated fields: query-id, corpus-id, integer score",
                                      found: line.string(0 ..< line.count))
             }
-            guard let grade = Int(gradeText.trimmingCharacters(in: " ")) else {
+            guard let grade = Int(line.string(line.trimmingSpaces(gradeRange))) else {
                 throw .malformedLine(path: path, line: number, expected: "an integer score in the third field",
-                                     found: String(gradeText))
+                                     found: line.string(gradeRange))
             }
             let query = line.string(0 ..< firstTab)
             if judgements[query] == nil { order.append(query) }
@@ -62,15 +69,6 @@ public struct Qrels: Equatable, Sendable {
             throw .emptyFile(path: path, expected: "judgement lines after the header")
         }
         return Qrels(path: path, judgements: judgements, queryOrder: order)
-    }
-}
-
-extension Substring {
-    func trimmingCharacters(in set: Character) -> Substring {
-        var s = self
-        while s.first == set { s = s.dropFirst() }
-        while s.last == set { s = s.dropLast() }
-        return s
     }
 }
 

@@ -21,13 +21,13 @@ func numberedLines(_ text: String) -> [(number: Int, text: Substring)] {
     return lines
 }
 
-/// Calls `body` with each line of `text` as UTF-8 bytes, with the same lines and numbers as ``numberedLines(_:)``
+/// Calls `body` with each line of UTF-8 `bytes`, with the same lines and numbers as ``numberedLines(_:)``
 /// (split on LF, a trailing CR dropped, no final empty line), without building an array of lines.
 ///
 /// Line ends are found with `memchr`, so a large file is scanned at memory speed.
-func forEachLine<E: Error>(of text: String,
+func forEachLine<E: Error>(of bytes: [UInt8],
                            _ body: (_ number: Int, _ line: UnsafeBufferPointer<UInt8>) throws(E) -> Void) throws(E) {
-    var bytes = Array(text.utf8)
+    var bytes = bytes
     try bytes.withUnsafeMutableBufferPointer { (buffer: inout UnsafeMutableBufferPointer<UInt8>) throws(E) in
         guard let base = buffer.baseAddress else { return }
         var start = 0, number = 0
@@ -52,5 +52,13 @@ extension UnsafeBufferPointer<UInt8> {
     /// The bytes in `range`, decoded as UTF-8.
     func string(_ range: Range<Int>) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: self[range]), as: UTF8.self)
+    }
+
+    /// `range` without the ASCII spaces at either end.
+    func trimmingSpaces(_ range: Range<Int>) -> Range<Int> {
+        var (start, end) = (range.lowerBound, range.upperBound)
+        while start < end, self[start] == 0x20 { start += 1 }
+        while end > start, self[end - 1] == 0x20 { end -= 1 }
+        return start ..< end
     }
 }

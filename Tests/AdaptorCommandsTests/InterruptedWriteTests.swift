@@ -11,11 +11,7 @@ import _TestSupport
 @Suite(.serialized) struct InterruptedWriteTests {
     let dir = TemporaryDirectory()
 
-    static var executable: String? {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("matryoshka").path
-        return [beside, ".build/debug/matryoshka"].first(where: fileExists)
-    }
+    static var executable: String? { builtExecutable }
 
     /// A 12-d model and an input of `rows` rows.
     func inputs(rows: Int) throws -> (model: String, input: String) {
@@ -112,15 +108,9 @@ import _TestSupport
     @Test func errorsInASubcommandShowItsUsage() throws {
         let executable = try #require(Self.executable)
         let (model, input) = try inputs(rows: 50)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["apply", "--adaptor", model, "--input", input, "--output", dir.file("o.npy"), "--dimension", "99"]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        process.waitUntilExit()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus != 0)
+        let (status, message) = try runToEnd(executable, ["apply", "--adaptor", model, "--input", input,
+                                                          "--output", dir.file("o.npy"), "--dimension", "99"])
+        #expect(status != 0)
         #expect(message.contains("--dimension 99") && message.contains("Usage: matryoshka apply"), "\(message)")
         #expect(!message.contains("<subcommand>"), "\(message)")
     }

@@ -165,23 +165,14 @@ import _TestSupport
     /// A write that fails part-way (here the process's file-size limit, which fails `write` like a full disk)
     /// leaves the destination as it was and no temporary file behind.
     @Test func aWriteThatFailsKeepsTheDestination() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("matryoshka").path
-        let candidates = [binary, ".build/debug/matryoshka"]
-        let executable = try #require(candidates.first(where: fileExists), "the matryoshka executable is built beside the tests")
+        let executable = try #require(builtExecutable, "the matryoshka executable is built beside the tests")
         let input = try corpusFile("big.npy", rows: 20_000)  // 960 kB of output at full dimension
         let model = try fitModel(try corpusFile())
         let output = dir.write("old content\n", to: "out.npy")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "ulimit -f 256; exec \"$0\" apply --adaptor \"$1\" --input \"$2\" --output \"$3\" --quiet",
-                             executable, model, input, output]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        process.waitUntilExit()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus != 0)
+        let (status, message) = try runToEnd("/bin/sh", [
+            "-c", "ulimit -f 256; exec \"$0\" apply --adaptor \"$1\" --input \"$2\" --output \"$3\" --quiet",
+            executable, model, input, output])
+        #expect(status != 0)
         #expect(message.contains(output) && message.contains("cannot write"), "\(message)")
         #expect(Fixtures.bytes(of: output) == Array("old content\n".utf8))
         #expect(listDirectory(dir.path).allSatisfy { !$0.hasSuffix(".tmp") }, "\(listDirectory(dir.path))")

@@ -14,7 +14,7 @@ import Glibc
 /// - `npy`: `NpyFile(path:)` (the header against the file's size) and then every row (`block`, with its checks)
 /// - `safetensors`: `Safetensors.read` (8-byte length, JSON header, dtypes, shapes, offsets)
 /// - `model`: `AdaptorModel.load` (safetensors plus the model's metadata and tensor shapes)
-/// - `qrels`: `Qrels.parse` (BEIR TSV)
+/// - `qrels`: `Qrels.parse(utf8:)` (BEIR TSV, as `Qrels.read` parses a file's bytes)
 /// - `ids`: `parseIdList` (one id per line)
 /// - `jsonl`: `parseJSONLinesIds` (BEIR corpus.jsonl ids)
 ///
@@ -38,7 +38,7 @@ func fuzz(_ bytes: [UInt8]) {
         _ = try? NpyHeader.parse(bytes, path: "input.npy")
         return
     case "qrels":
-        _ = try? Qrels.parse(String(decoding: bytes, as: UTF8.self), path: "input.tsv")
+        _ = try? Qrels.parse(utf8: bytes, path: "input.tsv")
         return
     case "ids":
         _ = try? parseIdList(String(decoding: bytes, as: UTF8.self), path: "input.txt")
