@@ -39,8 +39,11 @@ import _TestSupport
         try ApplyCommand.parse(["--adaptor", model, "--input", input, "--output", blocked, "--block-rows", "7", "--quiet"]).run()
         try ApplyCommand.parse(["--adaptor", model, "--input", input, "--output", short, "--dimension", "4", "--quiet"]).run()
         let expected = loaded.apply(try readNpy(input))
-        #expect(try readNpy(whole) == expected)
-        #expect(try readNpy(blocked) == expected, "streaming in blocks gives the same rows")
+        // Equal to rounding, not bit for bit: OpenBLAS may take a different edge kernel for another block shape (seen
+        // on an AMD EPYC without AVX-512). Equality at any thread count, which the fixed tiles promise, is tested
+        // with the same blocks.
+        #expect(maxAbsoluteDifference(try readNpy(whole), expected) < 1e-6)
+        #expect(maxAbsoluteDifference(try readNpy(blocked), expected) < 1e-6, "streaming in blocks gives the same rows")
         #expect(maxAbsoluteDifference(try readNpy(short), expected.normalizedPrefix(columns: 4)) < 1e-5)
     }
 

@@ -92,7 +92,10 @@ import _TestSupport
             streamed.add(queries: queries, documents: corpus.block(start ..< min(start + 333, 1_500)), firstIndex: start,
                          grid: grid)
         }
-        #expect(streamed.results() == whole.results())
+        // The same neighbours; scores equal to rounding (OpenBLAS may take another edge kernel for another block
+        // shape, as on an AMD EPYC without AVX-512).
+        #expect(streamed.results().indices == whole.results().indices)
+        #expect(zip(streamed.results().scores, whole.results().scores).allSatisfy { abs($0 - $1) < 1e-6 })
         // FlatIndex re-normalises the queries (last-bit differences in the scores), on its default grid.
         #expect(whole.results().indices == FlatIndex(normalizedVectors: corpus).search(queries, k: 9).indices)
     }
