@@ -204,9 +204,13 @@ public final class AtomicOutputFile {
 
 /// Reads a whole text file as UTF-8.
 func readTextFile(_ path: String) throws(EmbeddingIOError) -> String {
+    String(decoding: try readFileBytes(path), as: UTF8.self)
+}
+
+/// Reads a whole file's bytes.
+func readFileBytes(_ path: String) throws(EmbeddingIOError) -> [UInt8] {
     let file = try InputFile(path: path)
-    let bytes = file.readBytes(file.size)
-    return String(decoding: bytes, as: UTF8.self)
+    return file.readBytes(file.size)
 }
 
 /// Writes `text` atomically to `path`.

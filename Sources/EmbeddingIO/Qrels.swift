@@ -26,8 +26,7 @@ public struct Qrels: Equatable, Sendable {
     /// `query-id\tcorpus-id\tscore`). Every other line must have exactly three tab-separated fields
     /// with an integer third; a pair judged twice keeps the last grade.
     public static func read(_ path: String) throws(EmbeddingIOError) -> Qrels {
-        let file = try InputFile(path: path)
-        return try parse(utf8: file.readBytes(file.size), path: path)
+        try parse(utf8: try readFileBytes(path), path: path)
     }
 
     /// ``read(_:)`` on text already in memory; `path` names it in errors.

@@ -11,28 +11,21 @@ import Darwin
 /// - Returns: `(number, text)` pairs with 1-based line numbers.
 func numberedLines(_ text: String) -> [(number: Int, text: Substring)] {
     var lines: [(Int, Substring)] = []
-    var number = 0
-    for var bytes in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
-        number += 1
-        if bytes.last == 0x0D { bytes = bytes.dropLast() }
-        lines.append((number, Substring(bytes)))
-    }
-    if let last = lines.last, last.1.isEmpty { lines.removeLast() }
+    forEachLine(of: Array(text.utf8)) { number, line in lines.append((number, Substring(line.string(0 ..< line.count)))) }
     return lines
 }
 
-/// Calls `body` with each line of UTF-8 `bytes`, with the same lines and numbers as ``numberedLines(_:)``
-/// (split on LF, a trailing CR dropped, no final empty line), without building an array of lines.
+/// Calls `body` with each line of UTF-8 `bytes` and its 1-based number (split on LF, a trailing CR dropped, no
+/// final empty line), without building an array of lines.
 ///
 /// Line ends are found with `memchr`, so a large file is scanned at memory speed.
 func forEachLine<E: Error>(of bytes: [UInt8],
                            _ body: (_ number: Int, _ line: UnsafeBufferPointer<UInt8>) throws(E) -> Void) throws(E) {
-    var bytes = bytes
-    try bytes.withUnsafeMutableBufferPointer { (buffer: inout UnsafeMutableBufferPointer<UInt8>) throws(E) in
+    try bytes.withUnsafeBufferPointer { (buffer) throws(E) in
         guard let base = buffer.baseAddress else { return }
         var start = 0, number = 0
         while start < buffer.count {
-            let end = UnsafeBufferPointer(buffer).index(of: 0x0A, from: start)
+            let end = buffer.index(of: 0x0A, from: start)
             number += 1
             let stop = end > start && base[end - 1] == 0x0D ? end - 1 : end
             try body(number, UnsafeBufferPointer(start: base + start, count: stop - start))

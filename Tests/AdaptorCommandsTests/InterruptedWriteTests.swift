@@ -11,8 +11,6 @@ import _TestSupport
 @Suite(.serialized) struct InterruptedWriteTests {
     let dir = TemporaryDirectory()
 
-    static var executable: String? { builtExecutable }
-
     /// A 12-d model and an input of `rows` rows.
     func inputs(rows: Int) throws -> (model: String, input: String) {
         var corpus = Fixtures.randomMatrix(rows: rows, columns: 12, seed: 5)
@@ -54,7 +52,7 @@ import _TestSupport
 
     @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
     func aSignalMidWriteRemovesTheTemporaryAndKeepsTheDestination(signal: Int32, status: Int32) throws {
-        let executable = try #require(Self.executable, "the matryoshka executable is built beside the tests")
+        let executable = try #require(builtExecutable, "the matryoshka executable is built beside the tests")
         let (model, input) = try inputs(rows: 400_000)
         let output = dir.write("old content\n", to: "out.npy")
         let (process, errors) = try apply(executable, model: model, input: input, output: output)
@@ -70,7 +68,7 @@ import _TestSupport
     }
 
     @Test func afterKill9TheNextWriteRemovesTheStaleTemporary() throws {
-        let executable = try #require(Self.executable)
+        let executable = try #require(builtExecutable)
         let (model, input) = try inputs(rows: 400_000)
         let output = dir.write("old content\n", to: "out.npy")
         let (process, _) = try apply(executable, model: model, input: input, output: output)
@@ -91,7 +89,7 @@ import _TestSupport
     }
 
     @Test func twoWritersOfOneDestinationLeaveOneCompleteFile() throws {
-        let executable = try #require(Self.executable)
+        let executable = try #require(builtExecutable)
         let (model, input) = try inputs(rows: 20_000)
         let output = dir.file("out.npy")
         let first = try apply(executable, model: model, input: input, output: output, blockRows: 500)
@@ -106,7 +104,7 @@ import _TestSupport
 
     /// An error found while a subcommand runs shows that subcommand's usage, not the root's.
     @Test func errorsInASubcommandShowItsUsage() throws {
-        let executable = try #require(Self.executable)
+        let executable = try #require(builtExecutable)
         let (model, input) = try inputs(rows: 50)
         let (status, message) = try runToEnd(executable, ["apply", "--adaptor", model, "--input", input,
                                                           "--output", dir.file("o.npy"), "--dimension", "99"])

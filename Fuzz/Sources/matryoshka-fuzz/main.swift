@@ -30,7 +30,6 @@ let folder: String = {
 }()
 let inputPath = folder + "/input"
 
-
 func fuzz(_ bytes: [UInt8]) {
     // Parsers with an in-memory entry point get the bytes directly; the others read them from a file.
     switch target {
