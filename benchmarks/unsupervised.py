@@ -9,15 +9,18 @@ Needs `swift build -c release --product matryoshka`. Models go to benchmarks/out
 import json
 import os
 import subprocess
+import time
 
 from common import BINARY, ROOT, data_flags, shared_sets_arguments
 
+PAPER = ["--objective", "paper", "--center", "off"]  # the defaults before issue 14
 VARIANTS = [
-    ("adaptor (default: principal axes, fidelity selection)", []),
-    ("adaptor, principal axes, objective selection", ["--selection", "objective"]),
-    ("adaptor, identity start (paper), objective selection", ["--rotation", "identity", "--selection", "objective"]),
-    ("adaptor, identity start (paper), fidelity selection", ["--rotation", "identity"]),
-    ("adaptor, distill objective (beyond the paper)", ["--objective", "distill"]),
+    ("adaptor (default: distill, headroom size weights, automatic centring)", []),
+    ("front map alone (before issue 14: paper objective, fidelity selection keeps iteration 0)", PAPER),
+    ("adaptor, principal axes, paper objective, objective selection", [*PAPER, "--selection", "objective"]),
+    ("adaptor, identity start (paper), objective selection", [*PAPER, "--rotation", "identity", "--selection", "objective"]),
+    ("adaptor, identity start (paper), fidelity selection", [*PAPER, "--rotation", "identity"]),
+    ("adaptor, distill, uniform size weights, not centred (the earlier option)", ["--size-weighting", "uniform", "--center", "off"]),
 ]
 
 
@@ -38,10 +41,15 @@ def main():
             if only is not None and str(number) not in only.split(","):
                 continue
             path = os.path.join(models, f"{name.replace('/', '_')}-{number}.safetensors")
+            start = time.monotonic()
             log = subprocess.run([BINARY, "fit", *data_flags(args.shared, name), "--out", path, *flags],
                                  check=True, capture_output=True, text=True).stderr
+            print(f"{name}, {label}: fit in {time.monotonic() - start:.1f} s")
             kept = next(line for line in log.splitlines() if line.startswith("kept iteration"))
             rows.append((f"{label} [{kept.split(' (')[0]}]", evaluate(args.shared, name, "adaptor", ["--adaptor", path])))
+            for line in log.splitlines():
+                if line.startswith(("mean cosine", "size weights")):
+                    print(f"{name}, {label}: {line}")
         dims = list(rows[0][1])
         print(f"\n### {name} (test)\n")
         print("| method | " + " | ".join(f"m={m}" for m in dims) + " |")

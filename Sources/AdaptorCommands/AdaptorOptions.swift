@@ -7,6 +7,8 @@ extension RotationStart: ExpressibleByArgument {}
 extension Reduction: ExpressibleByArgument {}
 extension SelectionSignal: ExpressibleByArgument {}
 extension SimilarityObjective: ExpressibleByArgument {}
+extension SizeWeighting: ExpressibleByArgument {}
+extension CentringChoice: ExpressibleByArgument {}
 
 /// The adaptor's architecture flags.
 struct ArchitectureOptions: ParsableArguments {
@@ -29,8 +31,12 @@ struct ArchitectureOptions: ParsableArguments {
     @Flag(help: "Train the front map (unconstrained) instead of keeping it frozen.")
     var trainRotation = false
 
-    @Flag(help: "Centre inputs by the corpus mean of the normalised vectors before the adaptor.")
-    var center = false
+    @Option(help: ArgumentHelp("""
+        Centre inputs by the corpus mean of the normalised vectors before the adaptor: auto (unsupervised \
+        Matryoshka-Adaptor default: centre when the mean cosine between corpus documents is at least \
+        \(CentringSignal.threshold), printed by fit), on or off (the default of the other methods).
+        """, valueName: "auto|on|off"))
+    var center: CentringChoice?
 
     func validate() throws {
         guard depth >= 1 else { throw ValidationError("--depth must be at least 1, got \(depth)") }
@@ -39,7 +45,7 @@ struct ArchitectureOptions: ParsableArguments {
 
     func configuration(dimension d: Int) -> AdaptorConfiguration {
         AdaptorConfiguration(inputDimension: d, hiddenDimension: hidden ?? d, depth: depth, activation: activation,
-                             centering: center, rotation: rotation, trainRotation: trainRotation)
+                             centering: center == .on, rotation: rotation, trainRotation: trainRotation)
     }
 }
 
@@ -52,10 +58,17 @@ struct UnsupervisedOptions: ParsableArguments {
     var sizes: String?
 
     @Option(help: """
-        Similarity terms: paper (L_topk + α L_pair, L1 on cosines) or distill (beyond the paper: each anchor's \
-        full-dimension ranking of the batch distilled into every size, softmax KL).
+        Similarity terms: distill (unsupervised default, beyond the paper: each anchor's full-dimension ranking \
+        of the batch distilled into every size, softmax KL) or paper (L_topk + α L_pair, L1 on cosines; the \
+        default of supervised stage 1 and smec).
         """)
-    var objective: SimilarityObjective = Self.defaults.objective
+    var objective: SimilarityObjective?
+
+    @Option(help: """
+        How distill weighs the sizes M: headroom (default: each size by the inverse of the room the untrained \
+        adaptor leaves it on held-out fidelity, so sizes that are already right are not traded away) or uniform.
+        """)
+    var sizeWeighting: SizeWeighting?
 
     @Option(help: "Softmax temperature of --objective distill.")
     var distillationTemperature: Float = Self.defaults.distillationTemperature
@@ -78,11 +91,11 @@ struct UnsupervisedOptions: ParsableArguments {
     @Option(help: "Adam learning rate.")
     var learningRate: Float = Self.defaults.learningRate
 
-    @Option(help: "Maximum training iterations.")
-    var iterations: Int = Self.defaults.iterations
+    @Option(help: "Maximum training iterations (default: \(Self.defaults.iterations); supervised stage 1 and smec \(UnsupervisedConfiguration.paperDefaults.iterations)).")
+    var iterations: Int?
 
     @Option(help: "Stop after this many iterations without a better validation objective.")
-    var patience: Int = Self.defaults.patience
+    var patience: Int?
 
     @Option(help: "Iterations between validations on the held-out 10 % of the corpus.")
     var validationInterval: Int = Self.defaults.validationInterval
@@ -115,7 +128,7 @@ struct UnsupervisedOptions: ParsableArguments {
     func validate() throws {
         guard neighbours >= 1 else { throw ValidationError("--k must be at least 1, got \(neighbours)") }
         guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2, got \(batchSize)") }
-        guard iterations >= 1, patience >= 1, validationInterval >= 1 else {
+        guard iterations ?? 1 >= 1, patience ?? 1 >= 1, validationInterval >= 1 else {
             throw ValidationError("--iterations, --patience and --validation-interval must be positive")
         }
         guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
@@ -127,8 +140,11 @@ struct UnsupervisedOptions: ParsableArguments {
         }
     }
 
-    func configuration(dimension d: Int) throws -> UnsupervisedConfiguration {
-        var c = UnsupervisedConfiguration()
+    /// The settings: `base` (the unsupervised defaults, or ``UnsupervisedConfiguration/paperDefaults`` for
+    /// supervised stage 1 and smec) with the flags given applied.
+    func configuration(dimension d: Int, base: UnsupervisedConfiguration = UnsupervisedConfiguration(),
+                       center: CentringChoice? = nil) throws -> UnsupervisedConfiguration {
+        var c = base
         if let sizes {
             let values = try parseDimensions(sizes, flag: "--sizes")
             if let bad = values.first(where: { $0 > d }) {
@@ -142,11 +158,13 @@ struct UnsupervisedOptions: ParsableArguments {
         c.beta = beta
         c.batchSize = batchSize
         c.learningRate = learningRate
-        c.iterations = iterations
-        c.patience = patience
+        if let iterations { c.iterations = iterations }
+        if let patience { c.patience = patience }
         c.validationInterval = validationInterval
         c.selection = selection
-        c.objective = objective
+        if let objective { c.objective = objective }
+        if let sizeWeighting { c.sizeWeighting = sizeWeighting }
+        if let center { c.centring = center }
         c.distillationTemperature = distillationTemperature
         c.seed = seed
         c.anchors = anchors

@@ -13,11 +13,14 @@ struct FitCommand: ParsableCommand {
         discussion: """
         Learns x̂ = P x̃ + f(P x̃) (x̃ the L2-normalised input, P an orthogonal front map, f a residual MLP whose \
         output layer starts at zero) so that the first m coordinates of x̂ keep the cosine similarities of \
-        the full original vectors: the objective L_topk + α L_pair + β L_rec summed over the sizes M \
-        (arXiv 2407.20243). Neighbours are mined once over the whole corpus; 10 % of the corpus is held out \
-        and the best weights by the --selection signal are kept. Progress goes to standard error.
+        the full original vectors. The unsupervised default distils each anchor's full-dimension ranking of \
+        its batch into every size of M, each size weighed by the inverse of the room the untrained adaptor \
+        leaves it, on inputs centred when the corpus's mean cosine calls for it (--center auto); --objective \
+        paper is the paper's L_topk + α L_pair + β L_rec (arXiv 2407.20243). Neighbours are mined once over \
+        the whole corpus; 10 % of the corpus is held out and the best weights by the --selection signal are \
+        kept. Progress goes to standard error.
 
-        With --supervised, stage 1 is that unsupervised training (or --init MODEL) and stage 2 adds the \
+        With --supervised, stage 1 is unsupervised training with the paper's objective (or --init MODEL) and stage 2 adds the \
         ranking loss γ L_rank on the --train-split judgements (never the test split), with the unsupervised \
         terms over corpus anchors and the training queries; a tenth of the training queries is held out and \
         stage 2 keeps the weights with the best held-out nDCG@10 (mean over M). --method search-adaptor trains \
@@ -75,6 +78,9 @@ struct FitCommand: ParsableCommand {
         if method == .smec, initialModel != nil { throw ValidationError("--init is for the two-stage Matryoshka-Adaptor, not smec") }
         if needsJudgements, data == nil { throw ValidationError("supervised training needs --data DIR with queries and qrels") }
         if initialModel != nil, !supervised { throw ValidationError("--init starts stage 2 and needs --supervised") }
+        if architecture.center == .auto, supervised || method != .matryoshkaAdaptor {
+            throw ValidationError("--center auto decides centring for unsupervised Matryoshka-Adaptor fits; use on or off here")
+        }
         if needsJudgements, trainSplit == "test" {
             throw ValidationError("--train-split test would train on the judgements used for scoring; use train (or another split)")
         }
@@ -96,7 +102,8 @@ struct FitCommand: ParsableCommand {
             let resolved = ResolvedJudgements(qrels: qrels, queryIds: queries.ids, corpusIds: dataset.corpus.ids)
             if let warning = resolved.warning(qrelsPath: qrels.path) { display.message(warning) }
             let d = dataset.corpus.dimension
-            let settings = supervision.configuration(stage1: try objective.configuration(dimension: d), trainSplit: trainSplit)
+            let settings = supervision.configuration(
+                stage1: try objective.configuration(dimension: d, base: .paperDefaults), trainSplit: trainSplit)
             if method == .smec {
                 let smecResult = try SMECTrainer(
                     configuration: smec.configuration(unsupervised: settings.stage1, supervised: settings),
@@ -129,8 +136,9 @@ struct FitCommand: ParsableCommand {
         } else if method == .smec {
             let source = try corpusSource()
             let smecResult = try SMECTrainer(
-                configuration: smec.configuration(unsupervised: try objective.configuration(dimension: source.dimension),
-                                                  supervised: nil),
+                configuration: smec.configuration(
+                    unsupervised: try objective.configuration(dimension: source.dimension, base: .paperDefaults),
+                    supervised: nil),
                 adaptorConfiguration: architecture.configuration(dimension: source.dimension))
                 .train(corpus: source, log: display.message, status: { display.update($0) },
                        progress: { display.update($0.line) })
@@ -139,8 +147,9 @@ struct FitCommand: ParsableCommand {
             fingerprint = smecResult.training.dataFingerprint!
         } else {
             let source = try corpusSource()
-            let trainer = UnsupervisedTrainer(configuration: try objective.configuration(dimension: source.dimension),
-                                              adaptorConfiguration: architecture.configuration(dimension: source.dimension))
+            let trainer = UnsupervisedTrainer(
+                configuration: try objective.configuration(dimension: source.dimension, center: architecture.center),
+                adaptorConfiguration: architecture.configuration(dimension: source.dimension))
             result = try trainer.train(corpus: source, log: display.message, status: { display.update($0) },
                                        progress: { display.update($0.line) })
             fingerprint = result.dataFingerprint!

@@ -1,23 +1,30 @@
 import EmbeddingMath
 import Foundation
 
-/// A listwise alternative to the paper's similarity losses (an option beyond METHOD.md): each anchor's
-/// ranking of the batch under the original full vectors is distilled into its ranking at every size,
+/// A listwise alternative to the paper's similarity losses (beyond METHOD.md; the unsupervised default): each
+/// anchor's ranking of the batch under the original full vectors is distilled into its ranking at every size,
 ///
-/// `L_dist = Σ_{m ∈ M} (1/A) Σ_i KL(p_i ‖ q_i^m)`, `p_ij = softmax_j(t_ij / τ)`, `q_ij^m = softmax_j(sim_m(ŷ_i, ŷ_j) / τ)`
+/// `L_dist = Σ_{m ∈ M} (w_m/A) Σ_i KL(p_i ‖ q_i^m)`, `p_ij = softmax_j(t_ij / τ)`, `q_ij^m = softmax_j(sim_m(ŷ_i, ŷ_j) / τ)`
 ///
-/// over the candidates `j ≠ i` (every batch row but the anchor itself), with `t_ij` the original cosine.
-/// `∂L/∂sim_m(ŷ_i, ŷ_j) = (q_ij^m - p_ij) / (τ A)`; the rest is ``SimilarityLoss/crossSimilarities(_:_:lossAtSize:)``.
+/// over the candidates `j ≠ i` (every batch row but the anchor itself), with `t_ij` the original cosine and
+/// `w_m` a weight per size (1 unless given).
+/// `∂L/∂sim_m(ŷ_i, ŷ_j) = w_m (q_ij^m - p_ij) / (τ A)`; the rest is ``SimilarityLoss/crossSimilarities(_:_:lossAtSize:)``.
 public struct DistillationLoss: Sendable {
     /// The sizes `M`.
     public let sizes: MatryoshkaSizes
     /// The softmax temperature `τ`.
     public let temperature: Float
+    /// The weight `w_m` of each size of `M`, in order (nil: all 1).
+    public var sizeWeights: [Float]? {
+        didSet { precondition(sizeWeights.map { $0.count == sizes.count } ?? true, "One weight per size of M") }
+    }
 
-    /// A distillation loss over `sizes` at temperature `τ`.
-    public init(sizes: MatryoshkaSizes, temperature: Float) {
+    /// A distillation loss over `sizes` at temperature `τ`, sizes weighed by `sizeWeights` (nil: all 1).
+    public init(sizes: MatryoshkaSizes, temperature: Float, sizeWeights: [Float]? = nil) {
+        precondition(sizeWeights.map { $0.count == sizes.count } ?? true, "One weight per size of M")
         self.sizes = sizes
         self.temperature = temperature
+        self.sizeWeights = sizeWeights
     }
 
     /// The loss of anchors (the first `anchors` rows of `outputs`) against every row, and `∂L/∂outputs`.
@@ -38,7 +45,8 @@ public struct DistillationLoss: Sendable {
         }
         let scale = Double(weight) / Double(anchors)
         let a = y.gatherRows(0 ..< anchors)
-        let (loss, da, db) = SimilarityLoss(sizes: sizes).crossSimilarities(a, y) { _, cosine, coefficients in
+        let (loss, da, db) = SimilarityLoss(sizes: sizes).crossSimilarities(a, y) { s, cosine, coefficients in
+            let scale = scale * Double(sizeWeights?[s] ?? 1)
             var total = 0.0
             for i in 0 ..< anchors {
                 let logits = (0 ..< n).map { j in j == i ? -Double.infinity : Double(cosine[i, j]) / tau }

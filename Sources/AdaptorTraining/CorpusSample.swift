@@ -103,7 +103,7 @@ extension CorpusSample {
         let anchorRows = Array(trainRows.prefix(configuration.anchors ?? UnsupervisedConfiguration.defaultAnchors))
         let heldOutRows = Array(validationRows.prefix(configuration.maxValidationAnchors))
         var poolRows: [Int] = []
-        if configuration.selection == .fidelity {
+        if configuration.selection == .fidelity || configuration.usesHeadroomWeights {
             var poolGenerator = SeededGenerator(seed: configuration.seed &+ 2)
             poolRows = Array(trainRows.shuffled(using: &poolGenerator).prefix(configuration.fidelityPoolSize)).sorted()
         }

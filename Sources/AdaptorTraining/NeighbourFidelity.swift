@@ -55,14 +55,19 @@ struct RetrievalValidation {
     /// Mean over `M` of nDCG@10 with the adaptor's outputs for the given MLP inputs, their coordinates
     /// taken in `order` when one is given (a selected-coordinates-first permutation).
     func score(_ adaptor: MatryoshkaAdaptor, order: [Int]? = nil, inputs: ([Int]) -> Matrix) -> Double {
-        guard !evaluator.judgements.isEmpty else { return 0 }
+        let values = scores(adaptor, order: order, inputs: inputs)
+        return values.reduce(0, +) / Double(max(values.count, 1))
+    }
+
+    /// nDCG@10 at each size of `M`, in order (empty without judgements).
+    func scores(_ adaptor: MatryoshkaAdaptor, order: [Int]? = nil, inputs: ([Int]) -> Matrix) -> [Double] {
+        guard !evaluator.judgements.isEmpty else { return [] }
         var queries = adaptor.forward(rotated: inputs(queryRows)).output
         var pool = adaptor.forward(rotated: inputs(poolRows)).output
         if let order {
             queries = queries.columns(order)
             pool = pool.columns(order)
         }
-        let results = evaluator.evaluate(queries: queries, corpus: pool, dimensions: sizes.sizes)
-        return results.reduce(0) { $0 + $1.ndcg } / Double(results.count)
+        return evaluator.evaluate(queries: queries, corpus: pool, dimensions: sizes.sizes).map(\.ndcg)
     }
 }

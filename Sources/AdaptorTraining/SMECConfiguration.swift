@@ -3,7 +3,7 @@
 public struct SMECConfiguration: Codable, Sendable, Equatable {
     /// The unsupervised terms' settings (`k`, `α`, `β`, batch, learning rate, reduction, `M`, seed, selection).
     /// The smallest size of `M` is where the halvings stop.
-    public var unsupervised = UnsupervisedConfiguration()
+    public var unsupervised = UnsupervisedConfiguration.paperDefaults
     /// Supervised settings (ranking term, candidates, query split) when SMEC trains on judgements.
     public var supervised: SupervisedConfiguration?
     /// SMRL: one stage per halving `d → d/2 → … → min M`, each optimising only its own size (false: one joint

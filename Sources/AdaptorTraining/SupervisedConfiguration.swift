@@ -1,7 +1,7 @@
 /// Settings of supervised training (METHOD.md, two stages) and of the Search-Adaptor baseline.
 public struct SupervisedConfiguration: Codable, Sendable, Equatable {
     /// Stage 1 (unsupervised) settings; its `k`, `α`, `β` and `M` also define stage 2's unsupervised terms.
-    public var stage1 = UnsupervisedConfiguration()
+    public var stage1 = UnsupervisedConfiguration.paperDefaults
     /// Weight `γ` of `L_rank`.
     public var gamma: Float = 1
     /// Reduction of the unsupervised terms in stage 2. `L_rank` is a mean over triples (Eq. 5), so literal

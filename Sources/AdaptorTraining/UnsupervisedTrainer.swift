@@ -45,30 +45,59 @@ public struct UnsupervisedTrainer {
                       progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult {
         precondition(source.dimension == adaptorConfiguration.inputDimension, "Corpus dimension differs from the adaptor's")
         let sample = try CorpusSample.build(source: source, configuration: configuration, log: log, status: status)
-        return try train(sample: sample, progress: progress)
+        return try train(sample: sample, log: log, progress: progress)
     }
 
     /// Trains an adaptor on a sample built with this trainer's configuration.
-    public func train(sample: CorpusSample, progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult {
+    ///
+    /// Before the first step: the configuration's ``CentringChoice`` sets the architecture's centring
+    /// (``CentringSignal`` decides under `auto`), and with `headroom` size weights the untrained adaptor's
+    /// held-out fidelity at each size sets the distillation weights (``headroomWeights(initialFidelity:)``).
+    public func train(sample: CorpusSample, log: ((String) -> Void)? = nil,
+                      progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult {
         let config = configuration
         let d = sample.vectors.columns
         precondition(d == adaptorConfiguration.inputDimension, "Corpus dimension differs from the adaptor's")
         let sizes = config.matryoshkaSizes(dimension: d)
-        var adaptor = try MatryoshkaAdaptor(configuration: adaptorConfiguration, statistics: sample.statistics,
+        var architecture = adaptorConfiguration
+        var signal: CentringSignal?
+        switch config.centring {
+        case .auto:
+            let measured = CentringSignal(statistics: sample.statistics)
+            signal = measured
+            architecture.centering = measured.centre
+            log?(String(format: "mean cosine between corpus documents %.3f %@ %.1f: %@", measured.meanCosine,
+                        measured.centre ? "≥" : "<", CentringSignal.threshold,
+                        measured.centre ? "inputs centred" : "original geometry (not centred)"))
+        case .on: architecture.centering = true
+        case .off: architecture.centering = false
+        }
+        var adaptor = try MatryoshkaAdaptor(configuration: architecture, statistics: sample.statistics,
                                             seed: config.seed)
         let state = UnsupervisedState(adaptor: adaptor, corpus: sample.vectors, neighbours: sample.neighbours,
                                       configuration: config, sizes: sizes)
         let sampler = AnchorSampler(pool: sample.anchors, generator: SeededGenerator(seed: config.seed &+ 3))
         let heldOut = sample.heldOut
+        let fidelity = config.selection == .fidelity || config.usesHeadroomWeights
+            ? NeighbourFidelity(normalisedCorpus: state.objective.normalisedCorpus, heldOut: heldOut, pool: sample.pool,
+                                sizes: sizes) : nil
+        var weights: [Float]?
+        if config.usesHeadroomWeights, let fidelity {
+            let initial = fidelity.validation.scores(adaptor) { state.inputs(adaptor, rows: $0).rotated }
+            if !initial.isEmpty {
+                weights = headroomWeights(initialFidelity: initial)
+                state.objective.distillation?.sizeWeights = weights
+                log?("size weights from the untrained adaptor's held-out fidelity: " + zip(sizes.sizes, zip(initial, weights!))
+                    .map { String(format: "m=%d %.3f → %.1f", $0, $1.0, $1.1) }.joined(separator: ", "))
+            }
+        }
         let validate: (MatryoshkaAdaptor) -> Double
         switch config.selection {
         case .objective:
             let batches = state.validationBatches(rows: heldOut, batchSize: config.batchSize)
             validate = { state.validationLoss($0, batches: batches) }
         case .fidelity:
-            let fidelity = NeighbourFidelity(normalisedCorpus: state.objective.normalisedCorpus, heldOut: heldOut,
-                                             pool: sample.pool, sizes: sizes)
-            validate = { current in fidelity.validation.score(current) { state.inputs(current, rows: $0).rotated } }
+            validate = { current in fidelity!.validation.score(current) { state.inputs(current, rows: $0).rotated } }
         }
         let loop = TrainingLoop(stage: "unsupervised", iterations: config.iterations, patience: config.patience,
                                 validationInterval: config.validationInterval, learningRate: config.learningRate,
@@ -79,14 +108,15 @@ public struct UnsupervisedTrainer {
             validate: validate, progress: progress)
         return TrainingResult(adaptor: adaptor, sizes: sizes,
                               trainingDescription: describe(["unsupervised": config], outcomes: ["unsupervised": outcome],
-                                                            sample: SampleDescription(sample)),
+                                                            sample: SampleDescription(sample), centring: signal,
+                                                            sizeWeights: weights),
                               stages: [outcome], dataFingerprint: sample.fingerprint)
     }
 }
 
 /// The per-run state an unsupervised step needs: targets, neighbours, cached inputs.
 final class UnsupervisedState {
-    let objective: UnsupervisedObjective
+    var objective: UnsupervisedObjective
     /// `x̃` of every corpus row.
     let preprocessed: Matrix
     /// `z = P x̃` of every corpus row when `P` is frozen (nil when it is trained).
@@ -99,13 +129,14 @@ final class UnsupervisedState {
     ///   0 turns the term off). `neighbours` has `k` entries per item either way.
     init(adaptor: MatryoshkaAdaptor, corpus: Matrix, neighbours: [Int32], configuration: UnsupervisedConfiguration,
          sizes: MatryoshkaSizes, neighbourCount: Int? = nil) {
+        let preprocessed = adaptor.preprocess(corpus)
         objective = UnsupervisedObjective(loss: SimilarityLoss(sizes: sizes), reduction: configuration.reduction,
                                           alpha: configuration.alpha, beta: configuration.beta,
-                                          normalisedCorpus: corpus.normalizedRows(), neighbours: neighbours,
+                                          normalisedCorpus: preprocessed.normalizedRows(), neighbours: neighbours,
                                           k: configuration.neighbours, used: neighbourCount ?? configuration.neighbours,
                                           distillation: configuration.objective == .distill
                                               ? DistillationLoss(sizes: sizes, temperature: configuration.distillationTemperature) : nil)
-        preprocessed = adaptor.preprocess(corpus)
+        self.preprocessed = preprocessed
         frozenRotated = adaptor.configuration.trainRotation ? nil : adaptor.rotate(preprocessed)
         scratch = [Int32](repeating: -1, count: corpus.rows)
     }
@@ -170,10 +201,12 @@ func splitForValidation(count: Int, fraction: Double, generator: inout SeededGen
 
 /// A deterministic JSON description of the settings and outcomes of each stage (and of the corpus sample).
 func describe<C: Encodable>(_ settings: [String: C], outcomes: [String: StageOutcome],
-                            sample: SampleDescription? = nil) -> String {
+                            sample: SampleDescription? = nil, centring: CentringSignal? = nil,
+                            sizeWeights: [Float]? = nil) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
-    let description = TrainingDescription(settings: settings, outcomes: outcomes, sample: sample)
+    let description = TrainingDescription(settings: settings, outcomes: outcomes, sample: sample, centring: centring,
+                                          sizeWeights: sizeWeights)
     let data = (try? encoder.encode(description)) ?? Data("{}".utf8)
     return String(decoding: data, as: UTF8.self)
 }
@@ -182,6 +215,14 @@ struct TrainingDescription<S: Encodable>: Encodable {
     var settings: [String: S]
     var outcomes: [String: StageOutcome]
     var sample: SampleDescription?
+    /// The automatic centring decision and its signal.
+    var centring: CentringSignal?
+    /// The `headroom` size weights.
+    var sizeWeights: [Float]?
+
+    enum CodingKeys: String, CodingKey {
+        case settings, outcomes, sample, centring, sizeWeights = "size_weights"
+    }
 }
 
 /// What a ``CorpusSample`` held, for the model file.

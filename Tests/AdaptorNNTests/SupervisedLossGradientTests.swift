@@ -72,9 +72,11 @@ import _TestSupport
 
 /// The listwise distillation option, by finite differences in Double against a direct statement of the KL.
 @Suite struct DistillationLossGradientTests {
-    func reference(_ y: [[Double]], anchors: Int, targets: [[Double]], sizes: [Int], tau: Double, weight: Double) -> Double {
+    func reference(_ y: [[Double]], anchors: Int, targets: [[Double]], sizes: [Int], tau: Double, weight: Double,
+                   sizeWeights: [Double]? = nil) -> Double {
         var total = 0.0
-        for m in sizes {
+        for (s, m) in sizes.enumerated() {
+            let w = sizeWeights?[s] ?? 1
             for i in 0 ..< anchors {
                 let others = y.indices.filter { $0 != i }
                 let teacherLogits = others.map { targets[i][$0] / tau }
@@ -84,7 +86,7 @@ import _TestSupport
                 for k in others.indices {
                     let p = exp(teacherLogits[k] - tMax) / tSum
                     let logQ = studentLogits[k] - sMax - log(sSum)
-                    total += p * (log(p) - logQ)
+                    total += w * p * (log(p) - logQ)
                 }
             }
         }
@@ -103,5 +105,21 @@ import _TestSupport
         #expect(agree(value, reference(yd, anchors: anchors, targets: td, sizes: sizes, tau: Double(temperature), weight: 1.5), relative: 1e-5))
         expectGradient(gradient, matches: { reference($0, anchors: anchors, targets: td, sizes: sizes, tau: Double(temperature), weight: 1.5) },
                        at: yd, name: "∂/∂y")
+    }
+
+    /// Per-size weights `w_m` (the `headroom` default) scale each size's KL and its gradient.
+    @Test func sizeWeightsScaleEachSize() {
+        let y = Fixtures.randomMatrix(rows: 6, columns: 8, seed: 73)
+        var t = Matrix(rows: 3, columns: 6)
+        var g = SeededGenerator(seed: 74)
+        for i in t.storage.indices { t.storage[i] = g.nextUnitFloat() * 2 - 1 }
+        let sizes = [2, 4, 8], weights: [Float] = [1, 6.8, 58.7]
+        let loss = DistillationLoss(sizes: MatryoshkaSizes(sizes, dimension: 8), temperature: 0.3, sizeWeights: weights)
+        let (value, gradient) = loss(outputs: y, anchors: 3, targets: t)
+        let yd = y.doubleRows, td = t.doubleRows, wd = weights.map(Double.init)
+        let expected = reference(yd, anchors: 3, targets: td, sizes: sizes, tau: 0.3, weight: 1, sizeWeights: wd)
+        #expect(agree(value, expected, relative: 1e-5))
+        expectGradient(gradient, matches: { reference($0, anchors: 3, targets: td, sizes: sizes, tau: 0.3, weight: 1, sizeWeights: wd) },
+                       at: yd, name: "∂/∂y weighted")
     }
 }

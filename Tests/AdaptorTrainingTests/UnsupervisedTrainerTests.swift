@@ -74,8 +74,29 @@ import _TestSupport
         _ = try UnsupervisedTrainer(configuration: settings(), adaptorConfiguration: AdaptorConfiguration(inputDimension: 16, hiddenDimension: 8))
             .train(corpus: corpus(), progress: { reports.append($0) })
         #expect(reports.map(\.iteration).filter { $0 % 10 == 0 } == [10, 20, 30, 40])
-        #expect(reports.last!.losses.map(\.name) == ["topk", "pair", "rec", "total"])
+        #expect(reports.last!.losses.map(\.name) == ["dist", "rec", "total"])
         #expect(reports.last!.line.contains("unsupervised it 40/40"))
+    }
+
+    /// The default records its two label-free decisions: the centring signal and the headroom size weights
+    /// (the size with the most room weighs 1, none less).
+    @Test func defaultRecordsCentringAndSizeWeights() throws {
+        var c = settings(selection: .fidelity)
+        c.iterations = 10
+        var messages: [String] = []
+        let result = try UnsupervisedTrainer(configuration: c, adaptorConfiguration: AdaptorConfiguration(inputDimension: 16, hiddenDimension: 8))
+            .train(corpus: corpus(), log: { messages.append($0) })
+        #expect(result.trainingDescription.contains(#""centring":{"centred":"#))
+        #expect(result.trainingDescription.contains(#""size_weights":[1"#))
+        #expect(messages.contains { $0.hasPrefix("mean cosine between corpus documents") })
+        #expect(messages.contains { $0.hasPrefix("size weights from the untrained adaptor's held-out fidelity") })
+        c.centring = .on
+        c.sizeWeighting = .uniform
+        let fixed = try UnsupervisedTrainer(configuration: c, adaptorConfiguration: AdaptorConfiguration(inputDimension: 16, hiddenDimension: 8))
+            .train(corpus: corpus())
+        #expect(fixed.adaptor.mean != nil)
+        #expect(!fixed.trainingDescription.contains("size_weights"))
+        #expect(!fixed.trainingDescription.contains(#""centring":{"#))
     }
 
     @Test func tooSmallACorpusIsAnError() {

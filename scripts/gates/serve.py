@@ -85,8 +85,10 @@ def main():
     binary, shared, work = os.path.abspath(sys.argv[1]), sys.argv[2].rstrip("/"), sys.argv[3]
     data = f"{shared}/scifact"
     os.makedirs(work, exist_ok=True)
-    model = os.path.join(work, "serve-gate.safetensors")
-    subprocess.run([binary, "fit", "--data", data, "--out", model, "--quiet"], check=True)
+    # The unsupervised gate's model is reused when it ran first (same defaults).
+    model = os.path.join(work, "scifact-unsupervised.safetensors")
+    if not os.path.exists(model):
+        subprocess.run([binary, "fit", "--data", data, "--out", model, "--quiet"], check=True)
     reference = json.loads(subprocess.run([binary, "evaluate", "--data", data, "--method", "adaptor", "--adaptor", model,
                                            "--dims", "64", "--neighbour-sample", "0", "--json", "--quiet"],
                                           check=True, capture_output=True, text=True).stdout)["results"][0]["ndcg@10"]
