@@ -16,11 +16,14 @@ def data_flags(shared, name):
     return ["--data", os.path.join(shared, folder)] + (["--model", model] if model else [])
 
 
-def shared_sets_arguments():
-    """Parses `--shared DIR` and `--sets a,b,...` (defaults: ../shared/data and every shared set)."""
+def shared_sets_arguments(configure=None):
+    """Parses `--shared DIR` and `--sets a,b,...` (defaults: ../shared/data and every shared set), plus whatever
+    `configure(parser)` adds."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--shared", default=os.path.join(ROOT, "..", "shared", "data"))
     parser.add_argument("--sets", default=ALL_SETS)
+    if configure:
+        configure(parser)
     return parser.parse_args()
 
 

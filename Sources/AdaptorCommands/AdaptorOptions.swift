@@ -70,6 +70,9 @@ struct UnsupervisedOptions: ParsableArguments {
         """)
     var sizeWeighting: SizeWeighting?
 
+    @Option(help: "The smallest room 1 − F_m of the headroom weights (the largest weight is about 1/floor times the smallest).")
+    var headroomFloor: Double = Self.defaults.headroomFloor
+
     @Option(help: "Softmax temperature of --objective distill.")
     var distillationTemperature: Float = Self.defaults.distillationTemperature
 
@@ -132,6 +135,9 @@ struct UnsupervisedOptions: ParsableArguments {
             throw ValidationError("--iterations, --patience and --validation-interval must be positive")
         }
         guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
+        guard headroomFloor > 0, headroomFloor <= 1 else {
+            throw ValidationError("--headroom-floor must be in (0, 1], got \(headroomFloor)")
+        }
         if let sizes { _ = try parseDimensions(sizes, flag: "--sizes") }
         if let anchors, anchors < 1 { throw ValidationError("--anchors must be positive, got \(anchors)") }
         if let miningDimension, miningDimension < 1 { throw ValidationError("--mining-dimension must be positive") }
@@ -164,6 +170,7 @@ struct UnsupervisedOptions: ParsableArguments {
         c.selection = selection
         if let objective { c.objective = objective }
         if let sizeWeighting { c.sizeWeighting = sizeWeighting }
+        c.headroomFloor = headroomFloor
         if let center { c.centring = center }
         c.distillationTemperature = distillationTemperature
         c.seed = seed

@@ -35,8 +35,8 @@ public enum SizeWeighting: String, Codable, Sendable, CaseIterable {
 /// equal weights the large sizes are traded for the small ones (`--size-weighting uniform` loses up to 1.7 points
 /// at m = 128 on scifact). Weighing each size by the inverse of its headroom makes a relative loss where little
 /// can be gained as costly as a relative gain where much can.
-public func headroomWeights(initialFidelity: [Double]) -> [Float] {
-    let room = initialFidelity.map { max(1 - $0, 0.01) }
+public func headroomWeights(initialFidelity: [Double], floor: Double = 0.01) -> [Float] {
+    let room = initialFidelity.map { max(1 - $0, floor) }
     let smallest = room.max() ?? 1
     return room.map { Float(smallest / $0) }
 }
@@ -83,6 +83,8 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
     public var objective: SimilarityObjective = .distill
     /// How `distill` weighs the sizes.
     public var sizeWeighting: SizeWeighting = .headroom
+    /// The smallest room `h_m` of the `headroom` weights (the largest weight is about `1/floor` times the smallest).
+    public var headroomFloor = 0.01
     /// Centring of the inputs (``CentringChoice/auto``: decided by ``CentringSignal``); overrides the
     /// architecture's `centering` in unsupervised training.
     public var centring: CentringChoice = .auto
@@ -152,6 +154,7 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
         case validationFraction = "validation_fraction", maxValidationAnchors = "max_validation_anchors", seed
         case selection, fidelityPoolSize = "fidelity_pool_size", objective
         case distillationTemperature = "distillation_temperature", sizeWeighting = "size_weighting", centring
+        case headroomFloor = "headroom_floor"
         case anchors, miningDimension = "mining_dimension", miningShortlist = "mining_shortlist"
     }
 }

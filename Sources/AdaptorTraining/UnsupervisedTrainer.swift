@@ -82,10 +82,10 @@ public struct UnsupervisedTrainer {
             ? NeighbourFidelity(normalisedCorpus: state.objective.normalisedCorpus, heldOut: heldOut, pool: sample.pool,
                                 sizes: sizes) : nil
         var weights: [Float]?
-        if config.usesHeadroomWeights, let fidelity {
-            let initial = fidelity.validation.scores(adaptor) { state.inputs(adaptor, rows: $0).rotated }
+        let initial = fidelity?.validation.scores(adaptor) { state.inputs(adaptor, rows: $0).rotated } ?? []
+        if config.usesHeadroomWeights {
             if !initial.isEmpty {
-                weights = headroomWeights(initialFidelity: initial)
+                weights = headroomWeights(initialFidelity: initial, floor: config.headroomFloor)
                 state.objective.distillation?.sizeWeights = weights
                 log?("size weights from the untrained adaptor's held-out fidelity: " + zip(sizes.sizes, zip(initial, weights!))
                     .map { String(format: "m=%d %.3f → %.1f", $0, $1.0, $1.1) }.joined(separator: ", "))
@@ -106,6 +106,11 @@ public struct UnsupervisedTrainer {
             adaptor: &adaptor,
             step: { current in state.step(current, anchors: sampler.next(config.batchSize)) },
             validate: validate, progress: progress)
+        if let fidelity, !initial.isEmpty, let log {
+            let kept = fidelity.validation.scores(adaptor) { state.inputs(adaptor, rows: $0).rotated }
+            log("held-out fidelity per size, untrained → kept: " + zip(sizes.sizes, zip(initial, kept))
+                .map { String(format: "m=%d %.3f → %.3f", $0, $1.0, $1.1) }.joined(separator: ", "))
+        }
         return TrainingResult(adaptor: adaptor, sizes: sizes,
                               trainingDescription: describe(["unsupervised": config], outcomes: ["unsupervised": outcome],
                                                             sample: SampleDescription(sample), centring: signal,

@@ -83,5 +83,13 @@ import _TestSupport
         #expect(throws: (any Error).self) { try FitCommand.parse(["--out", model]) }
         #expect(throws: (any Error).self) { try FitCommand.parse(["--data", folder, "--corpus", "x.npy", "--out", model]) }
         #expect(throws: (any Error).self) { try ApplyCommand.parse(["--adaptor", model, "--input", wide, "--output", "o.npy", "--dimension", "0"]) }
+        // The unsupervised default's switches: the floor is a share of nDCG, automatic centring is for that method.
+        #expect(throws: (any Error).self) { try FitCommand.parse(["--data", folder, "--out", model, "--headroom-floor", "0"]) }
+        #expect(throws: (any Error).self) { try FitCommand.parse(["--data", folder, "--out", model, "--center", "sometimes"]) }
+        #expect(throws: (any Error).self) {
+            try FitCommand.parse(["--data", folder, "--out", model, "--supervised", "--center", "auto"])
+        }
+        #expect(throws: (any Error).self) { try FitCommand.parse(["--data", folder, "--out", model, "--method", "smec", "--center", "auto"]) }
+        _ = try FitCommand.parse(["--data", folder, "--out", model, "--supervised", "--center", "on"])
     }
 }
