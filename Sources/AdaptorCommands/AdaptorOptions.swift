@@ -94,10 +94,10 @@ struct UnsupervisedOptions: ParsableArguments {
     @Option(help: "Adam learning rate.")
     var learningRate: Float = Self.defaults.learningRate
 
-    @Option(help: "Maximum training iterations (default: \(Self.defaults.iterations); supervised stage 1 and smec \(UnsupervisedConfiguration.paperDefaults.iterations)).")
+    @Option(help: "Maximum training iterations (default: \(Self.defaults.iterations); with the paper's objective, as in supervised stage 1 and smec, \(UnsupervisedConfiguration.paperDefaults.iterations)).")
     var iterations: Int?
 
-    @Option(help: "Stop after this many iterations without a better validation objective.")
+    @Option(help: "Stop after this many iterations without a better validation signal (default: \(Self.defaults.patience); with the paper's objective \(UnsupervisedConfiguration.paperDefaults.patience)).")
     var patience: Int?
 
     @Option(help: "Iterations between validations on the held-out 10 % of the corpus.")
@@ -164,11 +164,17 @@ struct UnsupervisedOptions: ParsableArguments {
         c.beta = beta
         c.batchSize = batchSize
         c.learningRate = learningRate
+        if let objective, objective != c.objective {
+            // The schedule goes with the objective: the paper's keeps its own budget and patience.
+            let schedule = objective == .paper ? UnsupervisedConfiguration.paperDefaults : UnsupervisedConfiguration()
+            c.objective = objective
+            c.iterations = schedule.iterations
+            c.patience = schedule.patience
+        }
         if let iterations { c.iterations = iterations }
         if let patience { c.patience = patience }
         c.validationInterval = validationInterval
         c.selection = selection
-        if let objective { c.objective = objective }
         if let sizeWeighting { c.sizeWeighting = sizeWeighting }
         c.headroomFloor = headroomFloor
         if let center { c.centring = center }

@@ -92,4 +92,20 @@ import _TestSupport
         #expect(throws: (any Error).self) { try FitCommand.parse(["--data", folder, "--out", model, "--method", "smec", "--center", "auto"]) }
         _ = try FitCommand.parse(["--data", folder, "--out", model, "--supervised", "--center", "on"])
     }
+
+    /// The unsupervised default and the paper's objective each bring their own schedule; explicit flags win.
+    @Test func objectiveBringsItsSchedule() throws {
+        let standard = try FitCommand.parse(["--corpus", "x.npy", "--out", "m"]).objective.configuration(dimension: 8)
+        #expect(standard.objective == .distill && standard.sizeWeighting == .headroom && standard.centring == .auto)
+        #expect(standard.iterations == 3000 && standard.patience == 1000)
+        let paper = try FitCommand.parse(["--corpus", "x.npy", "--out", "m", "--objective", "paper"]).objective
+            .configuration(dimension: 8)
+        #expect(paper.iterations == 5000 && paper.patience == 500)
+        let explicit = try FitCommand.parse(["--corpus", "x.npy", "--out", "m", "--objective", "paper", "--patience", "7"])
+            .objective.configuration(dimension: 8)
+        #expect(explicit.patience == 7 && explicit.iterations == 5000)
+        let stage1 = try FitCommand.parse(["--corpus", "x.npy", "--out", "m"]).objective
+            .configuration(dimension: 8, base: .paperDefaults)
+        #expect(stage1.objective == .paper && stage1.centring == .off && stage1.patience == 500)
+    }
 }
