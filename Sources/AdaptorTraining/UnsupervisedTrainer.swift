@@ -135,9 +135,11 @@ final class UnsupervisedState {
     init(adaptor: MatryoshkaAdaptor, corpus: Matrix, neighbours: [Int32], configuration: UnsupervisedConfiguration,
          sizes: MatryoshkaSizes, neighbourCount: Int? = nil) {
         let preprocessed = adaptor.preprocess(corpus)
+        // Targets live in the adaptor's geometry: the normalised inputs, re-normalised after centring.
         objective = UnsupervisedObjective(loss: SimilarityLoss(sizes: sizes), reduction: configuration.reduction,
                                           alpha: configuration.alpha, beta: configuration.beta,
-                                          normalisedCorpus: preprocessed.normalizedRows(), neighbours: neighbours,
+                                          normalisedCorpus: adaptor.mean == nil ? preprocessed : preprocessed.normalizedRows(),
+                                          neighbours: neighbours,
                                           k: configuration.neighbours, used: neighbourCount ?? configuration.neighbours,
                                           distillation: configuration.objective == .distill
                                               ? DistillationLoss(sizes: sizes, temperature: configuration.distillationTemperature) : nil)
