@@ -20,7 +20,7 @@ public enum CentringChoice: String, Codable, Sendable, CaseIterable {
 /// large `c̄` is *anisotropic*: every cosine carries the same offset, and documents close to the mean (generic,
 /// hub-like documents) score high against every query. Subtracting `μ` removes that shared component before
 /// cosines are taken, which is what PCA's centring does. Measured on the shared sets (BENCHMARKS.md, issue 14):
-/// `c̄` = 0.131 (scifact), 0.028 (dbpedia-entity-5k), 0.250 (cisi, MiniLM) and 0.329 (cisi, mpnet); centring
+/// `c̄` = 0.131 (scifact), 0.027 (dbpedia-entity-5k), 0.250 (cisi, MiniLM) and 0.328 (cisi, mpnet); centring
 /// costs the first two and lifts the last two at full dimension. The rule centres when `c̄ ≥ 0.2`, a
 /// threshold between the groups; it comes from four data sets, so `--center on|off` overrides it.
 public struct CentringSignal: Sendable, Equatable, Codable {

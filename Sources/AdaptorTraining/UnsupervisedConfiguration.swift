@@ -28,8 +28,8 @@ public enum SizeWeighting: String, Codable, Sendable, CaseIterable {
 }
 
 /// The `headroom` size weights for the untrained adaptor's held-out fidelity `F_m` at each size (in [0, 1]):
-/// `w_m = min_m' h_m' / h_m` with `h_m = max(1 − F_m, 0.01)`, so the size with the most room weighs 1 and a size the
-/// front map already gets right (`F_m ≈ 1`, the full size always) weighs up to 100 times more.
+/// `w_m = max_m' h_m' / h_m` with `h_m = max(1 − F_m, floor)`, so the size with the most room weighs 1 and a size the
+/// front map already gets right (`F_m ≈ 1`, the full size always) weighs up to `1/floor` (100) times more.
 ///
 /// Why: the KL term of a size the front map nearly solves starts near zero and has almost no gradient, so with
 /// equal weights the large sizes are traded for the small ones (`--size-weighting uniform` loses up to 1.7 points
@@ -37,8 +37,8 @@ public enum SizeWeighting: String, Codable, Sendable, CaseIterable {
 /// can be gained as costly as a relative gain where much can.
 public func headroomWeights(initialFidelity: [Double], floor: Double = 0.01) -> [Float] {
     let room = initialFidelity.map { max(1 - $0, floor) }
-    let smallest = room.max() ?? 1
-    return room.map { Float(smallest / $0) }
+    let most = room.max() ?? 1
+    return room.map { Float(most / $0) }
 }
 
 /// How losses are reduced over a batch.

@@ -81,15 +81,13 @@ public struct UnsupervisedTrainer {
         let fidelity = config.selection == .fidelity || config.usesHeadroomWeights
             ? NeighbourFidelity(normalisedCorpus: state.objective.normalisedCorpus, heldOut: heldOut, pool: sample.pool,
                                 sizes: sizes) : nil
-        var weights: [Float]?
         let initial = fidelity?.validation.scores(adaptor) { state.inputs(adaptor, rows: $0).rotated } ?? []
-        if config.usesHeadroomWeights {
-            if !initial.isEmpty {
-                weights = headroomWeights(initialFidelity: initial, floor: config.headroomFloor)
-                state.objective.distillation?.sizeWeights = weights
-                log?("size weights from the untrained adaptor's held-out fidelity: " + zip(sizes.sizes, zip(initial, weights!))
-                    .map { String(format: "m=%d %.3f → %.1f", $0, $1.0, $1.1) }.joined(separator: ", "))
-            }
+        let weights = config.usesHeadroomWeights && !initial.isEmpty
+            ? headroomWeights(initialFidelity: initial, floor: config.headroomFloor) : nil
+        if let weights {
+            state.objective.distillation?.sizeWeights = weights
+            log?("size weights from the untrained adaptor's held-out fidelity: " + zip(sizes.sizes, zip(initial, weights))
+                .map { String(format: "m=%d %.3f → %.1f", $0, $1.0, $1.1) }.joined(separator: ", "))
         }
         let validate: (MatryoshkaAdaptor) -> Double
         switch config.selection {
