@@ -73,6 +73,13 @@ struct UnsupervisedOptions: ParsableArguments {
     @Option(help: "The smallest room 1 − F_m of the headroom weights (the largest weight is about 1/floor times the smallest).")
     var headroomFloor: Double = Self.defaults.headroomFloor
 
+    @Option(help: """
+        λ of the distill objective's preservation term: an L1 loss on the (anchor, neighbour) cosines at the sizes \
+        the untrained adaptor already reproduces on held-out fidelity (within --headroom-floor of 1, and always d). \
+        0 (default) is off; larger keeps more of the large sizes and gains less at the small ones.
+        """)
+    var preserveWeight: Float = Self.defaults.preserveWeight
+
     @Option(help: "Softmax temperature of --objective distill.")
     var distillationTemperature: Float = Self.defaults.distillationTemperature
 
@@ -138,6 +145,9 @@ struct UnsupervisedOptions: ParsableArguments {
         guard headroomFloor > 0, headroomFloor <= 1 else {
             throw ValidationError("--headroom-floor must be in (0, 1], got \(headroomFloor)")
         }
+        guard preserveWeight >= 0, preserveWeight.isFinite else {
+            throw ValidationError("--preserve-weight must be a finite number ≥ 0, got \(preserveWeight)")
+        }
         if let sizes { _ = try parseDimensions(sizes, flag: "--sizes") }
         if let anchors, anchors < 1 { throw ValidationError("--anchors must be positive, got \(anchors)") }
         if let miningDimension, miningDimension < 1 { throw ValidationError("--mining-dimension must be positive") }
@@ -177,6 +187,10 @@ struct UnsupervisedOptions: ParsableArguments {
         c.selection = selection
         if let sizeWeighting { c.sizeWeighting = sizeWeighting }
         c.headroomFloor = headroomFloor
+        c.preserveWeight = preserveWeight
+        if preserveWeight > 0, c.objective != .distill {
+            throw ValidationError("--preserve-weight belongs to the distill objective (this fit uses \(c.objective.rawValue))")
+        }
         if let center { c.centring = center }
         c.distillationTemperature = distillationTemperature
         c.seed = seed

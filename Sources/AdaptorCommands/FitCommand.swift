@@ -64,6 +64,12 @@ struct FitCommand: ParsableCommand {
     @OptionGroup(title: "Supervised stage 2 and Search-Adaptor") var supervision: SupervisedOptions
     @OptionGroup(title: "SMEC") var smec: SMECOptions
 
+    @Option(help: ArgumentHelp("""
+        Write the held-out fidelity of every size at every validation to FILE, one JSON object per line \
+        ({"iteration", "fidelity": {"m": F_m}, "mean"}; unsupervised fits with --selection fidelity).
+        """, valueName: "FILE"))
+    var fidelityLog: String?
+
     @OptionGroup var threadOptions: ThreadOptions
 
     @Flag(help: "No progress output.")
@@ -80,6 +86,9 @@ struct FitCommand: ParsableCommand {
         if initialModel != nil, !supervised { throw ValidationError("--init starts stage 2 and needs --supervised") }
         if architecture.center == .auto, supervised || method != .matryoshkaAdaptor {
             throw ValidationError("--center auto decides centring for unsupervised Matryoshka-Adaptor fits; use on or off here")
+        }
+        if fidelityLog != nil, supervised || method != .matryoshkaAdaptor || objective.selection != .fidelity {
+            throw ValidationError("--fidelity-log records unsupervised Matryoshka-Adaptor fits with --selection fidelity")
         }
         if needsJudgements, trainSplit == "test" {
             throw ValidationError("--train-split test would train on the judgements used for scoring; use train (or another split)")
@@ -159,6 +168,10 @@ struct FitCommand: ParsableCommand {
                                  training: result.trainingDescription, dataFingerprint: fingerprint,
                                  permutation: order == Array(0 ..< result.adaptor.outputDimension) ? nil : order)
         try saved.save(to: out)
+        if let fidelityLog, let trace = result.fidelityTrace {
+            try writeTextFileAtomically(trace.jsonLines, to: fidelityLog)
+            display.message("wrote \(fidelityLog)")
+        }
         for stage in result.stages {
             display.message("kept iteration \(stage.bestIteration) of \(stage.iterationsRun) (validation \(stage.bestValidation))")
         }

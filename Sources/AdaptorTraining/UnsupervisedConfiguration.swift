@@ -85,6 +85,10 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
     public var sizeWeighting: SizeWeighting = .headroom
     /// The smallest room `h_m` of the `headroom` weights (the largest weight is about `1/floor` times the smallest).
     public var headroomFloor = 0.01
+    /// `λ` of the `distill` objective's preservation term (``Preservation``): an L1 loss on the (anchor, neighbour)
+    /// cosines at the sizes the untrained adaptor already reproduces. 0 (the default) turns it off; larger values
+    /// keep more of the large sizes' fidelity and give up gains at the small ones.
+    public var preserveWeight: Float = 0
     /// Centring of the inputs (``CentringChoice/auto``: decided by ``CentringSignal``); overrides the
     /// architecture's `centering` in unsupervised training.
     public var centring: CentringChoice = .auto
@@ -154,7 +158,7 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
         case validationFraction = "validation_fraction", maxValidationAnchors = "max_validation_anchors", seed
         case selection, fidelityPoolSize = "fidelity_pool_size", objective
         case distillationTemperature = "distillation_temperature", sizeWeighting = "size_weighting", centring
-        case headroomFloor = "headroom_floor"
+        case headroomFloor = "headroom_floor", preserveWeight = "preserve_weight"
         case anchors, miningDimension = "mining_dimension", miningShortlist = "mining_shortlist"
     }
 }

@@ -31,6 +31,9 @@ struct UnsupervisedObjective {
     let used: Int
     /// The listwise alternative to `L_topk + α L_pair`, when chosen.
     var distillation: DistillationLoss? = nil
+    /// With `distill`: the preservation term `λ L_keep`, an L1 loss on the (anchor, neighbour) cosines at the sizes
+    /// the untrained adaptor already reproduces (``Preservation``); nil: off.
+    var preservation: Preservation? = nil
 
     /// Assembles the batch of `anchors` and their neighbours.
     func batch(anchors: [Int], scratch: inout [Int32]) -> UnsupervisedBatch {
@@ -114,9 +117,33 @@ extension UnsupervisedObjective {
         let n = y.rows, d = y.columns
         let anchors = normalisedCorpus.gatherRows(batch.corpusRows.prefix(batch.anchorCount))
         let targets = BLAS.matmul(anchors, normalisedCorpus.gatherRows(batch.corpusRows), transposeB: true)
-        let (dist, gradient) = distillation(outputs: y, anchors: batch.anchorCount, targets: targets)
+        var (dist, gradient) = distillation(outputs: y, anchors: batch.anchorCount, targets: targets)
+        var terms = [(name: "dist", value: dist)]
+        var total = dist
+        if let preservation {
+            let keep = preservation.loss.pairList(outputs: y, pairs: batch.neighbourPairs, targets: batch.neighbourTargets,
+                                                  weight: preservation.weight / Float(max(batch.neighbourPairs.count, 1)),
+                                                  gradient: &gradient)
+            terms.append(("keep", keep / Double(preservation.weight)))
+            total += keep
+        }
         let (rec, recGradient) = reconstructionLoss(residual: forward.residual, weight: beta / Float(n * d))
-        let recValue = beta == 0 ? 0 : rec / Double(beta)
-        return (LossTerms(terms: [("dist", dist), ("rec", recValue)], total: dist + rec), gradient, recGradient)
+        terms.append(("rec", beta == 0 ? 0 : rec / Double(beta)))
+        return (LossTerms(terms: terms, total: total + rec), gradient, recGradient)
     }
+}
+
+/// The preservation term of the `distill` objective:
+/// `λ L_keep = λ · (1/|P|) Σ_{m ∈ K} Σ_{(i,j) ∈ P} |t_ij − sim_m(ŷ_i, ŷ_j)|`, over the batch's (anchor, neighbour)
+/// pairs `P` (original full-dimension cosines `t_ij`) and the sizes `K` whose held-out fidelity the untrained adaptor
+/// already has to within the headroom floor (always including `d`).
+///
+/// Why L1: the distillation KL is at its minimum where a size already reproduces the full ranking, so it charges a
+/// small change of those cosines only to second order, while the gain at small sizes is first order; an L1 term
+/// charges it to first order, as the paper's `L_topk` does.
+struct Preservation {
+    /// `sim_m` over the sizes `K`.
+    let loss: SimilarityLoss
+    /// `λ`.
+    let weight: Float
 }

@@ -15,6 +15,41 @@ public struct TrainingResult: Sendable {
     public var stages: [StageOutcome]
     /// The SHA-256 fingerprint of the training corpus, when the trainer read it (unsupervised training).
     public var dataFingerprint: String?
+    /// Held-out fidelity per size at every validation (unsupervised training with fidelity selection).
+    public var fidelityTrace: FidelityTrace?
+}
+
+/// Held-out fidelity (``NeighbourFidelity``, nDCG@10 of held-out documents retrieving their own full-dimension
+/// top 10) at each size of `M`, at every validation of a training run: what each size gained or gave up, and when.
+public struct FidelityTrace: Sendable, Equatable {
+    /// One validation.
+    public struct Point: Sendable, Equatable {
+        /// Iterations done (0: the untrained adaptor).
+        public var iteration: Int
+        /// Fidelity at each size of ``FidelityTrace/sizes``, in order.
+        public var fidelity: [Double]
+    }
+
+    /// The sizes `M`.
+    public var sizes: [Int]
+    /// The validations, in order.
+    public var points: [Point]
+
+    /// One JSON object per line: `{"iteration": i, "fidelity": {"m": F_m, ...}, "mean": F̄}`.
+    public var jsonLines: String {
+        points.map { point in
+            let values = zip(sizes, point.fidelity).map { String(format: "\"%d\": %.6f", $0, $1) }.joined(separator: ", ")
+            let mean = point.fidelity.reduce(0, +) / Double(max(point.fidelity.count, 1))
+            return String(format: "{\"iteration\": %d, \"fidelity\": {%@}, \"mean\": %.6f}\n", point.iteration, values, mean)
+        }.joined()
+    }
+}
+
+/// The sizes the preservation term guards: those whose untrained held-out fidelity is within `floor` of 1 (the
+/// room the `headroom` weights give their largest weight), and always the largest size.
+func preservedSizes(_ sizes: [Int], initialFidelity: [Double], floor: Double) -> [Int] {
+    zip(sizes, initialFidelity).enumerated()
+        .filter { $0.element.1 >= 1 - floor || $0.offset == sizes.count - 1 }.map(\.element.0)
 }
 
 /// Unsupervised Matryoshka-Adaptor training on corpus vectors alone (METHOD.md, arXiv 2407.20243 §3.2).
@@ -89,13 +124,26 @@ public struct UnsupervisedTrainer {
             log?("size weights from the untrained adaptor's held-out fidelity: " + zip(sizes.sizes, zip(initial, weights))
                 .map { String(format: "m=%d %.3f → %.1f", $0, $1.0, $1.1) }.joined(separator: ", "))
         }
+        var preserved: [Int]?
+        if config.objective == .distill, config.preserveWeight > 0, !initial.isEmpty {
+            let kept = preservedSizes(sizes.sizes, initialFidelity: initial, floor: config.headroomFloor)
+            state.objective.preservation = Preservation(loss: SimilarityLoss(sizes: MatryoshkaSizes(kept, dimension: d)),
+                                                        weight: config.preserveWeight)
+            preserved = kept
+            log?("preservation term λ = \(config.preserveWeight) at m = " + kept.map(String.init).joined(separator: ", "))
+        }
+        var trace: [FidelityTrace.Point] = []
         let validate: (MatryoshkaAdaptor) -> Double
         switch config.selection {
         case .objective:
             let batches = state.validationBatches(rows: heldOut, batchSize: config.batchSize)
             validate = { state.validationLoss($0, batches: batches) }
         case .fidelity:
-            validate = { current in fidelity!.validation.score(current) { state.inputs(current, rows: $0).rotated } }
+            validate = { current in
+                let scores = fidelity!.validation.scores(current) { state.inputs(current, rows: $0).rotated }
+                trace.append(.init(iteration: min(trace.count * config.validationInterval, config.iterations), fidelity: scores))
+                return scores.reduce(0, +) / Double(max(scores.count, 1))
+            }
         }
         let loop = TrainingLoop(stage: "unsupervised", iterations: config.iterations, patience: config.patience,
                                 validationInterval: config.validationInterval, learningRate: config.learningRate,
@@ -109,11 +157,13 @@ public struct UnsupervisedTrainer {
             log("held-out fidelity per size, untrained → kept: " + zip(sizes.sizes, zip(initial, kept))
                 .map { String(format: "m=%d %.3f → %.3f", $0, $1.0, $1.1) }.joined(separator: ", "))
         }
-        return TrainingResult(adaptor: adaptor, sizes: sizes,
-                              trainingDescription: describe(["unsupervised": config], outcomes: ["unsupervised": outcome],
-                                                            sample: SampleDescription(sample), centring: signal,
-                                                            sizeWeights: weights),
-                              stages: [outcome], dataFingerprint: sample.fingerprint)
+        var result = TrainingResult(adaptor: adaptor, sizes: sizes,
+                                    trainingDescription: describe(["unsupervised": config], outcomes: ["unsupervised": outcome],
+                                                                  sample: SampleDescription(sample), centring: signal,
+                                                                  sizeWeights: weights, preservedSizes: preserved),
+                                    stages: [outcome], dataFingerprint: sample.fingerprint)
+        if !trace.isEmpty { result.fidelityTrace = FidelityTrace(sizes: sizes.sizes, points: trace) }
+        return result
     }
 }
 
@@ -207,11 +257,11 @@ func splitForValidation(count: Int, fraction: Double, generator: inout SeededGen
 /// A deterministic JSON description of the settings and outcomes of each stage (and of the corpus sample).
 func describe<C: Encodable>(_ settings: [String: C], outcomes: [String: StageOutcome],
                             sample: SampleDescription? = nil, centring: CentringSignal? = nil,
-                            sizeWeights: [Float]? = nil) -> String {
+                            sizeWeights: [Float]? = nil, preservedSizes: [Int]? = nil) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     let description = TrainingDescription(settings: settings, outcomes: outcomes, sample: sample, centring: centring,
-                                          sizeWeights: sizeWeights)
+                                          sizeWeights: sizeWeights, preservedSizes: preservedSizes)
     let data = (try? encoder.encode(description)) ?? Data("{}".utf8)
     return String(decoding: data, as: UTF8.self)
 }
@@ -224,9 +274,11 @@ struct TrainingDescription<S: Encodable>: Encodable {
     var centring: CentringSignal?
     /// The `headroom` size weights.
     var sizeWeights: [Float]?
+    /// The sizes the preservation term guards, when it is on.
+    var preservedSizes: [Int]?
 
     enum CodingKeys: String, CodingKey {
-        case settings, outcomes, sample, centring, sizeWeights = "size_weights"
+        case settings, outcomes, sample, centring, sizeWeights = "size_weights", preservedSizes = "preserved_sizes"
     }
 }
 

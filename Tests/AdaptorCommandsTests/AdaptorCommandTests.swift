@@ -91,6 +91,32 @@ import _TestSupport
         }
         #expect(throws: (any Error).self) { try FitCommand.parse(["--data", folder, "--out", model, "--method", "smec", "--center", "auto"]) }
         _ = try FitCommand.parse(["--data", folder, "--out", model, "--supervised", "--center", "on"])
+        // The preservation term belongs to the distill objective; the fidelity log to unsupervised fidelity selection.
+        #expect(throws: (any Error).self) { try FitCommand.parse(["--data", folder, "--out", model, "--preserve-weight", "-1"]) }
+        #expect(throws: (any Error).self) {
+            try FitCommand.parse(["--data", folder, "--out", model, "--objective", "paper", "--preserve-weight", "1"]).fit()
+        }
+        #expect(throws: (any Error).self) {
+            try FitCommand.parse(["--data", folder, "--out", model, "--supervised", "--center", "on", "--fidelity-log", "f"])
+        }
+        #expect(throws: (any Error).self) {
+            try FitCommand.parse(["--data", folder, "--out", model, "--selection", "objective", "--fidelity-log", "f"])
+        }
+    }
+
+    /// `--fidelity-log` writes one line per validation, starting with the untrained adaptor; `--preserve-weight`
+    /// is recorded in the model file with the sizes it guards.
+    @Test func fidelityLogAndPreservation() throws {
+        let folder = try dataset()
+        let model = dir.file("p.safetensors"), log = dir.file("fidelity.jsonl")
+        try FitCommand.parse(["--data", folder, "--out", model, "--k", "3", "--batch-size", "8", "--iterations", "12",
+                              "--validation-interval", "5", "--hidden", "6", "--preserve-weight", "2",
+                              "--fidelity-log", log, "--quiet"]).run()
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        let iterations = try lines.map { (try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["iteration"] as! Int }
+        #expect(iterations == [0, 5, 10, 12])
+        let training = try AdaptorModel.load(model).training
+        #expect(training.contains("\"preserve_weight\":2") && training.contains("\"preserved_sizes\":[12]"))
     }
 
     /// The unsupervised default and the paper's objective each bring their own schedule; explicit flags win.

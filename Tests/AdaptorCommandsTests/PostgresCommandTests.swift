@@ -35,13 +35,13 @@ struct PostgresCommandTests {
     }
 
     func load(_ arguments: [String]) async throws {
-        var command = try LoadCommand.parse(arguments + ["--quiet"])
+        let command = try LoadCommand.parse(arguments + ["--quiet"])
         try await command.run()
     }
 
     func search(_ arguments: [String]) async throws -> [[String]] {
         let output = dir.file("run-\(UUID().uuidString).tsv")
-        var command = try SearchCommand.parse(arguments + ["--output", output, "--quiet"])
+        let command = try SearchCommand.parse(arguments + ["--output", output, "--quiet"])
         try await command.run()
         return try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
     }

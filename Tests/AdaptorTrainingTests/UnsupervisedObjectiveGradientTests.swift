@@ -50,3 +50,63 @@ import _TestSupport
         expectGradient(residualGradient, matches: { reference(yd, $0) }, at: rd, name: "∂/∂f")
     }
 }
+
+/// The `distill` objective's preservation term `λ L_keep` (L1 on the (anchor, neighbour) cosines at the preserved
+/// sizes, a mean over the pairs): its value and its gradient, added to the distillation's, against finite
+/// differences of an independent statement of the formula.
+@Suite struct PreservationTermTests {
+    @Test(arguments: [([4, 8], [8]), ([2, 4, 8], [4, 8])])
+    func preservationGradientMatchesFiniteDifferences(sizes: [Int], preserved: [Int]) {
+        let d = 8, k = 3, lambda: Float = 2.5
+        let corpus = Fixtures.randomMatrix(rows: 24, columns: d, seed: 71)
+        var objective = UnsupervisedObjective(
+            loss: SimilarityLoss(sizes: MatryoshkaSizes(sizes, dimension: d)), reduction: .mean, alpha: 1, beta: 0.5,
+            normalisedCorpus: corpus.normalizedRows(), neighbours: mineNeighbours(corpus: corpus, k: k), k: k, used: k,
+            distillation: DistillationLoss(sizes: MatryoshkaSizes(sizes, dimension: d), temperature: 0.2))
+        var scratch = [Int32](repeating: -1, count: 24)
+        let batch = objective.batch(anchors: Array(0 ..< 5), scratch: &scratch)
+        let n = batch.corpusRows.count
+        let output = Fixtures.randomMatrix(rows: n, columns: d, seed: 72)
+        let residual = Fixtures.randomMatrix(rows: n, columns: d, seed: 73)
+        let forward = AdaptorForward(rotated: output, preActivations: [], activations: [], residual: residual, output: output)
+        let (without, gradientWithout, _) = objective.evaluate(forward, batch)
+        objective.preservation = Preservation(loss: SimilarityLoss(sizes: MatryoshkaSizes(preserved, dimension: d)),
+                                              weight: lambda)
+        let (with, gradientWith, _) = objective.evaluate(forward, batch)
+
+        let x = corpus.normalizedRows()
+        let originals = batch.corpusRows.map { x.row($0).map(Double.init) }
+        let targets = batch.neighbourPairs.map { DoubleReference.prefixCosine(originals[$0.0], originals[$0.1], d) }
+        func reference(_ y: [[Double]]) -> Double {
+            DoubleReference.similarityLoss(y, pairs: batch.neighbourPairs, targets: targets, sizes: preserved,
+                                           weight: Double(lambda) / Double(batch.neighbourPairs.count))
+        }
+        let yd = output.doubleRows
+        let keep = with.terms.first { $0.name == "keep" }?.value ?? .nan
+        #expect(agree(keep * Double(lambda), reference(yd), relative: 1e-5), "the term is reported without λ")
+        #expect(agree(with.total - without.total, reference(yd), relative: 1e-4))
+        var difference = gradientWith
+        difference.addRows(gradientWithout, at: 0, scale: -1)
+        expectGradient(difference, matches: reference, at: yd, name: "∂(λ L_keep)/∂ŷ")
+    }
+
+    /// Sizes within the floor of fidelity 1 are preserved, and the largest size always.
+    @Test func preservedSizesByHand() {
+        let sizes = [16, 32, 64, 128, 256, 384]
+        #expect(preservedSizes(sizes, initialFidelity: [0.54, 0.72, 0.85, 0.93, 0.991, 1.0], floor: 0.01) == [256, 384])
+        #expect(preservedSizes(sizes, initialFidelity: [0.54, 0.72, 0.85, 0.93, 0.95, 0.98], floor: 0.01) == [384])
+        #expect(preservedSizes(sizes, initialFidelity: [0.54, 0.72, 0.85, 0.93, 0.95, 0.98], floor: 0.1) == [128, 256, 384])
+    }
+
+    /// One JSON object per validation, sizes as keys, the mean beside them.
+    @Test func fidelityTraceLines() throws {
+        let trace = FidelityTrace(sizes: [4, 8], points: [.init(iteration: 0, fidelity: [0.5, 1]),
+                                                         .init(iteration: 50, fidelity: [0.75, 0.5])])
+        let lines = trace.jsonLines.split(separator: "\n")
+        #expect(lines.count == 2)
+        let second = try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as! [String: Any]
+        #expect(second["iteration"] as? Int == 50)
+        #expect((second["fidelity"] as? [String: Double]) == ["4": 0.75, "8": 0.5])
+        #expect(abs((second["mean"] as? Double ?? 0) - 0.625) < 1e-12)
+    }
+}
