@@ -1,6 +1,7 @@
 import AdaptorNN
 import AdaptorTraining
 import ArgumentParser
+import Foundation
 
 extension Activation: ExpressibleByArgument {}
 extension RotationStart: ExpressibleByArgument {}
@@ -76,9 +77,10 @@ struct UnsupervisedOptions: ParsableArguments {
     @Option(help: """
         λ of the distill objective's preservation term: an L1 loss on the (anchor, neighbour) cosines at the sizes \
         the untrained adaptor already reproduces on held-out fidelity (within --headroom-floor of 1, and always d). \
-        0 (default) is off; larger keeps more of the large sizes and gains less at the small ones.
+        0 is off; larger keeps more of the large sizes and gains less at the small ones (default: \
+        \(String(format: "%g", Double(Self.defaults.preserveWeight))) with distill; 0 with the paper's objective).
         """)
-    var preserveWeight: Float = Self.defaults.preserveWeight
+    var preserveWeight: Float?
 
     @Option(help: "Softmax temperature of --objective distill.")
     var distillationTemperature: Float = Self.defaults.distillationTemperature
@@ -145,7 +147,7 @@ struct UnsupervisedOptions: ParsableArguments {
         guard headroomFloor > 0, headroomFloor <= 1 else {
             throw ValidationError("--headroom-floor must be in (0, 1], got \(headroomFloor)")
         }
-        guard preserveWeight >= 0, preserveWeight.isFinite else {
+        if let preserveWeight, !(preserveWeight >= 0 && preserveWeight.isFinite) {
             throw ValidationError("--preserve-weight must be a finite number ≥ 0, got \(preserveWeight)")
         }
         if let sizes { _ = try parseDimensions(sizes, flag: "--sizes") }
@@ -180,6 +182,7 @@ struct UnsupervisedOptions: ParsableArguments {
             c.objective = objective
             c.iterations = schedule.iterations
             c.patience = schedule.patience
+            c.preserveWeight = schedule.preserveWeight
         }
         if let iterations { c.iterations = iterations }
         if let patience { c.patience = patience }
@@ -187,8 +190,8 @@ struct UnsupervisedOptions: ParsableArguments {
         c.selection = selection
         if let sizeWeighting { c.sizeWeighting = sizeWeighting }
         c.headroomFloor = headroomFloor
-        c.preserveWeight = preserveWeight
-        if preserveWeight > 0, c.objective != .distill {
+        if let preserveWeight { c.preserveWeight = preserveWeight }
+        if c.preserveWeight > 0, c.objective != .distill {
             throw ValidationError("--preserve-weight belongs to the distill objective (this fit uses \(c.objective.rawValue))")
         }
         if let center { c.centring = center }

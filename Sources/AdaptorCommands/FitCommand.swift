@@ -15,7 +15,8 @@ struct FitCommand: ParsableCommand {
         output layer starts at zero) so that the first m coordinates of x̂ keep the cosine similarities of \
         the full original vectors. The unsupervised default distils each anchor's full-dimension ranking of \
         its batch into every size of M, each size weighed by the inverse of the room the untrained adaptor \
-        leaves it, on inputs centred when the corpus's mean cosine calls for it (--center auto); --objective \
+        leaves it, with an L1 term keeping the cosines of the sizes it already gets right (--preserve-weight), \
+        on inputs centred when the corpus's mean cosine calls for it (--center auto); --objective \
         paper is the paper's L_topk + α L_pair + β L_rec (arXiv 2407.20243). Neighbours are mined once over \
         the whole corpus; 10 % of the corpus is held out and the best weights by the --selection signal are \
         kept. Progress goes to standard error.

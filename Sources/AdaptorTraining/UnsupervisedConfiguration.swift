@@ -86,9 +86,10 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
     /// The smallest room `h_m` of the `headroom` weights (the largest weight is about `1/floor` times the smallest).
     public var headroomFloor = 0.01
     /// `λ` of the `distill` objective's preservation term (``Preservation``): an L1 loss on the (anchor, neighbour)
-    /// cosines at the sizes the untrained adaptor already reproduces. 0 (the default) turns it off; larger values
-    /// keep more of the large sizes' fidelity and give up gains at the small ones.
-    public var preserveWeight: Float = 0
+    /// cosines at the sizes the untrained adaptor already reproduces. 0 turns it off; larger values keep more of the
+    /// large sizes' fidelity and give up gains at the small ones. The default 3 was chosen on the scifact train
+    /// queries (docs/unsupervised-default.md).
+    public var preserveWeight: Float = 3
     /// Centring of the inputs (``CentringChoice/auto``: decided by ``CentringSignal``); overrides the
     /// architecture's `centering` in unsupervised training.
     public var centring: CentringChoice = .auto
@@ -127,11 +128,15 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
         c.centring = .off
         c.iterations = 5000
         c.patience = 500
+        c.preserveWeight = 0
         return c
     }
 
     /// Whether training needs the untrained adaptor's held-out fidelity per size (the `headroom` weights).
     public var usesHeadroomWeights: Bool { objective == .distill && sizeWeighting == .headroom }
+
+    /// Whether the `distill` objective's preservation term is on.
+    public var usesPreservation: Bool { objective == .distill && preserveWeight > 0 }
 
     /// The automatic shortlist prefix for `d`-dimensional vectors: `max(128, d/8)`, a multiple of 16.
     public static func automaticShortlistDimension(for d: Int) -> Int {

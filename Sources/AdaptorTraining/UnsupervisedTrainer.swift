@@ -113,7 +113,7 @@ public struct UnsupervisedTrainer {
                                       configuration: config, sizes: sizes)
         let sampler = AnchorSampler(pool: sample.anchors, generator: SeededGenerator(seed: config.seed &+ 3))
         let heldOut = sample.heldOut
-        let fidelity = config.selection == .fidelity || config.usesHeadroomWeights
+        let fidelity = config.selection == .fidelity || config.usesHeadroomWeights || config.usesPreservation
             ? NeighbourFidelity(normalisedCorpus: state.objective.normalisedCorpus, heldOut: heldOut, pool: sample.pool,
                                 sizes: sizes) : nil
         let initial = fidelity?.validation.scores(adaptor) { state.inputs(adaptor, rows: $0).rotated } ?? []
@@ -125,7 +125,7 @@ public struct UnsupervisedTrainer {
                 .map { String(format: "m=%d %.3f → %.1f", $0, $1.0, $1.1) }.joined(separator: ", "))
         }
         var preserved: [Int]?
-        if config.objective == .distill, config.preserveWeight > 0, !initial.isEmpty {
+        if config.usesPreservation, !initial.isEmpty {
             let kept = preservedSizes(sizes.sizes, initialFidelity: initial, floor: config.headroomFloor)
             state.objective.preservation = Preservation(loss: SimilarityLoss(sizes: MatryoshkaSizes(kept, dimension: d)),
                                                         weight: config.preserveWeight)

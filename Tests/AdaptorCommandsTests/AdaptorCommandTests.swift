@@ -123,15 +123,18 @@ import _TestSupport
     @Test func objectiveBringsItsSchedule() throws {
         let standard = try FitCommand.parse(["--corpus", "x.npy", "--out", "m"]).objective.configuration(dimension: 8)
         #expect(standard.objective == .distill && standard.sizeWeighting == .headroom && standard.centring == .auto)
-        #expect(standard.iterations == 3000 && standard.patience == 1000)
+        #expect(standard.iterations == 3000 && standard.patience == 1000 && standard.preserveWeight == 3)
         let paper = try FitCommand.parse(["--corpus", "x.npy", "--out", "m", "--objective", "paper"]).objective
             .configuration(dimension: 8)
-        #expect(paper.iterations == 5000 && paper.patience == 500)
+        #expect(paper.iterations == 5000 && paper.patience == 500 && paper.preserveWeight == 0)
         let explicit = try FitCommand.parse(["--corpus", "x.npy", "--out", "m", "--objective", "paper", "--patience", "7"])
             .objective.configuration(dimension: 8)
         #expect(explicit.patience == 7 && explicit.iterations == 5000)
         let stage1 = try FitCommand.parse(["--corpus", "x.npy", "--out", "m"]).objective
             .configuration(dimension: 8, base: .paperDefaults)
-        #expect(stage1.objective == .paper && stage1.centring == .off && stage1.patience == 500)
+        #expect(stage1.objective == .paper && stage1.centring == .off && stage1.patience == 500 && stage1.preserveWeight == 0)
+        let off = try FitCommand.parse(["--corpus", "x.npy", "--out", "m", "--preserve-weight", "0"]).objective
+            .configuration(dimension: 8)
+        #expect(off.preserveWeight == 0 && !off.usesPreservation)
     }
 }
