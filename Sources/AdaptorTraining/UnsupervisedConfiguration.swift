@@ -41,6 +41,13 @@ public func headroomWeights(initialFidelity: [Double], floor: Double = 0.01) -> 
     return room.map { Float(most / $0) }
 }
 
+/// The sizes the preservation term guards: those whose untrained held-out fidelity is within `floor` of 1 (the
+/// room the `headroom` weights give their largest weight), and always the largest size.
+func preservedSizes(_ sizes: [Int], initialFidelity: [Double], floor: Double) -> [Int] {
+    zip(sizes, initialFidelity).enumerated()
+        .filter { $0.element.1 >= 1 - floor || $0.offset == sizes.count - 1 }.map(\.element.0)
+}
+
 /// How losses are reduced over a batch.
 public enum Reduction: String, Codable, Sendable, CaseIterable {
     /// The paper's literal sums: `Σ_m Σ_{i≠j}`, `Σ_m Σ_{i, j∈NN_k(i)}`, `Σ_i ‖f(x_i)‖₁ / d`.

@@ -45,13 +45,6 @@ public struct FidelityTrace: Sendable, Equatable {
     }
 }
 
-/// The sizes the preservation term guards: those whose untrained held-out fidelity is within `floor` of 1 (the
-/// room the `headroom` weights give their largest weight), and always the largest size.
-func preservedSizes(_ sizes: [Int], initialFidelity: [Double], floor: Double) -> [Int] {
-    zip(sizes, initialFidelity).enumerated()
-        .filter { $0.element.1 >= 1 - floor || $0.offset == sizes.count - 1 }.map(\.element.0)
-}
-
 /// Unsupervised Matryoshka-Adaptor training on corpus vectors alone (METHOD.md, arXiv 2407.20243 §3.2).
 ///
 /// Training runs on a ``CorpusSample``: the front map comes from the whole corpus's covariance, a held-out
@@ -140,7 +133,9 @@ public struct UnsupervisedTrainer {
             validate = { state.validationLoss($0, batches: batches) }
         case .fidelity:
             validate = { current in
-                let scores = fidelity!.validation.scores(current) { state.inputs(current, rows: $0).rotated }
+                // The loop's first validation is of the untrained adaptor, whose scores `initial` already holds.
+                let scores = trace.isEmpty && !initial.isEmpty
+                    ? initial : fidelity!.validation.scores(current) { state.inputs(current, rows: $0).rotated }
                 trace.append(.init(iteration: min(trace.count * config.validationInterval, config.iterations), fidelity: scores))
                 return scores.reduce(0, +) / Double(max(scores.count, 1))
             }
@@ -153,7 +148,8 @@ public struct UnsupervisedTrainer {
             step: { current in state.step(current, anchors: sampler.next(config.batchSize)) },
             validate: validate, progress: progress)
         if let fidelity, !initial.isEmpty, let log {
-            let kept = fidelity.validation.scores(adaptor) { state.inputs(adaptor, rows: $0).rotated }
+            let kept = trace.first { $0.iteration == outcome.bestIteration }?.fidelity
+                ?? fidelity.validation.scores(adaptor) { state.inputs(adaptor, rows: $0).rotated }
             log("held-out fidelity per size, untrained → kept: " + zip(sizes.sizes, zip(initial, kept))
                 .map { String(format: "m=%d %.3f → %.3f", $0, $1.0, $1.1) }.joined(separator: ", "))
         }
