@@ -106,7 +106,12 @@ struct UnsupervisedOptions: ParsableArguments {
     @Option(help: "Maximum training iterations (default: \(Self.defaults.iterations); with the paper's objective, as in supervised stage 1 and smec, \(UnsupervisedConfiguration.paperDefaults.iterations)).")
     var iterations: Int?
 
-    @Option(help: "Stop after this many iterations without a better validation signal (default: \(Self.defaults.patience); with the paper's objective \(UnsupervisedConfiguration.paperDefaults.patience)).")
+    @Option(help: """
+        Stop after this many iterations without a better validation signal (default: \(Self.defaults.patience), \
+        counted from the best trained weights, since the default's signal dips below the untrained adaptor first \
+        and climbs back; with the paper's objective \(UnsupervisedConfiguration.paperDefaults.patience), counted \
+        from the best overall). The kept weights are the best overall either way.
+        """)
     var patience: Int?
 
     @Option(help: "Iterations between validations on the held-out 10 % of the corpus.")
@@ -183,6 +188,7 @@ struct UnsupervisedOptions: ParsableArguments {
             c.iterations = schedule.iterations
             c.patience = schedule.patience
             c.preserveWeight = schedule.preserveWeight
+            c.patienceFromTrainedWeights = schedule.patienceFromTrainedWeights
         }
         if let iterations { c.iterations = iterations }
         if let patience { c.patience = patience }

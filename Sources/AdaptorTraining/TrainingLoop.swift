@@ -20,7 +20,8 @@ public struct StageOutcome: Codable, Sendable, Equatable {
 }
 
 /// The loop every trainer shares: Adam steps, validation every `validationInterval` iterations (and before
-/// the first), early stopping after `patience` iterations without improvement, best weights kept.
+/// the first), early stopping after `patience` iterations without improvement (on the best overall, or on the best
+/// trained weights: ``patienceFromTrainedWeights``), best weights kept.
 struct TrainingLoop {
     var stage: String
     var iterations: Int
@@ -29,6 +30,10 @@ struct TrainingLoop {
     var learningRate: Float
     /// True when validation is a metric to maximise (nDCG), false for a loss.
     var higherIsBetter: Bool
+    /// Whether patience counts from the best validation of trained weights (the starting weights excluded) rather
+    /// than from the best overall. The kept weights are the best overall either way; this only decides how long a
+    /// signal that fell below its start in the first steps may climb back.
+    var patienceFromTrainedWeights = false
 
     /// Trains `adaptor` in place; on return it holds the best validated weights.
     ///
@@ -45,6 +50,8 @@ struct TrainingLoop {
         var bestValue = validate(adaptor)
         var bestIteration = 0
         var latest = bestValue
+        var trainedBest: Double?
+        var trainedBestIteration = 0
         var accumulator = LossAccumulator()
         let clock = ContinuousClock()
         let start = clock.now
@@ -74,8 +81,12 @@ struct TrainingLoop {
                     best = adaptor.parameters
                     bestIteration = iteration
                 }
+                if trainedBest.map({ higherIsBetter ? latest > $0 : latest < $0 }) ?? true {
+                    trainedBest = latest
+                    trainedBestIteration = iteration
+                }
                 report()
-                if iteration - bestIteration >= patience {
+                if iteration - (patienceFromTrainedWeights ? trainedBestIteration : bestIteration) >= patience {
                     stoppedEarly = iteration < iterations
                     break
                 }

@@ -142,7 +142,8 @@ public struct UnsupervisedTrainer {
         }
         let loop = TrainingLoop(stage: "unsupervised", iterations: config.iterations, patience: config.patience,
                                 validationInterval: config.validationInterval, learningRate: config.learningRate,
-                                higherIsBetter: config.selection == .fidelity)
+                                higherIsBetter: config.selection == .fidelity,
+                                patienceFromTrainedWeights: config.patienceFromTrainedWeights)
         let outcome = loop.run(
             adaptor: &adaptor,
             step: { current in state.step(current, anchors: sampler.next(config.batchSize)) },

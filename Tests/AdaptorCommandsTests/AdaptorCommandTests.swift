@@ -124,9 +124,10 @@ import _TestSupport
         let standard = try FitCommand.parse(["--corpus", "x.npy", "--out", "m"]).objective.configuration(dimension: 8)
         #expect(standard.objective == .distill && standard.sizeWeighting == .headroom && standard.centring == .auto)
         #expect(standard.iterations == 3000 && standard.patience == 1000 && standard.preserveWeight == 3)
+        #expect(standard.patienceFromTrainedWeights)
         let paper = try FitCommand.parse(["--corpus", "x.npy", "--out", "m", "--objective", "paper"]).objective
             .configuration(dimension: 8)
-        #expect(paper.iterations == 5000 && paper.patience == 500 && paper.preserveWeight == 0)
+        #expect(paper.iterations == 5000 && paper.patience == 500 && paper.preserveWeight == 0 && !paper.patienceFromTrainedWeights)
         let explicit = try FitCommand.parse(["--corpus", "x.npy", "--out", "m", "--objective", "paper", "--patience", "7"])
             .objective.configuration(dimension: 8)
         #expect(explicit.patience == 7 && explicit.iterations == 5000)
