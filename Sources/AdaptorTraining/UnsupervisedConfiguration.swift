@@ -78,11 +78,11 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
     public var iterations = 3000
     /// Stop when the validation signal has not improved for this many iterations. The `headroom` default
     /// needs room: held-out fidelity at the large sizes dips in the first steps and the mean over `M` passes
-    /// its start only after several hundred (cisi: about 550).
+    /// its start only after a few hundred (cisi: 450; docs/unsupervised-default.md has every set).
     public var patience = 1000
     /// Whether patience counts from the best trained weights, the untrained adaptor excluded (the kept weights are
     /// the best including it). The default's held-out fidelity falls below its start in the first steps and climbs
-    /// back for as long as training works (dbpedia-entity-5k: past its start only after about 2,500 iterations);
+    /// back for as long as training works (dbpedia-entity-5k: past its start only at iteration 2,150);
     /// counting from the start would stop a climb that is still going. Off with the paper's objective, whose signal
     /// only falls.
     public var patienceFromTrainedWeights = true
