@@ -222,8 +222,8 @@ final class SMECSession {
                 stepCount += 1
                 return step(current, sizes: sizes, candidates: candidates, temperature: temperature)
             },
-            validate: { [self] current in
-                snapshots[stepCount - start] = importance
+            validate: { [self] current, iteration in
+                snapshots[iteration] = importance
                 return validation.score(current, order: hardOrder()) { state.inputs(current, rows: $0).rotated }
             },
             progress: progress)

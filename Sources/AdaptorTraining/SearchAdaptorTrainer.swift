@@ -81,7 +81,7 @@ public struct SearchAdaptorTrainer {
                                      total: rank + predicted)
                 }
             },
-            validate: { current in validation.score(current) { state.inputs(current, rows: $0).rotated } },
+            validate: { current, _ in validation.score(current) { state.inputs(current, rows: $0).rotated } },
             progress: progress)
         return TrainingResult(adaptor: adaptor, sizes: full,
                               trainingDescription: describe(["search_adaptor": config], outcomes: ["search_adaptor": outcome]),

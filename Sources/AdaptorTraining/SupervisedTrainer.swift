@@ -78,7 +78,7 @@ public struct SupervisedTrainer {
                     return LossTerms(terms: [("rank", config.gamma == 0 ? 0 : loss / Double(config.gamma))], total: loss)
                 }
             },
-            validate: { current in validation.score(current) { state.inputs(current, rows: $0).rotated } },
+            validate: { current, _ in validation.score(current) { state.inputs(current, rows: $0).rotated } },
             progress: progress)
         stages.append(outcome)
         let names = initial == nil ? ["stage1", "stage2"] : ["stage2"]

@@ -39,18 +39,21 @@ struct TrainingLoop {
     ///
     /// - Parameters:
     ///   - step: loss terms and parameter gradient of the next minibatch at the current weights.
-    ///   - validate: the validation value of some weights.
+    ///   - validate: the validation value of some weights, given the iterations done (0: the starting weights).
     ///   - progress: receives a report at each validation and about once a second in between.
     func run(adaptor: inout MatryoshkaAdaptor, step: (MatryoshkaAdaptor) -> (LossTerms, AdaptorParameters),
-             validate: (MatryoshkaAdaptor) -> Double, progress: ((TrainingProgress) -> Void)?) -> StageOutcome {
+             validate: (MatryoshkaAdaptor, Int) -> Double, progress: ((TrainingProgress) -> Void)?) -> StageOutcome {
         let trainRotation = adaptor.configuration.trainRotation
         var optimiser = Adam(learningRate: learningRate, zeros: AdaptorParameters(zerosLike: adaptor.parameters),
                              paths: adaptor.parameters.tensorPaths(includeRotation: trainRotation))
         var best = adaptor.parameters
-        var bestValue = validate(adaptor)
+        func improves(_ value: Double, on reference: Double) -> Bool {
+            higherIsBetter ? value > reference : value < reference
+        }
+        var bestValue = validate(adaptor, 0)
         var bestIteration = 0
         var latest = bestValue
-        var trainedBest: Double?
+        var trainedBest = higherIsBetter ? -Double.infinity : Double.infinity
         var trainedBestIteration = 0
         var accumulator = LossAccumulator()
         let clock = ContinuousClock()
@@ -75,13 +78,13 @@ struct TrainingLoop {
             accumulator.add(terms)
             iteration += 1
             if iteration % validationInterval == 0 || iteration == iterations {
-                latest = validate(adaptor)
-                if higherIsBetter ? latest > bestValue : latest < bestValue {
+                latest = validate(adaptor, iteration)
+                if improves(latest, on: bestValue) {
                     bestValue = latest
                     best = adaptor.parameters
                     bestIteration = iteration
                 }
-                if trainedBest.map({ higherIsBetter ? latest > $0 : latest < $0 }) ?? true {
+                if improves(latest, on: trainedBest) {
                     trainedBest = latest
                     trainedBestIteration = iteration
                 }

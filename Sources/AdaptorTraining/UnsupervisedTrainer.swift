@@ -126,17 +126,17 @@ public struct UnsupervisedTrainer {
             log?("preservation term λ = \(config.preserveWeight) at m = " + kept.map(String.init).joined(separator: ", "))
         }
         var trace: [FidelityTrace.Point] = []
-        let validate: (MatryoshkaAdaptor) -> Double
+        let validate: (MatryoshkaAdaptor, Int) -> Double
         switch config.selection {
         case .objective:
             let batches = state.validationBatches(rows: heldOut, batchSize: config.batchSize)
-            validate = { state.validationLoss($0, batches: batches) }
+            validate = { current, _ in state.validationLoss(current, batches: batches) }
         case .fidelity:
-            validate = { current in
+            validate = { current, iteration in
                 // The loop's first validation is of the untrained adaptor, whose scores `initial` already holds.
-                let scores = trace.isEmpty && !initial.isEmpty
+                let scores = iteration == 0 && !initial.isEmpty
                     ? initial : fidelity!.validation.scores(current) { state.inputs(current, rows: $0).rotated }
-                trace.append(.init(iteration: min(trace.count * config.validationInterval, config.iterations), fidelity: scores))
+                trace.append(.init(iteration: iteration, fidelity: scores))
                 return scores.reduce(0, +) / Double(max(scores.count, 1))
             }
         }

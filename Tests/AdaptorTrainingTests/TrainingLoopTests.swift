@@ -20,7 +20,7 @@ import _TestSupport
                                 higherIsBetter: true, patienceFromTrainedWeights: patienceFromTrainedWeights)
         let zero = AdaptorParameters(zerosLike: adaptor.parameters)
         return loop.run(adaptor: &adaptor, step: { _ in (LossTerms(terms: [], total: 0), zero) },
-                        validate: { _ in
+                        validate: { _, _ in
                             defer { validations += 1 }
                             return Self.signal[validations]
                         }, progress: nil)
