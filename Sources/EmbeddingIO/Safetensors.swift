@@ -106,15 +106,22 @@ public enum Safetensors {
             guard let info = entry as? [String: Any], let dtype = info["dtype"] as? String,
                   let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
             else { throw fail("tensor '\(name)' lacks dtype, shape or data_offsets") }
-            let count = shape.reduce(1, *)
             guard dtype == "F32" || dtype == "I32" else {
                 throw fail("tensor '\(name)' has dtype \(dtype); F32 and I32 are supported")
             }
-            guard offsets[0] >= 0, offsets[1] == offsets[0] + 4 * count else {
+            // The byte count, 4 × the product of the dimensions, checked for negative sizes and for overflow.
+            guard let bytes = shape.reduce(Int?(4), { total, size in
+                guard let total, size >= 0 else { return nil }
+                let (product, overflow) = total.multipliedReportingOverflow(by: size)
+                return overflow ? nil : product
+            }) else {
+                throw fail("tensor '\(name)' has shape \(shape); sizes must be non-negative and fit in memory")
+            }
+            guard offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] - offsets[0] == bytes else {
                 throw fail("tensor '\(name)' of shape \(shape) has data_offsets \(offsets)")
             }
             guard offsets[1] <= dataSize else {
-                throw EmbeddingIOError.truncated(path: path, expectedBytes: 8 + headerLength + offsets[1], actualBytes: file.size)
+                throw EmbeddingIOError.truncated(path: path, expectedBytes: 8 + headerLength + min(offsets[1], Int.max - 8 - headerLength), actualBytes: file.size)
             }
             let raw = data[offsets[0] ..< offsets[1]]
             let words = stride(from: raw.startIndex, to: raw.endIndex, by: 4).map { i in

@@ -81,6 +81,16 @@ import _TestSupport
                                           data: Fixtures.float32Bytes(values)), "expected a 2-D array")
     }
 
+    @Test func shapesWithoutValuesOrBeyondAnyFileAreRejected() {
+        expectReadError(Fixtures.npyBytes(dictionary: "{'descr': '<f4', 'fortran_order': False, 'shape': (5, 0), }",
+                                          data: []), "rows of no values")
+        // 2^62 × 4 elements overflow Int: the header is rejected before its size is compared with the file's.
+        expectReadError(Fixtures.npyBytes(dictionary: "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }",
+                                          data: []), "more data than a file can hold")
+        expectReadError(Fixtures.npyBytes(dictionary: "{'descr': '<f8', 'fortran_order': False, 'shape': (1152921504606846976, 1), }",
+                                          data: []), "more data than a file can hold")
+    }
+
     @Test func truncatedDataIsRejected() {
         expectReadError(Fixtures.npyBytes(dictionary: dict2x3, data: Fixtures.float32Bytes(Array(values.prefix(5)))),
                         "truncated: its header promises 24 bytes of data but only 20 follow")

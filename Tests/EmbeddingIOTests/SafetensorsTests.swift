@@ -46,5 +46,25 @@ import _TestSupport
         }
     }
 
+    /// Shapes with a negative size or a product past `Int` are named errors, not traps (a negative size once made
+    /// `data_offsets` [4, 0] look consistent; a huge one overflowed the byte count).
+    @Test(arguments: [
+        (#"{"w":{"dtype":"F32","shape":[-1],"data_offsets":[4,0]}}"#, "sizes must be non-negative"),
+        (#"{"w":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}}"#, "sizes must be non-negative and fit"),
+        (#"{"w":{"dtype":"F32","shape":[2305843009213693951],"data_offsets":[0,9223372036854775804]}}"#, "truncated"),
+        (#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}}"#, "has data_offsets [8, 4]"),
+    ])
+    func impossibleShapesAndOffsetsAreClearErrors(header: String, fault: String) {
+        let json = Array(header.utf8)
+        let length = (0 ..< 8).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) }
+        let path = dir.write(bytes: length + json + [0, 0, 0, 0, 0, 0, 0, 0], to: "shape.safetensors")
+        do {
+            _ = try Safetensors.read(path)
+            Issue.record("expected an error about \(fault)")
+        } catch {
+            #expect(error.description.contains(path) && error.description.contains(fault), "\(error)")
+        }
+    }
+
     func readBytes(_ path: String) -> [UInt8]? { Fixtures.bytes(of: path) }
 }
