@@ -202,6 +202,20 @@ public final class AtomicOutputFile {
     }
 }
 
+/// The bytes a C-order array of `shape` takes, `elementSize × ∏ shape`; nil when a size is negative or the
+/// product overflows `Int`. Headers (`.npy`, safetensors) promise shapes; this is how they are checked before any
+/// size is compared with a file's.
+func byteCount(shape: [Int], elementSize: Int) -> Int? {
+    var bytes = elementSize
+    for size in shape {
+        guard size >= 0 else { return nil }
+        let (product, overflow) = bytes.multipliedReportingOverflow(by: size)
+        if overflow { return nil }
+        bytes = product
+    }
+    return bytes
+}
+
 /// Reads a whole text file as UTF-8.
 func readTextFile(_ path: String) throws(EmbeddingIOError) -> String {
     String(decoding: try readFileBytes(path), as: UTF8.self)

@@ -82,10 +82,8 @@ public struct NpyHeader: Equatable, Sendable {
         guard shape[1] > 0 else {
             throw fail("shape \(shape) has rows of no values; expected a 2-D array of vectors (rows, dimension ≥ 1)")
         }
-        // rows × columns × element size must be a byte count a file can hold (and must not overflow `Int`).
-        let (elements, overflowA) = shape[0].multipliedReportingOverflow(by: shape[1])
-        let (bytes, overflowB) = elements.multipliedReportingOverflow(by: type.size)
-        guard !overflowA, !overflowB, bytes <= Int.max - (start + headerLength) else {
+        // rows × columns × element size must be a byte count a file can hold after the header.
+        guard let bytes = byteCount(shape: shape, elementSize: type.size), bytes <= Int.max - (start + headerLength) else {
             throw fail("shape \(shape) promises more data than a file can hold")
         }
         return NpyHeader(elementType: type, rows: shape[0], columns: shape[1], dataOffset: start + headerLength)

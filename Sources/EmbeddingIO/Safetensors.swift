@@ -109,12 +109,7 @@ public enum Safetensors {
             guard dtype == "F32" || dtype == "I32" else {
                 throw fail("tensor '\(name)' has dtype \(dtype); F32 and I32 are supported")
             }
-            // The byte count, 4 × the product of the dimensions, checked for negative sizes and for overflow.
-            guard let bytes = shape.reduce(Int?(4), { total, size in
-                guard let total, size >= 0 else { return nil }
-                let (product, overflow) = total.multipliedReportingOverflow(by: size)
-                return overflow ? nil : product
-            }) else {
+            guard let bytes = byteCount(shape: shape, elementSize: 4) else {
                 throw fail("tensor '\(name)' has shape \(shape); sizes must be non-negative and fit in memory")
             }
             guard offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] - offsets[0] == bytes else {
