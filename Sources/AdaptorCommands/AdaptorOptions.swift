@@ -10,6 +10,7 @@ extension SelectionSignal: ExpressibleByArgument {}
 extension SimilarityObjective: ExpressibleByArgument {}
 extension SizeWeighting: ExpressibleByArgument {}
 extension CentringChoice: ExpressibleByArgument {}
+extension AdaptorForm: ExpressibleByArgument {}
 
 /// The adaptor's architecture flags.
 struct ArchitectureOptions: ParsableArguments {
@@ -64,6 +65,15 @@ struct UnsupervisedOptions: ParsableArguments {
         default of supervised stage 1 and smec).
         """)
     var objective: SimilarityObjective?
+
+    @Option(help: """
+        What training changes: rotation (an orthogonal map learned on the principal axes, the MLP left at zero: \
+        every full-dimension cosine is kept exactly) or residual (the paper's MLP on a frozen front map). \
+        Default: \(Self.defaults.form.rawValue) (supervised stage 1 and smec always use residual). rotation brings its \
+        own schedule: \(UnsupervisedConfiguration.rotationIterations) iterations, patience \
+        \(UnsupervisedConfiguration.rotationPatience).
+        """)
+    var form: AdaptorForm?
 
     @Option(help: """
         How distill weighs the sizes M: headroom (default: each size by the inverse of the room the untrained \
@@ -189,6 +199,14 @@ struct UnsupervisedOptions: ParsableArguments {
             c.patience = schedule.patience
             c.preserveWeight = schedule.preserveWeight
             c.patienceFromTrainedWeights = schedule.patienceFromTrainedWeights
+        }
+        if let form, form != c.form {
+            c.form = form
+            if form == .rotation {
+                // A rotation's held-out fidelity rises from the first steps and levels off within a few hundred.
+                c.iterations = UnsupervisedConfiguration.rotationIterations
+                c.patience = UnsupervisedConfiguration.rotationPatience
+            }
         }
         if let iterations { c.iterations = iterations }
         if let patience { c.patience = patience }

@@ -88,6 +88,9 @@ struct FitCommand: ParsableCommand {
         if architecture.center == .auto, supervised || method != .matryoshkaAdaptor {
             throw ValidationError("--center auto decides centring for unsupervised Matryoshka-Adaptor fits; use on or off here")
         }
+        if objective.form == .rotation, supervised || method != .matryoshkaAdaptor {
+            throw ValidationError("--form rotation is for unsupervised Matryoshka-Adaptor fits; supervised stage 1 and smec train the residual MLP")
+        }
         if fidelityLog != nil, supervised || method != .matryoshkaAdaptor || objective.selection != .fidelity {
             throw ValidationError("--fidelity-log records unsupervised Matryoshka-Adaptor fits with --selection fidelity")
         }

@@ -34,6 +34,9 @@ struct TrainingLoop {
     /// than from the best overall. The kept weights are the best overall either way; this only decides how long a
     /// signal that fell below its start in the first steps may climb back.
     var patienceFromTrainedWeights = false
+    /// Whether only the front map `P` is trained, on the orthogonal group (``OrthogonalAdam``), with the MLP left as
+    /// it is (its output layer at zero: `x̂ = P x̃`, every full-dimension cosine kept exactly). Needs a front map.
+    var orthogonalFrontMap = false
 
     /// Trains `adaptor` in place; on return it holds the best validated weights.
     ///
@@ -46,6 +49,9 @@ struct TrainingLoop {
         let trainRotation = adaptor.configuration.trainRotation
         var optimiser = Adam(learningRate: learningRate, zeros: AdaptorParameters(zerosLike: adaptor.parameters),
                              paths: adaptor.parameters.tensorPaths(includeRotation: trainRotation))
+        precondition(!orthogonalFrontMap || (trainRotation && adaptor.parameters.rotation != nil),
+                     "An orthogonal front map needs a trained principal-axes front map")
+        var rotationOptimiser = OrthogonalAdam(learningRate: learningRate, dimension: adaptor.inputDimension)
         var best = adaptor.parameters
         func improves(_ value: Double, on reference: Double) -> Bool {
             higherIsBetter ? value > reference : value < reference
@@ -74,7 +80,11 @@ struct TrainingLoop {
 
         while iteration < iterations {
             let (terms, gradient) = step(adaptor)
-            optimiser.update(&adaptor.parameters, along: gradient)
+            if orthogonalFrontMap {
+                rotationOptimiser.update(&adaptor.parameters.rotation!, along: gradient.rotation!)
+            } else {
+                optimiser.update(&adaptor.parameters, along: gradient)
+            }
             accumulator.add(terms)
             iteration += 1
             if iteration % validationInterval == 0 || iteration == iterations {

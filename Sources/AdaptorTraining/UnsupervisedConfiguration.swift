@@ -18,6 +18,16 @@ public enum SimilarityObjective: String, Codable, Sendable, CaseIterable {
     case distill
 }
 
+/// What unsupervised training changes in the adaptor.
+public enum AdaptorForm: String, Codable, Sendable, CaseIterable {
+    /// The paper's residual MLP `f` on a frozen front map: `x̂ = P x̃ + f(P x̃)`.
+    case residual
+    /// Only the front map, kept orthogonal (``OrthogonalAdam``), the MLP's output left at zero: `x̂ = R P₀ x̃`
+    /// with `R` learned. An isometry: every full-dimension cosine is kept exactly, whatever the training does to
+    /// the prefixes.
+    case rotation
+}
+
 /// How the `distill` objective weighs its sizes.
 public enum SizeWeighting: String, Codable, Sendable, CaseIterable {
     /// Every size of `M` weighs 1.
@@ -92,6 +102,8 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
     public var validationFraction = 0.1
     /// At most this many held-out documents serve as validation anchors.
     public var maxValidationAnchors = 1000
+    /// What training changes: the residual MLP, or an orthogonal front map.
+    public var form: AdaptorForm = .residual
     /// The similarity-preservation terms.
     public var objective: SimilarityObjective = .distill
     /// How `distill` weighs the sizes.
@@ -122,6 +134,11 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
     /// Shortlist length per anchor when mining on a prefix.
     public var miningShortlist = 100
 
+    /// The iteration budget of `--form rotation` (its held-out fidelity levels off within a few hundred iterations).
+    public static let rotationIterations = 1500
+    /// The patience of `--form rotation`.
+    public static let rotationPatience = 300
+
     /// Anchors when ``anchors`` is nil (fewer when the corpus has fewer training rows).
     public static let defaultAnchors = 20_000
     /// Exact mining is automatic up to this many floating-point operations (`2 Q N d`): about ten seconds of one
@@ -143,6 +160,7 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
         c.patience = 500
         c.preserveWeight = 0
         c.patienceFromTrainedWeights = false
+        c.form = .residual
         return c
     }
 
@@ -176,7 +194,7 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
         case learningRate = "learning_rate", iterations, patience, validationInterval = "validation_interval"
         case patienceFromTrainedWeights = "patience_from_trained_weights"
         case validationFraction = "validation_fraction", maxValidationAnchors = "max_validation_anchors", seed
-        case selection, fidelityPoolSize = "fidelity_pool_size", objective
+        case selection, fidelityPoolSize = "fidelity_pool_size", objective, form
         case distillationTemperature = "distillation_temperature", sizeWeighting = "size_weighting", centring
         case headroomFloor = "headroom_floor", preserveWeight = "preserve_weight"
         case anchors, miningDimension = "mining_dimension", miningShortlist = "mining_shortlist"

@@ -100,6 +100,10 @@ public struct UnsupervisedTrainer {
         case .on: architecture.centering = true
         case .off: architecture.centering = false
         }
+        if config.form == .rotation {
+            guard architecture.rotation == .principalAxes else { throw TrainingError.rotationFormNeedsFrontMap }
+            architecture.trainRotation = true
+        }
         var adaptor = try MatryoshkaAdaptor(configuration: architecture, statistics: sample.statistics,
                                             seed: config.seed)
         let state = UnsupervisedState(adaptor: adaptor, corpus: sample.vectors, neighbours: sample.neighbours,
@@ -143,7 +147,8 @@ public struct UnsupervisedTrainer {
         let loop = TrainingLoop(stage: "unsupervised", iterations: config.iterations, patience: config.patience,
                                 validationInterval: config.validationInterval, learningRate: config.learningRate,
                                 higherIsBetter: config.selection == .fidelity,
-                                patienceFromTrainedWeights: config.patienceFromTrainedWeights)
+                                patienceFromTrainedWeights: config.patienceFromTrainedWeights,
+                                orthogonalFrontMap: config.form == .rotation)
         let outcome = loop.run(
             adaptor: &adaptor,
             step: { current in state.step(current, anchors: sampler.next(config.batchSize)) },
@@ -308,6 +313,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case tooFewQueries(count: Int, needed: Int)
     /// More anchors were asked for than the corpus has training rows.
     case tooManyAnchors(requested: Int, available: Int, corpus: Int)
+    /// The rotation form trains the principal-axes front map, and there is none.
+    case rotationFormNeedsFrontMap
 
     public var description: String {
         switch self {
@@ -318,6 +325,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         case let .tooManyAnchors(requested, available, corpus):
             return "--anchors \(requested) exceeds the \(available) training rows of this \(corpus)-row corpus "
                 + "(a tenth is held out for validation); ask for at most \(available), or leave --anchors out"
+        case .rotationFormNeedsFrontMap:
+            return "--form rotation trains the principal-axes front map; it cannot be combined with --rotation identity"
         }
     }
 }

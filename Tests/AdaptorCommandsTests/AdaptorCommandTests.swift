@@ -102,6 +102,14 @@ import _TestSupport
         #expect(throws: (any Error).self) {
             try FitCommand.parse(["--data", folder, "--out", model, "--selection", "objective", "--fidelity-log", "f"])
         }
+        // The rotation form trains unsupervised fits only.
+        #expect(throws: (any Error).self) {
+            try FitCommand.parse(["--data", folder, "--out", model, "--supervised", "--center", "on", "--form", "rotation"])
+        }
+        #expect(throws: (any Error).self) {
+            try FitCommand.parse(["--data", folder, "--out", model, "--method", "smec", "--center", "on", "--form", "rotation"])
+        }
+        _ = try FitCommand.parse(["--data", folder, "--out", model, "--form", "rotation"])
     }
 
     /// `--fidelity-log` writes one line per validation, starting with the untrained adaptor; `--preserve-weight`

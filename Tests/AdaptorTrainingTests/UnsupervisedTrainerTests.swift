@@ -99,6 +99,33 @@ import _TestSupport
         #expect(!fixed.trainingDescription.contains(#""centring":{"#))
     }
 
+    /// `--form rotation` trains only the front map and keeps it orthogonal: at every validation the full size
+    /// retrieves exactly its own top 10 while the small size moves, the MLP's output stays zero, and every
+    /// full-dimension cosine of the kept adaptor's vectors equals the input's.
+    @Test func rotationFormKeepsFullDimensionCosinesAndMovesThePrefixes() throws {
+        var c = settings(selection: .fidelity)
+        c.form = .rotation
+        c.centring = .off
+        let x = corpus()
+        let result = try UnsupervisedTrainer(configuration: c, adaptorConfiguration: AdaptorConfiguration(inputDimension: 16, hiddenDimension: 8))
+            .train(corpus: x)
+        let trace = try #require(result.fidelityTrace)
+        #expect(trace.points.count == 5)
+        #expect(trace.points.allSatisfy { $0.fidelity.last == 1 }, "full-dimension rankings never change")
+        #expect(Set(trace.points.map { $0.fidelity[0] }).count > 1, "the m = 4 prefix moves")
+        #expect(result.adaptor.parameters.output.weight.storage.allSatisfy { $0 == 0 })
+        #expect(result.trainingDescription.contains(#""form":"rotation""#))
+        let before = BLAS.matmul(x.normalizedRows(), x.normalizedRows(), transposeB: true)
+        let adapted = result.adaptor.apply(x).normalizedRows()
+        let after = BLAS.matmul(adapted, adapted, transposeB: true)
+        let worst = zip(before.storage, after.storage).map { abs($0 - $1) }.max() ?? 1
+        #expect(worst < 1e-5, "full-dimension cosines moved by \(worst)")
+        #expect(throws: TrainingError.rotationFormNeedsFrontMap) {
+            try UnsupervisedTrainer(configuration: c, adaptorConfiguration: AdaptorConfiguration(
+                inputDimension: 16, hiddenDimension: 8, rotation: .identity)).train(corpus: x)
+        }
+    }
+
     @Test func tooSmallACorpusIsAnError() {
         var c = settings()
         c.neighbours = 10
