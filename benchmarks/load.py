@@ -25,6 +25,9 @@ import numpy as np
 
 from common import BINARY, ROOT
 
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from serve_helpers import start_serve  # noqa: E402
+
 OUT = os.path.join(ROOT, "benchmarks", "out")
 
 
@@ -85,19 +88,8 @@ def main():
         times.append(time.perf_counter() - start)
     apply_rate = len(rows) / sorted(times)[1]
 
-    server = subprocess.Popen([BINARY, "serve", "--adaptor", model, "--port", "0", "--data", data],
-                              stderr=subprocess.PIPE, text=True)
+    server, port = start_serve([BINARY, "serve", "--adaptor", model, "--port", "0", "--data", data])
     try:
-        port = None
-        while port is None:
-            line = server.stderr.readline()
-            if not line:
-                sys.exit("serve did not start")
-            if "listening on http://" in line:
-                port = int(line.split("listening on http://")[1].split()[0].rsplit(":", 1)[1])
-        # Request logs are one line each; drain them so the pipe never blocks the server.
-        devnull = open(os.devnull, "w")
-        subprocess.Popen(["cat"], stdin=server.stderr, stdout=devnull)
         adapt_body = json.dumps({"input": [base64.b64encode(v.astype("<f4").tobytes()).decode() for v in corpus[:32]],
                                  "dimensions": 64, "encoding_format": "base64"})
         search_exact = json.dumps({"vector": corpus[11].tolist(), "k": 10})

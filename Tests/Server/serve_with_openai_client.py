@@ -28,20 +28,10 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-VENV = os.path.join(ROOT, ".build", "venv-serve-test")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from serve_helpers import ensure_venv, start_serve  # noqa: E402
 
-
-def ensure_venv():
-    python = os.path.join(VENV, "bin", "python")
-    if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
-        return
-    if not os.path.exists(python):
-        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", "openai", "numpy"], check=True)
-    os.execv(python, [python] + sys.argv)
-
-
-ensure_venv()
+ensure_venv("venv-serve-test", ["openai", "numpy"])
 import numpy as np  # noqa: E402
 import openai  # noqa: E402
 
@@ -126,26 +116,14 @@ def main():
     upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
     environment = dict(os.environ, STANDIN_UPSTREAM_KEY="upstream-secret", MATRYOSHKA_KEY="server-key")
-    server = subprocess.Popen(
+    log = []
+    server, port = start_serve(
         [binary, "serve", "--adaptor", model, "--port", "0", "--model-name", "mini-adapted",
          "--upstream", f"http://127.0.0.1:{upstream.server_address[1]}/v1", "--upstream-model", "stand-in",
          "--upstream-key-env", "STANDIN_UPSTREAM_KEY", "--upstream-timeout", "1", "--api-key-env", "MATRYOSHKA_KEY",
          "--max-inputs", "8", "--max-body-bytes", "200000", "--data", os.path.join(ROOT, "data", "scifact")],
-        stderr=subprocess.PIPE, text=True, env=environment)
-    log = []
+        env=environment, log=log)
     try:
-        port = None
-        deadline = time.time() + 60
-        while port is None and time.time() < deadline:
-            line = server.stderr.readline()
-            if not line:
-                break
-            log.append(line)
-            if "listening on http://" in line:
-                port = int(line.split("listening on http://")[1].split()[0].rsplit(":", 1)[1])
-        threading.Thread(target=lambda: log.extend(server.stderr), daemon=True).start()
-        if port is None:
-            sys.exit("the server did not start:\n" + "".join(log))
         run_checks(binary, work, port)
     finally:
         if server.poll() is None:

