@@ -1,10 +1,11 @@
 """Shared pieces of the benchmark scripts: where things are, and the data-set arguments."""
 import argparse
 import os
-import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import script_support  # noqa: E402
 BINARY = os.path.join(ROOT, ".build", "release", "matryoshka")
 BENCH = os.path.join(ROOT, ".build", "release", "matryoshka-bench")
 ALL_SETS = "scifact,dbpedia-entity-5k,cisi,cisi/models/all-mpnet-base-v2"
@@ -30,11 +31,4 @@ def shared_sets_arguments(configure=None):
 def ensure_venv(name, packages):
     """Re-executes the running script inside `benchmarks/<name>`, creating it with `pip install <packages>`
     (a list of pip arguments) on first use."""
-    venv = os.path.join(ROOT, "benchmarks", name)
-    python = os.path.join(venv, "bin", "python")
-    if os.path.realpath(sys.prefix) == os.path.realpath(venv):
-        return
-    if not os.path.exists(python):
-        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-        subprocess.run([python, "-m", "pip", "install", "-q", *packages], check=True)
-    os.execv(python, [python] + sys.argv)
+    script_support.ensure_venv(name, packages, folder="benchmarks")

