@@ -30,8 +30,9 @@ def ensure_venv(name, packages, folder=".build"):
 def start_serve(command, env=None, log=None, timeout=60):
     """Starts `command` (a `matryoshka serve … --port 0` command line) and returns (process, port) once it prints
     `listening on http://HOST:PORT`. Standard error is then drained by a thread, into the list `log` when given
-    (every line read, the start-up lines included), so the pipe never blocks the server. When the server exits or
-    stays silent for `timeout` seconds first, it is stopped and the script exits with what it printed."""
+    (every line read, the start-up lines included), so the pipe never blocks the server. When the server closes
+    standard error without that line, or prints for `timeout` seconds without it, it is stopped and the script exits
+    with what it printed."""
     server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
     lines = log if log is not None else []
     port = None
@@ -48,6 +49,11 @@ def start_serve(command, env=None, log=None, timeout=60):
             server.kill()
             server.wait()
         sys.exit("the server did not start:\n" + "".join(lines))
-    threading.Thread(target=lambda: lines.extend(server.stderr) if log is not None else [None for _ in server.stderr],
-                     daemon=True).start()
+
+    def drain():
+        for line in server.stderr:
+            if log is not None:
+                log.append(line)
+
+    threading.Thread(target=drain, daemon=True).start()
     return server, port

@@ -94,3 +94,22 @@ extension MatryoshkaAdaptor {
         return gradient
     }
 }
+
+extension MatryoshkaAdaptor {
+    /// The forward pass with the MLP's output held at zero (`--form rotation` trains the front map alone): `f(z) = 0`,
+    /// `x̂ = z`. No hidden layer is evaluated, since nothing it computes can reach the output; the result has no
+    /// hidden values and serves ``frontMapBackward(outputGradient:preprocessed:)`` only.
+    public func frontMapForward(rotated z: Matrix) -> AdaptorForward {
+        AdaptorForward(rotated: z, preActivations: [], activations: [], residual: Matrix(rows: z.rows, columns: z.columns),
+                       output: z)
+    }
+
+    /// The front map's gradient when the output layer is zero, `∂P = (∂L/∂x̂)ᵀ x̃` (what
+    /// ``backward(_:outputGradient:residualGradient:preprocessed:)`` gives for `P` then, without the MLP's products);
+    /// every MLP gradient is left at zero, since that mode does not train them.
+    public func frontMapBackward(outputGradient: Matrix, preprocessed: Matrix) -> AdaptorParameters {
+        var gradient = AdaptorParameters(zerosLike: parameters)
+        gradient.rotation = BLAS.matmul(outputGradient, transposeA: true, preprocessed)
+        return gradient
+    }
+}

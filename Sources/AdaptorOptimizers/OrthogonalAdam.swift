@@ -1,5 +1,4 @@
 import EmbeddingMath
-import Foundation
 
 /// Adam on the orthogonal group: trains a `d × d` matrix `P` that stays orthogonal (`P Pᵀ = I`), so that
 /// `z = P x` keeps every inner product, and so every full-dimension cosine, exactly.
@@ -16,27 +15,18 @@ import Foundation
 /// second order in `Δ`). Every operation is a matrix product or an element-wise loop: deterministic for any
 /// thread count.
 public struct OrthogonalAdam {
-    /// Learning rate.
-    public var learningRate: Float
-    /// First-moment decay `β₁`.
-    public var beta1: Float = 0.9
-    /// Second-moment decay `β₂`.
-    public var beta2: Float = 0.999
-    /// `ε` in the denominator.
-    public var epsilon: Float = 1e-8
     /// Largest `|P Pᵀ − I|` element left after re-orthogonalisation.
     public var tolerance: Float = 2e-6
-    /// Steps taken.
-    public private(set) var step = 0
-    private var firstMoment: Matrix
-    private var secondMoment: Matrix
+    /// ``Adam`` on `Ω`, applied to a zero matrix: its update of zero is `−Δ`.
+    private var adam: Adam<Matrix>
 
     /// An optimiser for a `dimension × dimension` orthogonal matrix.
     public init(learningRate: Float, dimension: Int) {
-        self.learningRate = learningRate
-        firstMoment = Matrix(rows: dimension, columns: dimension)
-        secondMoment = Matrix(rows: dimension, columns: dimension)
+        adam = Adam(learningRate: learningRate, zeros: Matrix(rows: dimension, columns: dimension), paths: [\Matrix.storage])
     }
+
+    /// Steps taken.
+    public var step: Int { adam.step }
 
     /// The Riemannian gradient `Ω = G Pᵀ − P Gᵀ` (`d × d`, skew-symmetric) of a loss with Euclidean gradient `G` at `P`.
     public static func liftedGradient(_ gradient: Matrix, at p: Matrix) -> Matrix {
@@ -70,25 +60,11 @@ public struct OrthogonalAdam {
 
     /// One update of the orthogonal `p` along the Euclidean gradient `gradient` (same shape).
     public mutating func update(_ p: inout Matrix, along gradient: Matrix) {
-        let omega = Self.liftedGradient(gradient, at: p)
-        step += 1
-        let correction1 = 1 - pow(beta1, Float(step))
-        let correction2 = 1 - pow(beta2, Float(step))
-        let stepSize = learningRate / correction1
-        let inverseSqrtCorrection2 = 1 / correction2.squareRoot()
-        let b1 = beta1, b2 = beta2, eps = epsilon
-        var delta = Matrix(rows: p.rows, columns: p.columns)
-        for i in omega.storage.indices {
-            let g = omega.storage[i]
-            let m = b1 * firstMoment.storage[i] + (1 - b1) * g
-            let v = b2 * secondMoment.storage[i] + (1 - b2) * g * g
-            firstMoment.storage[i] = m
-            secondMoment.storage[i] = v
-            delta.storage[i] = stepSize * m / (v.squareRoot() * inverseSqrtCorrection2 + eps)
-        }
+        var minusDelta = Matrix(rows: p.rows, columns: p.columns)
+        adam.update(&minusDelta, along: Self.liftedGradient(gradient, at: p))
         // P ← P − Δ P, then back onto the orthogonal group.
         var next = p
-        BLAS.gemm(delta, p, alpha: -1, beta: 1, into: &next)
+        BLAS.gemm(minusDelta, p, alpha: 1, beta: 1, into: &next)
         p = next
         Self.orthogonalise(&p, tolerance: tolerance)
     }

@@ -47,11 +47,14 @@ struct TrainingLoop {
     func run(adaptor: inout MatryoshkaAdaptor, step: (MatryoshkaAdaptor) -> (LossTerms, AdaptorParameters),
              validate: (MatryoshkaAdaptor, Int) -> Double, progress: ((TrainingProgress) -> Void)?) -> StageOutcome {
         let trainRotation = adaptor.configuration.trainRotation
-        var optimiser = Adam(learningRate: learningRate, zeros: AdaptorParameters(zerosLike: adaptor.parameters),
-                             paths: adaptor.parameters.tensorPaths(includeRotation: trainRotation))
         precondition(!orthogonalFrontMap || (trainRotation && adaptor.parameters.rotation != nil),
                      "An orthogonal front map needs a trained principal-axes front map")
-        var rotationOptimiser = OrthogonalAdam(learningRate: learningRate, dimension: adaptor.inputDimension)
+        // One optimiser, the one this stage uses: moments for every trained tensor, or for the front map alone.
+        var optimiser = orthogonalFrontMap ? nil : Adam(
+            learningRate: learningRate, zeros: AdaptorParameters(zerosLike: adaptor.parameters),
+            paths: adaptor.parameters.tensorPaths(includeRotation: trainRotation))
+        var rotationOptimiser = orthogonalFrontMap
+            ? OrthogonalAdam(learningRate: learningRate, dimension: adaptor.inputDimension) : nil
         var best = adaptor.parameters
         func improves(_ value: Double, on reference: Double) -> Bool {
             higherIsBetter ? value > reference : value < reference
@@ -81,9 +84,9 @@ struct TrainingLoop {
         while iteration < iterations {
             let (terms, gradient) = step(adaptor)
             if orthogonalFrontMap {
-                rotationOptimiser.update(&adaptor.parameters.rotation!, along: gradient.rotation!)
+                rotationOptimiser!.update(&adaptor.parameters.rotation!, along: gradient.rotation!)
             } else {
-                optimiser.update(&adaptor.parameters, along: gradient)
+                optimiser!.update(&adaptor.parameters, along: gradient)
             }
             accumulator.add(terms)
             iteration += 1

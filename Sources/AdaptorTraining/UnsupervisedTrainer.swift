@@ -179,6 +179,8 @@ final class UnsupervisedState {
     private var scratch: [Int32]
     /// Rows of the most recent training batch (anchors and neighbours).
     private(set) var lastBatchRows = 0
+    /// Whether only the front map trains (`--form rotation`): the MLP's output stays zero, so its passes are skipped.
+    let frontMapOnly: Bool
 
     /// - Parameter neighbourCount: neighbours per item used by `L_topk` (default: the configuration's `k`;
     ///   0 turns the term off). `neighbours` has `k` entries per item either way.
@@ -195,6 +197,7 @@ final class UnsupervisedState {
                                               ? DistillationLoss(sizes: sizes, temperature: configuration.distillationTemperature) : nil)
         self.preprocessed = preprocessed
         frozenRotated = adaptor.configuration.trainRotation ? nil : adaptor.rotate(preprocessed)
+        frontMapOnly = configuration.form == .rotation
         scratch = [Int32](repeating: -1, count: corpus.rows)
     }
 
@@ -221,12 +224,13 @@ final class UnsupervisedState {
               extraLoss: ((AdaptorForward, inout Matrix) -> LossTerms)?) -> (LossTerms, AdaptorParameters) {
         lastBatchRows = batch.corpusRows.count
         let (z, x) = inputs(adaptor, rows: batch.corpusRows)
-        let forward = adaptor.forward(rotated: z)
+        let forward = frontMapOnly ? adaptor.frontMapForward(rotated: z) : adaptor.forward(rotated: z)
         var (terms, outputGradient, residualGradient) = objective.evaluate(forward, batch)
         if let extraLoss {
             let extra = extraLoss(forward, &outputGradient)
             terms = LossTerms(terms: terms.terms + extra.terms, total: terms.total + extra.total)
         }
+        if frontMapOnly, let x { return (terms, adaptor.frontMapBackward(outputGradient: outputGradient, preprocessed: x)) }
         let gradient = adaptor.backward(forward, outputGradient: outputGradient, residualGradient: residualGradient,
                                         preprocessed: x)
         return (terms, gradient)

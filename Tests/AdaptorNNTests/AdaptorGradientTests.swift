@@ -46,5 +46,21 @@ import _TestSupport
         }
     }
 
+    /// With the output layer at zero (a fresh adaptor), the front-map-only passes give the full passes' output and
+    /// front-map gradient, bit for bit.
+    @Test func frontMapPassesMatchTheFullPassesWhenTheOutputLayerIsZero() throws {
+        let d = 6, n = 4
+        let config = AdaptorConfiguration(inputDimension: d, hiddenDimension: 5, trainRotation: true)
+        let adaptor = try MatryoshkaAdaptor(configuration: config, corpus: Fixtures.randomMatrix(rows: 30, columns: d, seed: 1), seed: 2)
+        let x = adaptor.preprocess(Fixtures.randomMatrix(rows: n, columns: d, seed: 3))
+        let g = Fixtures.randomMatrix(rows: n, columns: d, seed: 4)
+        let z = adaptor.rotate(x)
+        let full = adaptor.forward(rotated: z)
+        let short = adaptor.frontMapForward(rotated: z)
+        #expect(short.output == full.output && short.residual == full.residual)
+        let fullGradient = adaptor.backward(full, outputGradient: g, residualGradient: nil, preprocessed: x)
+        #expect(adaptor.frontMapBackward(outputGradient: g, preprocessed: x).rotation == fullGradient.rotation)
+    }
+
     nonisolated(unsafe) static var generator = SeededGenerator(seed: 99)
 }
