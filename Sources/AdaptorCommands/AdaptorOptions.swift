@@ -68,10 +68,12 @@ struct UnsupervisedOptions: ParsableArguments {
 
     @Option(help: """
         What training changes: rotation (an orthogonal map learned on the principal axes, the MLP left at zero: \
-        every full-dimension cosine is kept exactly) or residual (the paper's MLP on a frozen front map). \
-        Default: \(Self.defaults.form.rawValue) (supervised stage 1 and smec always use residual). rotation brings its \
-        own schedule: \(UnsupervisedConfiguration.rotationIterations) iterations, patience \
-        \(UnsupervisedConfiguration.rotationPatience).
+        every full-dimension cosine is kept exactly), residual (the paper's MLP on a frozen front map) or \
+        rotation-then-residual (the rotation first, then the MLP on the front map it learned). \
+        Default: \(Self.defaults.form.rawValue) (--objective paper: residual; supervised stage 1 and smec always \
+        use residual). The rotation \
+        (alone or as the first stage) has its own schedule: \(UnsupervisedConfiguration.rotationIterations) \
+        iterations, patience \(UnsupervisedConfiguration.rotationPatience).
         """)
     var form: AdaptorForm?
 
@@ -199,6 +201,8 @@ struct UnsupervisedOptions: ParsableArguments {
             c.patience = schedule.patience
             c.preserveWeight = schedule.preserveWeight
             c.patienceFromTrainedWeights = schedule.patienceFromTrainedWeights
+            // The paper's objective trains the paper's residual (unless --form says otherwise).
+            if objective == .paper { c.form = .residual }
         }
         if let form, form != c.form {
             c.form = form

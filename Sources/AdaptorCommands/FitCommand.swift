@@ -16,7 +16,8 @@ struct FitCommand: ParsableCommand {
         the full original vectors. The unsupervised default distils each anchor's full-dimension ranking of \
         its batch into every size of M, each size weighed by the inverse of the room the untrained adaptor \
         leaves it, with an L1 term keeping the cosines of the sizes it already gets right (--preserve-weight), \
-        on inputs centred when the corpus's mean cosine calls for it (--center auto); --objective \
+        on inputs centred when the corpus's mean cosine calls for it (--center auto), in two stages: first P \
+        itself, kept orthogonal with f at zero, then f on that P (--form); --objective \
         paper is the paper's L_topk + α L_pair + β L_rec (arXiv 2407.20243). Neighbours are mined once over \
         the whole corpus; 10 % of the corpus is held out and the best weights by the --selection signal are \
         kept. Progress goes to standard error.
@@ -88,8 +89,8 @@ struct FitCommand: ParsableCommand {
         if architecture.center == .auto, supervised || method != .matryoshkaAdaptor {
             throw ValidationError("--center auto decides centring for unsupervised Matryoshka-Adaptor fits; use on or off here")
         }
-        if objective.form == .rotation, supervised || method != .matryoshkaAdaptor {
-            throw ValidationError("--form rotation is for unsupervised Matryoshka-Adaptor fits; supervised stage 1 and smec train the residual MLP")
+        if let form = objective.form, form != .residual, supervised || method != .matryoshkaAdaptor {
+            throw ValidationError("--form \(form.rawValue) is for unsupervised Matryoshka-Adaptor fits; supervised stage 1 and smec train the residual MLP")
         }
         if fidelityLog != nil, supervised || method != .matryoshkaAdaptor || objective.selection != .fidelity {
             throw ValidationError("--fidelity-log records unsupervised Matryoshka-Adaptor fits with --selection fidelity")
@@ -160,9 +161,11 @@ struct FitCommand: ParsableCommand {
             fingerprint = smecResult.training.dataFingerprint!
         } else {
             let source = try corpusSource()
-            let trainer = UnsupervisedTrainer(
-                configuration: try objective.configuration(dimension: source.dimension, center: architecture.center),
-                adaptorConfiguration: architecture.configuration(dimension: source.dimension))
+            var configuration = try objective.configuration(dimension: source.dimension, center: architecture.center)
+            // The paper's identity start has no front map to rotate: it trains the residual unless told otherwise.
+            if architecture.rotation == .identity, objective.form == nil { configuration.form = .residual }
+            let trainer = UnsupervisedTrainer(configuration: configuration,
+                                              adaptorConfiguration: architecture.configuration(dimension: source.dimension))
             result = try trainer.train(corpus: source, log: display.message, status: { display.update($0) },
                                        progress: { display.update($0.line) })
             fingerprint = result.dataFingerprint!

@@ -26,6 +26,12 @@ public enum AdaptorForm: String, Codable, Sendable, CaseIterable {
     /// with `R` learned. An isometry: every full-dimension cosine is kept exactly, whatever the training does to
     /// the prefixes.
     case rotation
+    /// `rotation` first (its own schedule), then `residual` on the front map it learned: the isometry takes what a
+    /// rotation can give the prefixes at no cost to the full size, and the MLP trains from there.
+    case rotationThenResidual = "rotation-then-residual"
+
+    /// Whether the front map is trained on the orthogonal group (in the first stage, for the two-stage form).
+    public var trainsRotation: Bool { self != .residual }
 }
 
 /// How the `distill` objective weighs its sizes.
@@ -103,7 +109,7 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
     /// At most this many held-out documents serve as validation anchors.
     public var maxValidationAnchors = 1000
     /// What training changes: the residual MLP, or an orthogonal front map.
-    public var form: AdaptorForm = .residual
+    public var form: AdaptorForm = .rotationThenResidual
     /// The similarity-preservation terms.
     public var objective: SimilarityObjective = .distill
     /// How `distill` weighs the sizes.

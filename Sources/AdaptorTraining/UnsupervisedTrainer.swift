@@ -100,12 +100,67 @@ public struct UnsupervisedTrainer {
         case .on: architecture.centering = true
         case .off: architecture.centering = false
         }
-        if config.form == .rotation {
+        if config.form.trainsRotation {
             guard architecture.rotation == .principalAxes else { throw TrainingError.rotationFormNeedsFrontMap }
-            architecture.trainRotation = true
         }
+        // `--train-rotation` (unconstrained) applies to the residual stage; the rotation stage keeps it orthogonal.
+        let residualTrainsRotation = adaptorConfiguration.trainRotation
+        architecture.trainRotation = config.form.trainsRotation || residualTrainsRotation
         var adaptor = try MatryoshkaAdaptor(configuration: architecture, statistics: sample.statistics,
                                             seed: config.seed)
+        // The two-stage form: the rotation on its own schedule (capped by the configured one), then the residual on
+        // the configured one.
+        var plan: [(name: String, configuration: UnsupervisedConfiguration)] = [("unsupervised", config)]
+        if config.form == .rotationThenResidual {
+            var rotation = config
+            rotation.form = .rotation
+            rotation.iterations = min(UnsupervisedConfiguration.rotationIterations, config.iterations)
+            rotation.patience = min(UnsupervisedConfiguration.rotationPatience, config.patience)
+            var residual = config
+            residual.form = .residual
+            plan = [("rotation", rotation), ("residual", residual)]
+        }
+        var stages: [StageRun] = []
+        for (index, stage) in plan.enumerated() {
+            adaptor.configuration.trainRotation = stage.configuration.form == .rotation || residualTrainsRotation
+            if plan.count > 1 { log?("stage \(index + 1) of \(plan.count): \(stage.name)") }
+            stages.append(runStage(stage.name, configuration: stage.configuration, adaptor: &adaptor, sample: sample,
+                                   sizes: sizes, reference: stages.first?.initial, log: log, progress: progress))
+        }
+        let last = stages[stages.count - 1]
+        var result = TrainingResult(adaptor: adaptor, sizes: sizes,
+                                    trainingDescription: describe(Dictionary(uniqueKeysWithValues: plan.map { ($0.name, $0.configuration) }),
+                                                                  outcomes: Dictionary(uniqueKeysWithValues: zip(plan.map(\.name), stages.map(\.outcome))),
+                                                                  sample: SampleDescription(sample), centring: signal,
+                                                                  sizeWeights: last.weights, preservedSizes: last.preserved),
+                                    stages: stages.map(\.outcome), dataFingerprint: sample.fingerprint)
+        let points = stages.enumerated().flatMap { index, stage in
+            // Iterations count on across stages, so the trace reads as one run.
+            let offset = stages[..<index].reduce(0) { $0 + $1.outcome.iterationsRun }
+            return stage.trace.filter { index == 0 || $0.iteration > 0 }
+                .map { FidelityTrace.Point(iteration: $0.iteration + offset, fidelity: $0.fidelity) }
+        }
+        if !points.isEmpty { result.fidelityTrace = FidelityTrace(sizes: sizes.sizes, points: points) }
+        return result
+    }
+
+    /// What one stage of unsupervised training produced.
+    private struct StageRun {
+        var outcome: StageOutcome
+        var weights: [Float]?
+        var preserved: [Int]?
+        var trace: [FidelityTrace.Point]
+        /// The starting adaptor's held-out fidelity per size (empty without a fidelity signal).
+        var initial: [Double]
+    }
+
+    /// Trains `adaptor` in place for one stage: with `headroom` size weights the starting adaptor's held-out
+    /// fidelity at each size sets the distillation weights (``headroomWeights(initialFidelity:)``) and the sizes the
+    /// preservation term guards; the loop keeps the best weights by the selection signal.
+    private func runStage(_ name: String, configuration config: UnsupervisedConfiguration, adaptor: inout MatryoshkaAdaptor,
+                          sample: CorpusSample, sizes: MatryoshkaSizes, reference: [Double]?, log: ((String) -> Void)?,
+                          progress: ((TrainingProgress) -> Void)?) -> StageRun {
+        let d = sample.vectors.columns
         let state = UnsupervisedState(adaptor: adaptor, corpus: sample.vectors, neighbours: sample.neighbours,
                                       configuration: config, sizes: sizes)
         let sampler = AnchorSampler(pool: sample.anchors, generator: SeededGenerator(seed: config.seed &+ 3))
@@ -114,16 +169,17 @@ public struct UnsupervisedTrainer {
             ? NeighbourFidelity(normalisedCorpus: state.objective.normalisedCorpus, heldOut: heldOut, pool: sample.pool,
                                 sizes: sizes) : nil
         let initial = fidelity?.validation.scores(adaptor) { state.inputs(adaptor, rows: $0).rotated } ?? []
-        let weights = config.usesHeadroomWeights && !initial.isEmpty
-            ? headroomWeights(initialFidelity: initial, floor: config.headroomFloor) : nil
+        let start = reference ?? initial
+        let weights = config.usesHeadroomWeights && !start.isEmpty
+            ? headroomWeights(initialFidelity: start, floor: config.headroomFloor) : nil
         if let weights {
             state.objective.distillation?.sizeWeights = weights
-            log?("size weights from the untrained adaptor's held-out fidelity: " + zip(sizes.sizes, zip(initial, weights))
+            log?("size weights from the untrained adaptor's held-out fidelity: " + zip(sizes.sizes, zip(start, weights))
                 .map { String(format: "m=%d %.3f → %.1f", $0, $1.0, $1.1) }.joined(separator: ", "))
         }
         var preserved: [Int]?
-        if config.usesPreservation, !initial.isEmpty {
-            let kept = preservedSizes(sizes.sizes, initialFidelity: initial, floor: config.headroomFloor)
+        if config.usesPreservation, !start.isEmpty {
+            let kept = preservedSizes(sizes.sizes, initialFidelity: start, floor: config.headroomFloor)
             state.objective.preservation = Preservation(loss: SimilarityLoss(sizes: MatryoshkaSizes(kept, dimension: d)),
                                                         weight: config.preserveWeight)
             preserved = kept
@@ -144,7 +200,7 @@ public struct UnsupervisedTrainer {
                 return scores.reduce(0, +) / Double(max(scores.count, 1))
             }
         }
-        let loop = TrainingLoop(stage: "unsupervised", iterations: config.iterations, patience: config.patience,
+        let loop = TrainingLoop(stage: name, iterations: config.iterations, patience: config.patience,
                                 validationInterval: config.validationInterval, learningRate: config.learningRate,
                                 higherIsBetter: config.selection == .fidelity,
                                 patienceFromTrainedWeights: config.patienceFromTrainedWeights,
@@ -154,18 +210,13 @@ public struct UnsupervisedTrainer {
             step: { current in state.step(current, anchors: sampler.next(config.batchSize)) },
             validate: validate, progress: progress)
         if let fidelity, !initial.isEmpty, let log {
+            let current = adaptor
             let kept = trace.first { $0.iteration == outcome.bestIteration }?.fidelity
-                ?? fidelity.validation.scores(adaptor) { state.inputs(adaptor, rows: $0).rotated }
+                ?? fidelity.validation.scores(current) { state.inputs(current, rows: $0).rotated }
             log("held-out fidelity per size, untrained → kept: " + zip(sizes.sizes, zip(initial, kept))
                 .map { String(format: "m=%d %.3f → %.3f", $0, $1.0, $1.1) }.joined(separator: ", "))
         }
-        var result = TrainingResult(adaptor: adaptor, sizes: sizes,
-                                    trainingDescription: describe(["unsupervised": config], outcomes: ["unsupervised": outcome],
-                                                                  sample: SampleDescription(sample), centring: signal,
-                                                                  sizeWeights: weights, preservedSizes: preserved),
-                                    stages: [outcome], dataFingerprint: sample.fingerprint)
-        if !trace.isEmpty { result.fidelityTrace = FidelityTrace(sizes: sizes.sizes, points: trace) }
-        return result
+        return StageRun(outcome: outcome, weights: weights, preserved: preserved, trace: trace, initial: initial)
     }
 }
 
@@ -330,7 +381,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
             return "--anchors \(requested) exceeds the \(available) training rows of this \(corpus)-row corpus "
                 + "(a tenth is held out for validation); ask for at most \(available), or leave --anchors out"
         case .rotationFormNeedsFrontMap:
-            return "--form rotation trains the principal-axes front map; it cannot be combined with --rotation identity"
+            return "--form rotation and rotation-then-residual train the principal-axes front map; with --rotation identity use --form residual"
         }
     }
 }

@@ -119,7 +119,7 @@ import _TestSupport
         let model = dir.file("p.safetensors"), log = dir.file("fidelity.jsonl")
         try FitCommand.parse(["--data", folder, "--out", model, "--k", "3", "--batch-size", "8", "--iterations", "12",
                               "--validation-interval", "5", "--hidden", "6", "--preserve-weight", "2",
-                              "--fidelity-log", log, "--quiet"]).run()
+                              "--form", "residual", "--fidelity-log", log, "--quiet"]).run()
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         let iterations = try lines.map { (try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["iteration"] as! Int }
         #expect(iterations == [0, 5, 10, 12])
@@ -132,16 +132,18 @@ import _TestSupport
         let standard = try FitCommand.parse(["--corpus", "x.npy", "--out", "m"]).objective.configuration(dimension: 8)
         #expect(standard.objective == .distill && standard.sizeWeighting == .headroom && standard.centring == .auto)
         #expect(standard.iterations == 3000 && standard.patience == 1000 && standard.preserveWeight == 3)
-        #expect(standard.patienceFromTrainedWeights)
+        #expect(standard.patienceFromTrainedWeights && standard.form == .rotationThenResidual)
         let paper = try FitCommand.parse(["--corpus", "x.npy", "--out", "m", "--objective", "paper"]).objective
             .configuration(dimension: 8)
         #expect(paper.iterations == 5000 && paper.patience == 500 && paper.preserveWeight == 0 && !paper.patienceFromTrainedWeights)
+        #expect(paper.form == .residual, "the paper's objective trains the paper's residual")
         let explicit = try FitCommand.parse(["--corpus", "x.npy", "--out", "m", "--objective", "paper", "--patience", "7"])
             .objective.configuration(dimension: 8)
         #expect(explicit.patience == 7 && explicit.iterations == 5000)
         let stage1 = try FitCommand.parse(["--corpus", "x.npy", "--out", "m"]).objective
             .configuration(dimension: 8, base: .paperDefaults)
         #expect(stage1.objective == .paper && stage1.centring == .off && stage1.patience == 500 && stage1.preserveWeight == 0)
+        #expect(stage1.form == .residual)
         let off = try FitCommand.parse(["--corpus", "x.npy", "--out", "m", "--preserve-weight", "0"]).objective
             .configuration(dimension: 8)
         #expect(off.preserveWeight == 0 && !off.usesPreservation)

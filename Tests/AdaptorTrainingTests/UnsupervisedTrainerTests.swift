@@ -27,6 +27,7 @@ import _TestSupport
         c.sizes = [4, 16]
         c.learningRate = 1e-2
         c.seed = seed
+        c.form = .residual
         return c
     }
 
@@ -124,6 +125,37 @@ import _TestSupport
             try UnsupervisedTrainer(configuration: c, adaptorConfiguration: AdaptorConfiguration(
                 inputDimension: 16, hiddenDimension: 8, rotation: .identity)).train(corpus: x)
         }
+    }
+
+    /// `--form rotation-then-residual`: stage 1 is the rotation form on its own schedule (capped by the configured
+    /// one), and its kept front map
+    /// (orthogonal, bit for bit the rotation form's) is the frozen start of the residual stage; the model file
+    /// records both stages, and the fidelity trace counts iterations on across them.
+    @Test func rotationThenResidualTrainsTheFrontMapThenTheMLPOnIt() throws {
+        var c = settings(selection: .fidelity)
+        c.form = .rotationThenResidual
+        c.centring = .off
+        let x = corpus()
+        let architecture = AdaptorConfiguration(inputDimension: 16, hiddenDimension: 8)
+        let result = try UnsupervisedTrainer(configuration: c, adaptorConfiguration: architecture).train(corpus: x)
+        var r = c
+        r.form = .rotation
+        r.iterations = min(UnsupervisedConfiguration.rotationIterations, c.iterations)
+        r.patience = min(UnsupervisedConfiguration.rotationPatience, c.patience)
+        let rotationOnly = try UnsupervisedTrainer(configuration: r, adaptorConfiguration: architecture).train(corpus: x)
+
+        #expect(result.stages.count == 2)
+        #expect(result.stages[0] == rotationOnly.stages[0])
+        let p = try #require(result.adaptor.parameters.rotation)
+        #expect(p.storage == rotationOnly.adaptor.parameters.rotation?.storage, "the residual stage keeps the front map")
+        let identity = BLAS.matmul(p, p, transposeB: true)
+        let worst = (0 ..< 16).flatMap { i in (0 ..< 16).map { j in abs(identity[i, j] - (i == j ? 1 : 0)) } }.max() ?? 1
+        #expect(worst < 1e-4, "the front map is orthogonal (largest error \(worst))")
+        #expect(!result.adaptor.configuration.trainRotation)
+        #expect(result.trainingDescription.contains(#""rotation":{"#) && result.trainingDescription.contains(#""residual":{"#))
+        let iterations = try #require(result.fidelityTrace).points.map(\.iteration)
+        #expect(iterations == iterations.sorted() && Set(iterations).count == iterations.count)
+        #expect(iterations.last == result.stages[0].iterationsRun + result.stages[1].iterationsRun)
     }
 
     @Test func tooSmallACorpusIsAnError() {
