@@ -68,7 +68,8 @@ struct FitCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("""
         Write the held-out fidelity of every size at every validation to FILE, one JSON object per line \
-        ({"iteration", "fidelity": {"m": F_m}, "mean"}; unsupervised fits with --selection fidelity).
+        ({"iteration", "fidelity": {"m": F_m}, "mean"}; unsupervised fits with --selection fidelity; in a two-stage \
+        fit the iterations count on from the first stage's last into the second's).
         """, valueName: "FILE"))
     var fidelityLog: String?
 

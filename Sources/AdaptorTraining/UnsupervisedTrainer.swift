@@ -213,7 +213,8 @@ public struct UnsupervisedTrainer {
             let current = adaptor
             let kept = trace.first { $0.iteration == outcome.bestIteration }?.fidelity
                 ?? fidelity.validation.scores(current) { state.inputs(current, rows: $0).rotated }
-            log("held-out fidelity per size, untrained → kept: " + zip(sizes.sizes, zip(initial, kept))
+            log("held-out fidelity per size, \(reference == nil ? "untrained" : "stage start") → kept: "
+                + zip(sizes.sizes, zip(initial, kept))
                 .map { String(format: "m=%d %.3f → %.3f", $0, $1.0, $1.1) }.joined(separator: ", "))
         }
         return StageRun(outcome: outcome, weights: weights, preserved: preserved, trace: trace, initial: initial)
