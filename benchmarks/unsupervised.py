@@ -25,7 +25,7 @@ VARIANTS = [
     ("identity start (paper), objective selection", [*PAPER, "--rotation", "identity", "--selection", "objective"]),
     ("identity start (paper), fidelity selection", [*PAPER, "--rotation", "identity"]),
     ("distill, uniform size weights, not centred (the earlier option)",
-     ["--size-weighting", "uniform", "--center", "off", "--preserve-weight", "0"]),
+     ["--size-weighting", "uniform", "--center", "off", "--preserve-weight", "0", "--form", "residual"]),
     ("default without the preservation term", ["--preserve-weight", "0"]),
     ("residual only (the default before the rotation stage)", ["--form", "residual"]),
 ]
