@@ -104,8 +104,8 @@ public struct UnsupervisedTrainer {
             guard architecture.rotation == .principalAxes else { throw TrainingError.rotationFormNeedsFrontMap }
         }
         // `--train-rotation` (unconstrained) applies to the residual stage; the rotation stage keeps it orthogonal.
+        // Each stage sets `trainRotation` before it runs.
         let residualTrainsRotation = adaptorConfiguration.trainRotation
-        architecture.trainRotation = config.form.trainsRotation || residualTrainsRotation
         var adaptor = try MatryoshkaAdaptor(configuration: architecture, statistics: sample.statistics,
                                             seed: config.seed)
         // The two-stage form: the rotation on its own schedule (capped by the configured one), then the residual on
@@ -121,11 +121,13 @@ public struct UnsupervisedTrainer {
             plan = [("rotation", rotation), ("residual", residual)]
         }
         var stages: [StageRun] = []
+        var fidelity: NeighbourFidelity?  // the held-out relevant sets do not depend on the stage: found once
         for (index, stage) in plan.enumerated() {
             adaptor.configuration.trainRotation = stage.configuration.form == .rotation || residualTrainsRotation
             if plan.count > 1 { log?("stage \(index + 1) of \(plan.count): \(stage.name)") }
             stages.append(runStage(stage.name, configuration: stage.configuration, adaptor: &adaptor, sample: sample,
-                                   sizes: sizes, reference: stages.first?.initial, log: log, progress: progress))
+                                   sizes: sizes, reference: stages.first?.initial, fidelity: &fidelity, log: log,
+                                   progress: progress))
         }
         let last = stages[stages.count - 1]
         var result = TrainingResult(adaptor: adaptor, sizes: sizes,
@@ -156,18 +158,22 @@ public struct UnsupervisedTrainer {
 
     /// Trains `adaptor` in place for one stage: with `headroom` size weights the starting adaptor's held-out
     /// fidelity at each size sets the distillation weights (``headroomWeights(initialFidelity:)``) and the sizes the
-    /// preservation term guards; the loop keeps the best weights by the selection signal.
+    /// preservation term guards; the loop keeps the best weights by the selection signal. `reference` is the
+    /// untrained adaptor's fidelity when an earlier stage measured it; `fidelity` is built on first use and reused.
     private func runStage(_ name: String, configuration config: UnsupervisedConfiguration, adaptor: inout MatryoshkaAdaptor,
-                          sample: CorpusSample, sizes: MatryoshkaSizes, reference: [Double]?, log: ((String) -> Void)?,
+                          sample: CorpusSample, sizes: MatryoshkaSizes, reference: [Double]?,
+                          fidelity cached: inout NeighbourFidelity?, log: ((String) -> Void)?,
                           progress: ((TrainingProgress) -> Void)?) -> StageRun {
         let d = sample.vectors.columns
         let state = UnsupervisedState(adaptor: adaptor, corpus: sample.vectors, neighbours: sample.neighbours,
                                       configuration: config, sizes: sizes)
         let sampler = AnchorSampler(pool: sample.anchors, generator: SeededGenerator(seed: config.seed &+ 3))
         let heldOut = sample.heldOut
-        let fidelity = config.selection == .fidelity || config.usesHeadroomWeights || config.usesPreservation
-            ? NeighbourFidelity(normalisedCorpus: state.objective.normalisedCorpus, heldOut: heldOut, pool: sample.pool,
-                                sizes: sizes) : nil
+        if config.selection == .fidelity || config.usesHeadroomWeights || config.usesPreservation, cached == nil {
+            cached = NeighbourFidelity(normalisedCorpus: state.objective.normalisedCorpus, heldOut: heldOut,
+                                       pool: sample.pool, sizes: sizes)
+        }
+        let fidelity = cached
         let initial = fidelity?.validation.scores(adaptor) { state.inputs(adaptor, rows: $0).rotated } ?? []
         let start = reference ?? initial
         let weights = config.usesHeadroomWeights && !start.isEmpty
