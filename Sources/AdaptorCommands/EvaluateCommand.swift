@@ -20,7 +20,8 @@ struct EvaluateCommand: ParsableCommand {
 
         Without judgements, and beside them: neighbour-recall@10, the share of each query's exact top 10 under the \
         original full vectors (among the other documents) that its top 10 at size m recovers, over a seeded sample \
-        of corpus documents as queries (--neighbour-sample, or --query-vectors). It needs only vectors, so it works \
+        of corpus documents as queries (--neighbour-sample, or --query-vectors); --reference centred or auto ranks \
+        that reference on the centred vectors instead. It needs only vectors, so it works \
         on any corpus: --corpus X.npy (or a --data folder without qrels) is read in blocks, one pass for every size, \
         in memory proportional to a block. The judged metrics hold the corpus in memory.
 
@@ -68,6 +69,14 @@ struct EvaluateCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Shortlist length K with --shortlist-dimension.", valueName: "K"))
     var shortlistSize = 100
+
+    @Option(help: ArgumentHelp("""
+        The geometry of neighbour-recall@10's full-dimension reference: original (cosine on the vectors as given), \
+        centred (the corpus mean of the normalised vectors removed first: the geometry PCA and a centring adaptor \
+        retrieve in) or auto (centred when the corpus's mean cosine between documents is at least \
+        \(CentringSignal.threshold), the rule of fit --center auto).
+        """, valueName: "GEOMETRY"))
+    var reference: NeighbourReference = .original
 
     @OptionGroup(title: "Queries from other files") var queryOverride: QueryOverrideOptions
 
@@ -144,9 +153,19 @@ struct EvaluateCommand: ParsableCommand {
         }
         var recall: [NeighbourRecallResult]?
         var neighbourQueries = 0
+        var referenceGeometry: (name: String, meanCosine: Double?) = ("original", nil)
         if neighbourSample > 0, shortlistDimension == nil {
             var evaluator = NeighbourRecallEvaluator()
             evaluator.sampleSize = neighbourSample
+            if reference != .original {
+                let mean = try NeighbourRecallEvaluator.normalisedMean(of: corpus)
+                let signal = CentringSignal(normalisedMean: mean, count: corpus.rowCount)
+                let centred = reference == .centred || signal.centre
+                if centred { evaluator.referenceCentre = mean }
+                referenceGeometry = (centred ? "centred" : "original", signal.meanCosine)
+                display.message(String(format: "neighbour-recall@10 reference: %@ geometry (mean cosine between corpus documents %.3f)",
+                                       centred ? "centred" : "original", signal.meanCosine))
+            }
             let external = corpusOptions.corpus != nil ? try queryOverride.loadQueries(dimension: corpus.dimension) : nil
             let started = ContinuousClock.now
             recall = try evaluator.evaluate(corpus: corpus, transform: transform, dimensions: dimensions,
@@ -161,6 +180,7 @@ struct EvaluateCommand: ParsableCommand {
             judgedQueries: judged?.queries.count, neighbourQueries: neighbourQueries, documents: documents,
             inputDimension: corpus.dimension, shortlistDimension: shortlistDimension,
             shortlistSize: shortlistDimension.map { _ in shortlistSize },
+            neighbourReference: recall == nil ? nil : referenceGeometry.name, meanCosine: referenceGeometry.meanCosine,
             results: dimensions.indices.map { EvaluationReport.Row(judged: judgedRows?[$0], neighbourRecall: recall?[$0]) })
         return json ? try report.jsonString() : report.table()
     }
@@ -212,4 +232,9 @@ struct JudgedEvaluation {
 /// Writes a line to standard error (logs and warnings; results go to standard output).
 func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// The geometry of neighbour-recall@10's reference (`evaluate --reference`).
+enum NeighbourReference: String, ExpressibleByArgument, CaseIterable {
+    case original, centred, auto
 }

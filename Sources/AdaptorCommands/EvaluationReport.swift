@@ -37,10 +37,15 @@ struct EvaluationReport: Encodable {
     /// With adaptive retrieval: the shortlist's prefix size and length (each row's size is the re-ranking one).
     var shortlistDimension: Int? = nil
     var shortlistSize: Int? = nil
+    /// The geometry of neighbour-recall@10's reference (`original` or `centred`) when it was measured, and the
+    /// corpus's mean cosine between documents when `--reference` needed it.
+    var neighbourReference: String? = nil
+    var meanCosine: Double? = nil
     var results: [Row]
 
     enum CodingKeys: String, CodingKey {
         case data, directory, split, method, results, neighbourQueries = "neighbour_queries"
+        case neighbourReference = "neighbour_reference", meanCosine = "mean_cosine"
         case shortlistDimension = "shortlist_dimension", shortlistSize = "shortlist_size"
         case judgedQueries = "judged_queries", documents, inputDimension = "input_dimension"
     }
@@ -58,7 +63,10 @@ struct EvaluationReport: Encodable {
         let judged = results.first?.judged != nil, labelFree = results.first?.neighbourRecall != nil
         var setting = [data, "\(documents) documents", "d = \(inputDimension)", method]
         if let split, let judgedQueries { setting.insert("\(split) split · \(judgedQueries) judged queries", at: 1) }
-        if labelFree { setting.append("neighbour-recall@10 over \(neighbourQueries) sampled queries") }
+        if labelFree {
+            setting.append("neighbour-recall@10 over \(neighbourQueries) sampled queries"
+                           + (neighbourReference == "centred" ? " (centred reference)" : ""))
+        }
         if let shortlistDimension, let shortlistSize {
             setting.append("funnel: top \(shortlistSize) at m' = \(shortlistDimension), re-ranked at m")
         }

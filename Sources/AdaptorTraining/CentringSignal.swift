@@ -34,8 +34,17 @@ public struct CentringSignal: Sendable, Equatable, Codable {
 
     /// The signal of a corpus whose normalised rows `statistics` accumulated (mean and count; `N ≥ 2`).
     public init(statistics: CovarianceAccumulator) {
-        let n = Double(statistics.count)
-        let squaredMean = statistics.mean().reduce(0) { $0 + $1 * $1 }
+        self.init(squaredMeanNorm: statistics.mean().reduce(0) { $0 + Double($1) * Double($1) }, count: statistics.count)
+    }
+
+    /// The signal from the mean `μ` of `count` L2-normalised rows (as `evaluate --reference auto` streams it).
+    public init(normalisedMean mean: [Float], count: Int) {
+        self.init(squaredMeanNorm: mean.reduce(0) { $0 + Double($1) * Double($1) }, count: count)
+    }
+
+    /// `c̄ = (N² ‖μ‖² − N) / (N (N − 1))` from `‖μ‖²` and `N`.
+    init(squaredMeanNorm squaredMean: Double, count: Int) {
+        let n = Double(count)
         meanCosine = n > 1 ? (n * n * squaredMean - n) / (n * (n - 1)) : squaredMean
         centre = meanCosine >= Self.threshold
     }

@@ -24,7 +24,8 @@ public struct NeighbourRecallResult: Sendable, Equatable {
 /// Evaluation without judgements: what a size `m` costs, measured on the corpus alone.
 ///
 /// The queries are a seeded sample of corpus documents (or given query vectors). Each query's **reference** is its
-/// exact top-`k` among the other documents by cosine on the **original full** vectors; at each size `m` the corpus
+/// exact top-`k` among the other documents by cosine on the **original full** vectors (or, with
+/// ``referenceCentre``, on the centred ones); at each size `m` the corpus
 /// and the queries go through the method's transform, are cut to `m` coordinates and re-normalised, and the
 /// query's top-`k` there (itself excluded) is compared with the reference:
 /// `neighbour-recall@k(m) = mean_q |top_k,m(q) ∩ top_k(q)| / k`. A method that keeps every full-dimension cosine
@@ -42,6 +43,10 @@ public struct NeighbourRecallEvaluator: Sendable {
     public var seed: UInt64 = 0
     /// Rows per streamed block.
     public var blockRows = 16384
+    /// A mean to remove before the reference cosines (`d` values; nil: the original vectors, the default). With
+    /// `μ` the corpus mean of the L2-normalised rows, each reference vector is `(x/‖x‖ − μ) / ‖x/‖x‖ − μ‖`: the
+    /// full-dimension neighbourhoods of the centred geometry that PCA and a centring adaptor retrieve in.
+    public var referenceCentre: [Float]?
 
     /// An evaluator with the defaults.
     public init() {}
@@ -57,6 +62,37 @@ public struct NeighbourRecallEvaluator: Sendable {
             chosen.insert(chosen.contains(t) ? j : t)
         }
         return chosen.sorted()
+    }
+
+    /// The rows the reference ranks with: L2-normalised, and with ``referenceCentre`` removed and normalised again.
+    func referenceVectors(_ rows: Matrix) -> Matrix {
+        var vectors = rows.normalizedRows()
+        guard let centre = referenceCentre else { return vectors }
+        precondition(centre.count == vectors.columns, "The reference centre has \(centre.count) values, the rows \(vectors.columns)")
+        let d = vectors.columns
+        vectors.storage.withUnsafeMutableBufferPointer { v in
+            for r in 0 ..< vectors.rows {
+                for j in 0 ..< d { v[r * d + j] -= centre[j] }
+            }
+        }
+        return vectors.normalizedRows()
+    }
+
+    /// The mean of the L2-normalised rows of `corpus` (`d` values, summed in double precision block by block, so
+    /// the same for any thread count), for ``referenceCentre``.
+    public static func normalisedMean(of corpus: RowSource, blockRows: Int = 16384) throws -> [Float] {
+        var sum = [Double](repeating: 0, count: corpus.dimension)
+        try corpus.forEachBlock(rows: blockRows) { _, block in
+            let rows = block.normalizedRows()
+            let d = rows.columns
+            rows.storage.withUnsafeBufferPointer { v in
+                for r in 0 ..< rows.rows {
+                    for j in 0 ..< d { sum[j] += Double(v[r * d + j]) }
+                }
+            }
+        }
+        let n = Double(max(corpus.rowCount, 1))
+        return sum.map { Float($0 / n) }
     }
 
     /// neighbour-recall@k of `transform` at every size in `dimensions`.
@@ -75,13 +111,13 @@ public struct NeighbourRecallEvaluator: Sendable {
         let raw = try queries ?? corpus.gather(rows)
         let own = queries == nil ? rows : [Int](repeating: -1, count: raw.rows)
         let slots = k + (queries == nil ? 1 : 0)
-        let original = raw.normalizedRows()
+        let original = referenceVectors(raw)
         let transformed = transform.apply(raw)
         let prefixes = dimensions.map { transformed.normalizedPrefix(columns: $0) }
         var reference = TopKAccumulator(queryCount: raw.rows, k: slots)
         var lists = dimensions.map { _ in TopKAccumulator(queryCount: raw.rows, k: slots) }
         try corpus.forEachBlock(rows: blockRows) { first, block in
-            reference.add(queries: original, documents: block.normalizedRows(), firstIndex: first)
+            reference.add(queries: original, documents: referenceVectors(block), firstIndex: first)
             let adapted = transform.apply(block)
             for (i, m) in dimensions.enumerated() {
                 lists[i].add(queries: prefixes[i], documents: adapted.normalizedPrefix(columns: m), firstIndex: first)

@@ -49,6 +49,31 @@ import _TestSupport
         }
     }
 
+    @Test func theReferenceGeometryIsChosenAndReported() throws {
+        // Rows around three directions plus a direction every row shares: an anisotropic corpus.
+        var rows = Fixtures.randomMatrix(rows: 300, columns: 12, seed: 5)
+        for i in 0 ..< 300 { rows[i, i % 3] += 2; rows[i, 11] += 3 }
+        let corpus = dir.file("anisotropic.npy")
+        try writeNpy(rows, to: corpus)
+        func run(_ extra: [String]) throws -> [String: Any] {
+            let json = try EvaluateCommand.parse(["--corpus", corpus, "--method", "pca", "--json", "--dims", "12",
+                                                  "--neighbour-sample", "50", "--quiet"] + extra).output()
+            return try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        }
+        let original = try run([]), centred = try run(["--reference", "centred"]), auto = try run(["--reference", "auto"])
+        #expect(original["neighbour_reference"] as? String == "original" && original["mean_cosine"] == nil)
+        #expect(centred["neighbour_reference"] as? String == "centred")
+        // The shared direction puts the mean cosine between documents far above 0.2.
+        let meanCosine = try #require(auto["mean_cosine"] as? Double)
+        #expect(meanCosine >= 0.2 && auto["neighbour_reference"] as? String == "centred")
+        // PCA at full size is a rotation of the centred vectors: it finds the centred reference (to near-ties, as
+        // its mean is accumulated apart from the reference's).
+        let recall = { (object: [String: Any]) in ((object["results"] as? [[String: Any]])?.first?["neighbour-recall@10"] as? Double) }
+        #expect(try #require(recall(centred)) >= 0.99)
+        #expect(try #require(recall(original)) < 1)
+        #expect(throws: (any Error).self) { _ = try EvaluateCommand.parse(["--corpus", corpus, "--reference", "mean"]) }
+    }
+
     @Test func judgedAndLabelFreeMetricsTogetherWithADataSet() throws {
         var corpus = Fixtures.randomMatrix(rows: 60, columns: 12, seed: 1)
         for i in 0 ..< 60 { corpus[i, i % 3] += 2 }

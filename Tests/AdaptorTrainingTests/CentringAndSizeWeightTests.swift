@@ -22,6 +22,16 @@ import Testing
         #expect(!signal.centre)
     }
 
+    /// The same rows as `aCentredReferenceRanksTheCentredVectors` (NeighbourRecallTests): μ = (0.6, 0.6), N = 4,
+    /// c̄ = (16 · 0.72 − 4) / 12 = 0.626667, the mean of the six pairwise cosines (0.8 + 0.6 + 0 + 0.96 + 0.6 + 0.8) / 6.
+    @Test func theSignalFromAStreamedMeanIsTheMeanPairwiseCosine() {
+        let signal = CentringSignal(normalisedMean: [0.6, 0.6], count: 4)
+        #expect(abs(signal.meanCosine - 3.76 / 6) < 1e-6)
+        #expect(signal.centre)
+        let fromStatistics = CentringSignal(statistics: statistics([[1, 0], [0.8, 0.6], [0.6, 0.8], [0, 1]]))
+        #expect(abs(fromStatistics.meanCosine - signal.meanCosine) < 1e-6)
+    }
+
     /// Rooms 0.587, 0.086 and the 0.01 floor (fidelity 1): weights 1, 0.587/0.086, 58.7.
     @Test func headroomWeightsByHand() {
         let weights = headroomWeights(initialFidelity: [0.413, 0.914, 1.0])

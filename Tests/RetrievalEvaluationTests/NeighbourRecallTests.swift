@@ -31,6 +31,25 @@ import VectorSearch
         #expect(results[1].standardError == 0)
     }
 
+    /// a = (1, 0), b = (0.8, 0.6), c = (0.6, 0.8), d = (0, 1): unit rows with mean μ = (0.6, 0.6). Original cosines
+    /// ab 0.8, ac 0.6, ad 0, bc 0.96, bd 0.6, cd 0.8, so the nearest other rows are b, c, b, c. Centred and
+    /// re-normalised: a' = (0.5547, −0.8321), b' = (1, 0), c' = (0, 1), d' = (−0.8321, 0.5547); cosines a'b' 0.5547,
+    /// a'c' −0.8321, a'd' −0.9231, b'c' 0, b'd' −0.8321, c'd' 0.5547, so the nearest are b', a', d', c'. The identity
+    /// at full size finds b, c, b, c: recall@1 (1, 1, 1, 1) against the original reference and (1, 0, 0, 1) against
+    /// the centred one.
+    @Test func aCentredReferenceRanksTheCentredVectors() throws {
+        let rows = Matrix(rows: 4, columns: 2, storage: [1, 0, 0.8, 0.6, 0.6, 0.8, 0, 1])
+        let mean = try NeighbourRecallEvaluator.normalisedMean(of: rows, blockRows: 3)
+        #expect(mean.count == 2 && abs(mean[0] - 0.6) < 1e-6 && abs(mean[1] - 0.6) < 1e-6)
+        var evaluator = NeighbourRecallEvaluator()
+        evaluator.k = 1
+        evaluator.blockRows = 3
+        let identity = IdentityTransform(dimension: 2)
+        #expect(try evaluator.evaluate(corpus: rows, transform: identity, dimensions: [2])[0].perQuery == [1, 1, 1, 1])
+        evaluator.referenceCentre = mean
+        #expect(try evaluator.evaluate(corpus: rows, transform: identity, dimensions: [2])[0].perQuery == [1, 0, 0, 1])
+    }
+
     @Test func givenQueriesAreNotExcludedFromTheirOwnLists() throws {
         // The first query equals r2: its nearest document is r2 itself (cosine 1), in full and at m = 2.
         // The second, (0.1, 0.995, 0) (norm 1.0000), is nearest r2 in full (0.06 + 0.796 = 0.856 against 0.279
