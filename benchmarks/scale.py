@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """The unsupervised path at scale: whole-process wall time and peak resident memory (`/usr/bin/time -v`) of
 `fit` (defaults), `apply --dimension 64`, `search --dimension 64` (1,000 queries) and the label-free
-`evaluate` (neighbour-recall@10 at m = 16 ... 768, truncate / pca / adaptor), on synthetic corpora of
+`evaluate` (neighbour-recall@10 at m = 16 ... 768, truncate / pca / adaptor, against the original and the centred
+full-dimension neighbourhoods: `--reference original|centred`), on synthetic corpora of
 100k, 300k and 1M x 768 written by benchmarks/generate_corpus.py (generated on first use, ~40 s per million).
 
 Usage: benchmarks/scale.py [--sizes 100000,300000,1000000] [--evaluate-sizes 1000000] [--out benchmarks/out/scale.json]
+       [--fit-flags '...']
 (after `swift build -c release`). Prints markdown tables (per step and size; the exponent b of cost ~ N^b
 fitted between the smallest and the largest size; the label-free metric) and writes every measurement as JSON.
 
@@ -64,6 +66,8 @@ def main():
     parser.add_argument("--evaluate-sizes", default="1000000", help="sizes that also get the label-free evaluation")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--out", default=os.path.join(OUT, "scale.json"))
+    parser.add_argument("--fit-flags", default="", help="further fit flags, e.g. '--objective paper --center off' "
+                        "(the default until issue 14)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     evaluate_sizes = {int(s) for s in args.evaluate_sizes.split(",") if s}
@@ -78,7 +82,8 @@ def main():
                             "--rows", str(rows), "--out", folder], check=True)
         model = os.path.join(folder, "adaptor.safetensors")
         steps = {}
-        steps["fit"] = timed([BINARY, "fit", "--corpus", corpus, "--out", model, "--quiet", *threads])
+        steps["fit"] = timed([BINARY, "fit", "--corpus", corpus, "--out", model, "--quiet", *threads,
+                              *args.fit_flags.split()])
         steps["apply --dimension 64"] = timed([BINARY, "apply", "--adaptor", model, "--input", corpus,
                                                "--output", os.path.join(folder, "adapted-64.npy"),
                                                "--dimension", "64", "--quiet", *threads])
@@ -86,13 +91,19 @@ def main():
                                                 "--dimension", "64", "--output", os.path.join(folder, "run.tsv"),
                                                 "--quiet", *threads])
         if rows in evaluate_sizes:
-            for method in ["truncate", "pca", "adaptor"]:
-                extra = ["--adaptor", model] if method == "adaptor" else []
-                seconds, rss, stdout = timed([BINARY, "evaluate", "--corpus", corpus, "--method", method,
-                                              "--dims", DIMENSIONS, "--json", "--quiet", *threads, *extra])
-                steps[f"evaluate --method {method}"] = (seconds, rss, "")
-                results["label_free"].setdefault(label(rows), {})[method] = {
-                    str(r["dimension"]): r["neighbour-recall@10"] for r in json.loads(stdout)["results"]}
+            # Both reference geometries: the original vectors (the default) and the centred ones, which a model
+            # that centres (fit --center auto on an anisotropic corpus) and PCA retrieve in.
+            for reference in ["original", "centred"]:
+                for method in ["truncate", "pca", "adaptor"]:
+                    extra = ["--adaptor", model] if method == "adaptor" else []
+                    seconds, rss, stdout = timed([BINARY, "evaluate", "--corpus", corpus, "--method", method,
+                                                  "--dims", DIMENSIONS, "--reference", reference, "--json", "--quiet",
+                                                  *threads, *extra])
+                    name = method if reference == "original" else f"{method}, centred reference"
+                    if reference == "original":
+                        steps[f"evaluate --method {method}"] = (seconds, rss, "")
+                    results["label_free"].setdefault(label(rows), {})[name] = {
+                        str(r["dimension"]): r["neighbour-recall@10"] for r in json.loads(stdout)["results"]}
         results["steps"][label(rows)] = {name: {"seconds": s, "peak_mb": mb} for name, (s, mb, _) in steps.items()}
         d, h = model_sizes(model)
         flops = 2 * h * d + 2 * 64 * h + 2 * 64 * d
