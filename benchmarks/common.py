@@ -9,6 +9,9 @@ import script_support  # noqa: E402
 BINARY = os.path.join(ROOT, ".build", "release", "matryoshka")
 BENCH = os.path.join(ROOT, ".build", "release", "matryoshka-bench")
 ALL_SETS = "scifact,dbpedia-entity-5k,cisi,cisi/models/all-mpnet-base-v2"
+# The unsupervised defaults before issue 14: the paper's objective on the original geometry (with fidelity
+# selection this keeps the principal-axes front map). SMEC trains on it, so its comparisons use it.
+PAPER = ["--objective", "paper", "--center", "off"]
 
 
 def data_flags(shared, name):

@@ -15,9 +15,8 @@ import os
 import subprocess
 import time
 
-from common import BINARY, ROOT, data_flags, shared_sets_arguments
+from common import BINARY, PAPER, ROOT, data_flags, shared_sets_arguments
 
-PAPER = ["--objective", "paper", "--center", "off"]  # the defaults before issue 14
 VARIANTS = [
     ("default (rotation, then residual: distill, headroom size weights, preservation λ = 3, automatic centring)", []),
     ("front map alone (paper objective; fidelity selection keeps iteration 0)", PAPER),
