@@ -30,9 +30,6 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# The models are `fit --objective paper --center off` (the unsupervised default until issue 14, which these
-# tables were measured with): what is measured here is the database, and that model fits in seconds.
-PAPER = ["--objective", "paper", "--center", "off"]
 PEER_PYTHON = os.environ.get("MATRYOSHKA_POSTGRES_PYTHON")
 if PEER_PYTHON and os.path.realpath(sys.prefix) != os.path.realpath(os.path.dirname(os.path.dirname(PEER_PYTHON))):
     os.execv(PEER_PYTHON, [PEER_PYTHON] + sys.argv)
@@ -40,6 +37,10 @@ if PEER_PYTHON and os.path.realpath(sys.prefix) != os.path.realpath(os.path.dirn
 import numpy as np  # noqa: E402
 import psycopg  # noqa: E402
 from pgvector.psycopg import register_vector  # noqa: E402
+
+# The models are `fit --objective paper --center off` (the unsupervised default until issue 14, which these
+# tables were measured with): what is measured here is the database, and that model fits in seconds.
+from common import PAPER  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "scripts", "gates"))
 from postgres import ndcg10, read_qrels, read_run  # noqa: E402

@@ -163,8 +163,8 @@ struct EvaluateCommand: ParsableCommand {
                 let centred = reference == .centred || signal.centre
                 if centred { evaluator.referenceCentre = mean }
                 referenceGeometry = (centred ? "centred" : "original", signal.meanCosine)
-                display.message(String(format: "neighbour-recall@10 reference: %@ geometry (mean cosine between corpus documents %.3f)",
-                                       centred ? "centred" : "original", signal.meanCosine))
+                display.message("neighbour-recall@10 reference: \(referenceGeometry.name) geometry "
+                                + String(format: "(mean cosine between corpus documents %.3f)", signal.meanCosine))
             }
             let external = corpusOptions.corpus != nil ? try queryOverride.loadQueries(dimension: corpus.dimension) : nil
             let started = ContinuousClock.now

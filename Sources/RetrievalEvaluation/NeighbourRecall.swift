@@ -68,13 +68,7 @@ public struct NeighbourRecallEvaluator: Sendable {
     func referenceVectors(_ rows: Matrix) -> Matrix {
         var vectors = rows.normalizedRows()
         guard let centre = referenceCentre else { return vectors }
-        precondition(centre.count == vectors.columns, "The reference centre has \(centre.count) values, the rows \(vectors.columns)")
-        let d = vectors.columns
-        vectors.storage.withUnsafeMutableBufferPointer { v in
-            for r in 0 ..< vectors.rows {
-                for j in 0 ..< d { v[r * d + j] -= centre[j] }
-            }
-        }
+        vectors.subtractFromRows(centre)
         return vectors.normalizedRows()
     }
 
