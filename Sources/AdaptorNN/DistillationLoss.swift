@@ -37,27 +37,35 @@ public struct DistillationLoss: Sendable {
         let n = y.rows
         precondition(targets.rows == anchors && targets.columns == n, "targets must be \(anchors) × \(n)")
         let tau = Double(temperature)
-        // The teacher distribution is the same at every size.
-        var teacher = [[Double]](repeating: [], count: anchors)
-        for i in 0 ..< anchors {
-            let logits = (0 ..< n).map { j in j == i ? -Double.infinity : Double(targets[i, j]) / tau }
-            teacher[i] = softmax(logits)
+        // The teacher distribution (and its logarithm) is the same at every size.
+        let teacher = Parallelism.map(jobs: anchors) { i, _ -> (p: [Double], logP: [Double]) in
+            let p = softmax((0 ..< n).map { j in j == i ? -Double.infinity : Double(targets[i, j]) / tau })
+            return (p, p.map { $0 > 0 ? log($0) : 0 })
         }
         let scale = Double(weight) / Double(anchors)
         let a = y.gatherRows(0 ..< anchors)
-        let (loss, da, db) = SimilarityLoss(sizes: sizes).crossSimilarities(a, y) { s, cosine, coefficients in
+        // Each anchor's row on its own (rows run concurrently): KL(p_i ‖ q_i^m) and its coefficients.
+        let (loss, da, db) = SimilarityLoss(sizes: sizes).crossSimilarities(a, y) { s, i, cosine, coefficients in
             let scale = scale * Double(sizeWeights?[s] ?? 1)
-            var total = 0.0
-            for i in 0 ..< anchors {
-                let logits = (0 ..< n).map { j in j == i ? -Double.infinity : Double(cosine[i, j]) / tau }
-                let student = softmax(logits)
-                for j in 0 ..< n where j != i {
-                    let p = teacher[i][j], q = student[j]
-                    if p > 0 { total += scale * p * (log(p) - log(max(q, 1e-300))) }
-                    coefficients[i, j] = Float(scale * (q - p) / tau)
+            // q_i = softmax(cosine / τ) over j ≠ i, as ``softmax(_:)`` computes it but in one scratch row: this runs
+            // once per anchor and size.
+            return withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { e in
+                var top = -Double.infinity
+                for j in 0 ..< n where j != i { top = max(top, Double(cosine[j]) / tau) }
+                var sum = 0.0
+                for j in 0 ..< n {
+                    e[j] = j == i ? 0 : exp(Double(cosine[j]) / tau - top)
+                    sum += e[j]
                 }
+                let (p, logP) = teacher[i]
+                var total = 0.0
+                for j in 0 ..< n where j != i {
+                    let q = e[j] / sum
+                    if p[j] > 0 { total += scale * p[j] * (logP[j] - log(max(q, 1e-300))) }
+                    coefficients[j] = Float(scale * (q - p[j]) / tau)
+                }
+                return total
             }
-            return total
         }
         var gradient = db
         gradient.addRows(da, at: 0)

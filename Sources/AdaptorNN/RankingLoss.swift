@@ -43,28 +43,22 @@ public struct RankingLoss: Sendable {
         }
         guard triples > 0 else { return (0, Matrix(rows: p, columns: queries.columns), Matrix(rows: r, columns: documents.columns)) }
         let scale = weight / Float(triples)
-        let (loss, dq, dd) = SimilarityLoss(sizes: sizes).crossSimilarities(queries, documents) { _, s, coefficients in
-            var total = 0.0
-            grades.storage.withUnsafeBufferPointer { y in
-                s.storage.withUnsafeBufferPointer { sim in
-                    coefficients.storage.withUnsafeMutableBufferPointer { k in
-                        for i in 0 ..< p {
-                            let row = i * r
-                            for j in 0 ..< r where y[row + j] > 0 {
-                                for c in 0 ..< r where y[row + c] < y[row + j] {
-                                    let gap = y[row + j] - y[row + c]
-                                    let x = sim[row + c] - sim[row + j]
-                                    total += Double(scale * gap) * softplus(Double(x))
-                                    let g = scale * gap / (1 + exp(-x))
-                                    k[row + c] += g
-                                    k[row + j] -= g
-                                }
-                            }
-                        }
+        let (loss, dq, dd) = grades.storage.withUnsafeBufferPointer { y in
+            SimilarityLoss(sizes: sizes).crossSimilarities(queries, documents) { _, i, sim, k in
+                var total = 0.0
+                let row = i * r
+                for j in 0 ..< r where y[row + j] > 0 {
+                    for c in 0 ..< r where y[row + c] < y[row + j] {
+                        let gap = y[row + j] - y[row + c]
+                        let x = sim[c] - sim[j]
+                        total += Double(scale * gap) * softplus(Double(x))
+                        let g = scale * gap / (1 + exp(-x))
+                        k[c] += g
+                        k[j] -= g
                     }
                 }
+                return total
             }
-            return total
         }
         return (loss, dq, dd)
     }

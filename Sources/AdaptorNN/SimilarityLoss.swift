@@ -31,22 +31,16 @@ public struct SimilarityLoss: Sendable {
         precondition(targets.rows == n && targets.columns == n, "targets must be \(n) × \(n)")
         precondition(gradient.rows == n && gradient.columns == y.columns, "gradient must be \(n) × \(y.columns)")
         guard n > 1 else { return 0 }
-        let (loss, first, second) = crossSimilarities(y, y) { _, cosine, coefficients in
-            var loss = 0.0
-            cosine.storage.withUnsafeBufferPointer { c in
-                targets.storage.withUnsafeBufferPointer { t in
-                    coefficients.storage.withUnsafeMutableBufferPointer { k in
-                        for i in 0 ..< n {
-                            for j in 0 ..< n where j != i {
-                                let difference = c[i * n + j] - t[i * n + j]
-                                loss += Double(weight) * Double(abs(difference))
-                                k[i * n + j] = difference > 0 ? weight : (difference < 0 ? -weight : 0)
-                            }
-                        }
-                    }
+        let (loss, first, second) = targets.storage.withUnsafeBufferPointer { t in
+            crossSimilarities(y, y) { _, i, cosine, coefficients in
+                var loss = 0.0
+                for j in 0 ..< n where j != i {
+                    let difference = cosine[j] - t[i * n + j]
+                    loss += Double(weight) * Double(abs(difference))
+                    coefficients[j] = difference > 0 ? weight : (difference < 0 ? -weight : 0)
                 }
+                return loss
             }
-            return loss
         }
         // ŷ appears on both sides of each cosine: its gradient is the sum of both sides' gradients.
         gradient.addRows(first, at: 0)
@@ -56,20 +50,28 @@ public struct SimilarityLoss: Sendable {
 
     /// A loss on the prefix cosines between two sets of rows at every size, and its gradients.
     ///
-    /// For each size `m_s` (largest first), `C_s[i, j] = sim_{m_s}(a_i, b_j)` (0 where a prefix is zero) is
-    /// handed to `lossAtSize`, which returns the loss at that size and writes `K_s = ∂L/∂C_s` into its third
-    /// argument (zeroed before each call). The chain rule through the re-normalised prefixes is then done
-    /// with one `sgemm` per segment for the Gram matrices and one per segment and side for the gradients:
+    /// For each size `m_s` (largest first), each row `C_s[i, :]` of `C_s[i, j] = sim_{m_s}(a_i, b_j)` (0 where a
+    /// prefix is zero) is handed to `lossAtRow`, which returns row `i`'s loss at that size and writes
+    /// `K_s[i, :] = ∂L/∂C_s[i, :]` into its fourth argument (zeroed before each call). The chain rule through the
+    /// re-normalised prefixes is then done with one `sgemm` per segment for the Gram matrices and one per segment
+    /// and side for the gradients:
     /// `∂A[:, seg q] = (Σ_{s≥q} U_s) B_q - diag(Σ_{s≥q} u_s) A_q`, `U_s = K_s ⊘ (‖a‖ ‖b‖ᵀ)`,
     /// `u_s[i] = Σ_j K_s[i,j] C_s[i,j] / ‖a_i‖²`, and symmetrically for `B`.
+    ///
+    /// The element-wise work (cosines, `lossAtRow`, `U` and `u`) runs on the ``Parallelism`` workers in jobs of
+    /// rows (and of columns for `B`'s side) fixed by the shapes, each sum in the same order as one thread's, so the
+    /// gradients are bit-identical for any thread count. `lossAtRow` is therefore called concurrently for
+    /// different rows: it may only read shared state and write its row.
     ///
     /// - Parameters:
     ///   - a: `p × d` rows.
     ///   - b: `r × d` rows.
-    ///   - lossAtSize: `(size index, C_s, K_s) -> loss`.
+    ///   - lossAtRow: `(size index s, row i, C_s[i, :], K_s[i, :]) -> loss of row i at size s`.
     /// - Returns: the summed loss, `∂L/∂a` (`p × d`) and `∂L/∂b` (`r × d`).
-    public func crossSimilarities(_ a: Matrix, _ b: Matrix,
-                                  lossAtSize: (Int, Matrix, inout Matrix) -> Double) -> (Double, Matrix, Matrix) {
+    public func crossSimilarities(
+        _ a: Matrix, _ b: Matrix,
+        lossAtRow: (_ size: Int, _ row: Int, UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Double
+    ) -> (Double, Matrix, Matrix) {
         let p = a.rows, r = b.rows, d = a.columns
         precondition(b.columns == d, "Both sides need dimension \(d)")
         let segments = (0 ..< sizes.count).map(sizes.segment)
@@ -85,40 +87,56 @@ public struct SimilarityLoss: Sendable {
         let count = sizes.count
         var loss = 0.0
         var gradientA = Matrix(rows: p, columns: d), gradientB = Matrix(rows: r, columns: d)
-        var u = Matrix(rows: p, columns: r)
-        var uA = [Float](repeating: 0, count: p), uB = [Float](repeating: 0, count: r)
-        var cosine = Matrix(rows: p, columns: r)
-        var coefficients = Matrix(rows: p, columns: r)
+        // Scratch shared by the workers, each job writing its own rows (or columns, for `uB`).
+        let u = UnsafeMutableBufferPointer<Float>.allocate(capacity: p * r)
+        let cosine = UnsafeMutableBufferPointer<Float>.allocate(capacity: p * r)
+        let coefficients = UnsafeMutableBufferPointer<Float>.allocate(capacity: p * r)
+        let uA = UnsafeMutableBufferPointer<Float>.allocate(capacity: p)
+        let uB = UnsafeMutableBufferPointer<Float>.allocate(capacity: r)
+        let rowLoss = UnsafeMutableBufferPointer<Double>.allocate(capacity: p)
+        for buffer in [u, uA, uB] { buffer.initialize(repeating: 0) }
+        defer { for buffer in [u, cosine, coefficients, uA, uB] { buffer.deallocate() }; rowLoss.deallocate() }
+        // Jobs of whole rows (and of columns for B's side) of about `jobElements` elements, fixed by the shapes.
+        let jobElements = 8192
+        let rowsPerJob = max(1, jobElements / max(r, 1)), columnsPerJob = max(64, jobElements / max(p, 1))
         for s in stride(from: count - 1, through: 0, by: -1) {
             let inverseA = (0 ..< p).map { i -> Float in let n = aNorms[i * count + s]; return n > 0 ? 1 / n.squareRoot() : 0 }
             let inverseB = (0 ..< r).map { j -> Float in let n = bNorms[j * count + s]; return n > 0 ? 1 / n.squareRoot() : 0 }
             prefixGram[s].storage.withUnsafeBufferPointer { g in
-                cosine.storage.withUnsafeMutableBufferPointer { c in
-                    for i in 0 ..< p { for j in 0 ..< r { c[i * r + j] = g[i * r + j] * inverseA[i] * inverseB[j] } }
+                let c = cosine, k = coefficients
+                Parallelism.forEach(jobs: (p + rowsPerJob - 1) / rowsPerJob) { job, _ in
+                    for i in job * rowsPerJob ..< min(p, (job + 1) * rowsPerJob) {
+                        let row = i * r
+                        for j in 0 ..< r { c[row + j] = g[row + j] * inverseA[i] * inverseB[j] }
+                        let kRow = UnsafeMutableBufferPointer(rebasing: k[row ..< row + r])
+                        kRow.update(repeating: 0)
+                        rowLoss[i] = lossAtRow(s, i, UnsafeBufferPointer(rebasing: c[row ..< row + r]), kRow)
+                        for j in 0 ..< r where kRow[j] != 0 {
+                            let kij = kRow[j]
+                            u[row + j] += kij * inverseA[i] * inverseB[j]
+                            uA[i] += kij * c[row + j] * inverseA[i] * inverseA[i]
+                        }
+                    }
                 }
-            }
-            coefficients.storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-            loss += lossAtSize(s, cosine, &coefficients)
-            coefficients.storage.withUnsafeBufferPointer { k in
-                cosine.storage.withUnsafeBufferPointer { c in
-                    u.storage.withUnsafeMutableBufferPointer { pu in
-                        for i in 0 ..< p {
-                            for j in 0 ..< r where k[i * r + j] != 0 {
-                                let kij = k[i * r + j]
-                                pu[i * r + j] += kij * inverseA[i] * inverseB[j]
-                                uA[i] += kij * c[i * r + j] * inverseA[i] * inverseA[i]
-                                uB[j] += kij * c[i * r + j] * inverseB[j] * inverseB[j]
-                            }
+                // B's side sums over rows: one job per block of columns, the rows in order as on one thread.
+                Parallelism.forEach(jobs: (r + columnsPerJob - 1) / columnsPerJob) { job, _ in
+                    let columns = job * columnsPerJob ..< min(r, (job + 1) * columnsPerJob)
+                    for i in 0 ..< p {
+                        let row = i * r
+                        for j in columns where k[row + j] != 0 {
+                            uB[j] += k[row + j] * c[row + j] * inverseB[j] * inverseB[j]
                         }
                     }
                 }
             }
+            loss += rowLoss.reduce(0, +)
             let segment = segments[s]
-            var da = BLAS.matmul(u, bSegments[s])
-            da.subtractRowScaled(aSegments[s], by: uA)
+            let uMatrix = Matrix(rows: p, columns: r, storage: Array(u))
+            var da = BLAS.matmul(uMatrix, bSegments[s])
+            da.subtractRowScaled(aSegments[s], by: Array(uA))
             gradientA.addColumns(da, at: segment.lowerBound)
-            var db = BLAS.matmul(u, transposeA: true, aSegments[s])
-            db.subtractRowScaled(bSegments[s], by: uB)
+            var db = BLAS.matmul(uMatrix, transposeA: true, aSegments[s])
+            db.subtractRowScaled(bSegments[s], by: Array(uB))
             gradientB.addColumns(db, at: segment.lowerBound)
         }
         return (loss, gradientA, gradientB)

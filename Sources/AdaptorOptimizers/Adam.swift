@@ -1,3 +1,4 @@
+import EmbeddingMath
 import Foundation
 
 /// Adam (Kingma & Ba, 2015) over any value whose tensors are reachable by key paths.
@@ -42,13 +43,16 @@ public struct Adam<Parameters> {
                     firstMoment[keyPath: path].withUnsafeMutableBufferPointer { m in
                         secondMoment[keyPath: path].withUnsafeMutableBufferPointer { v in
                             precondition(theta.count == g.count && g.count == m.count, "Adam: shapes differ")
-                            for i in 0 ..< theta.count {
-                                let gi = g[i]
-                                let mi = b1 * m[i] + (1 - b1) * gi
-                                let vi = b2 * v[i] + (1 - b2) * gi * gi
-                                m[i] = mi
-                                v[i] = vi
-                                theta[i] -= stepSize * mi / (vi.squareRoot() * inverseSqrtCorrection2 + eps)
+                            // Element-wise, so chunks on the workers give the same bits as one loop.
+                            Parallelism.forEachRowChunk(rows: theta.count, columns: 1) { chunk in
+                                for i in chunk {
+                                    let gi = g[i]
+                                    let mi = b1 * m[i] + (1 - b1) * gi
+                                    let vi = b2 * v[i] + (1 - b2) * gi * gi
+                                    m[i] = mi
+                                    v[i] = vi
+                                    theta[i] -= stepSize * mi / (vi.squareRoot() * inverseSqrtCorrection2 + eps)
+                                }
                             }
                         }
                     }

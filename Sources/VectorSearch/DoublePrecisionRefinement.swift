@@ -20,20 +20,28 @@ extension SearchResults {
         let keep = min(k, self.k)
         var newIndices = [Int32](repeating: -1, count: queryCount * keep)
         var newScores = [Float](repeating: -.infinity, count: queryCount * keep)
+        // Each query re-ranks its own shortlist and writes its own rows: jobs of queries on the workers.
+        let queriesPerJob = 32
         queries.storage.withUnsafeBufferPointer { qp in
             corpus.storage.withUnsafeBufferPointer { cp in
-                for q in 0 ..< queryCount {
-                    let qRow = qp.baseAddress! + q * queries.columns
-                    let qNorm = doubleDot(qRow, qRow, m).squareRoot()
-                    var scored: [(score: Double, index: Int32)] = neighbours(of: q).map { c in
-                        let cRow = cp.baseAddress! + c * corpus.columns
-                        let denominator = qNorm * doubleDot(cRow, cRow, m).squareRoot()
-                        return (denominator > 0 ? doubleDot(qRow, cRow, m) / denominator : 0, Int32(c))
-                    }
-                    scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.index < $1.index }
-                    for (r, entry) in scored.prefix(keep).enumerated() {
-                        newIndices[q * keep + r] = entry.index
-                        newScores[q * keep + r] = Float(entry.score)
+                newIndices.withUnsafeMutableBufferPointer { outIndices in
+                    newScores.withUnsafeMutableBufferPointer { outScores in
+                        Parallelism.forEach(jobs: (queryCount + queriesPerJob - 1) / queriesPerJob) { job, _ in
+                            for q in job * queriesPerJob ..< min(queryCount, (job + 1) * queriesPerJob) {
+                                let qRow = qp.baseAddress! + q * queries.columns
+                                let qNorm = doubleDot(qRow, qRow, m).squareRoot()
+                                var scored: [(score: Double, index: Int32)] = neighbours(of: q).map { c in
+                                    let cRow = cp.baseAddress! + c * corpus.columns
+                                    let denominator = qNorm * doubleDot(cRow, cRow, m).squareRoot()
+                                    return (denominator > 0 ? doubleDot(qRow, cRow, m) / denominator : 0, Int32(c))
+                                }
+                                scored.sort { $0.score != $1.score ? $0.score > $1.score : $0.index < $1.index }
+                                for (r, entry) in scored.prefix(keep).enumerated() {
+                                    outIndices[q * keep + r] = entry.index
+                                    outScores[q * keep + r] = Float(entry.score)
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -1,4 +1,5 @@
 import AdaptorOptimizers
+import EmbeddingMath
 import Testing
 
 @Suite struct AdamTests {
@@ -25,5 +26,24 @@ import Testing
         var p = Two(a: [1], b: [1])
         adam.update(&p, along: Two(a: [1], b: [1]))
         #expect(p.a[0] < 1 && p.b[0] == 1)
+    }
+
+    /// The update is element-wise and runs in chunks on the workers: any thread count gives the same bits.
+    @Test func identicalForAnyThreadCount() {
+        let count = 200_000
+        var g = SeededGenerator(seed: 5)
+        let gradients = (0 ..< 3).map { _ in Parameters(values: (0 ..< count).map { _ in g.nextUnitFloat() - 0.5 }) }
+        func run(threads: Int) -> [Float] {
+            Parallelism.$threads.withValue(threads) {
+                var adam = Adam(learningRate: 0.01, zeros: Parameters(values: [Float](repeating: 0, count: count)),
+                                paths: [\Parameters.values])
+                var p = Parameters(values: [Float](repeating: 1, count: count))
+                for gradient in gradients { adam.update(&p, along: gradient) }
+                return p.values
+            }
+        }
+        let one = run(threads: 1)
+        #expect(one != [Float](repeating: 1, count: count))
+        for threads in [2, 3] { #expect(run(threads: threads) == one, "\(threads) threads") }
     }
 }

@@ -74,8 +74,15 @@ import _TestSupport
         index.grid.documentChunk = 256
         index.grid.tileDocuments = 64
         let one = Parallelism.$threads.withValue(1) { index.search(queries, k: 17) }
+        // The double-precision re-ranking runs in jobs of 32 queries: 70 queries make three.
+        let refined = Parallelism.$threads.withValue(1) {
+            one.refinedInDoublePrecision(queries: queries, corpus: corpus, prefix: 24, k: 10)
+        }
         for threads in [2, 3, 8] {
             #expect(Parallelism.$threads.withValue(threads) { index.search(queries, k: 17) } == one, "\(threads) threads")
+            #expect(Parallelism.$threads.withValue(threads) {
+                one.refinedInDoublePrecision(queries: queries, corpus: corpus, prefix: 24, k: 10)
+            } == refined, "refined, \(threads) threads")
         }
     }
 
