@@ -39,7 +39,11 @@ public struct DistillationLoss: Sendable {
         let tau = Double(temperature)
         // The teacher distribution (and its logarithm) is the same at every size.
         let teacher = Parallelism.map(jobs: anchors) { i, _ -> (p: [Double], logP: [Double]) in
-            let p = softmax((0 ..< n).map { j in j == i ? -Double.infinity : Double(targets[i, j]) / tau })
+            let p = [Double](unsafeUninitializedCapacity: n) { e, count in
+                let sum = softmaxNumerators(count: n, excluding: i, logit: { Double(targets[i, $0]) / tau }, into: e)
+                for j in 0 ..< n { e[j] /= sum }
+                count = n
+            }
             return (p, p.map { $0 > 0 ? log($0) : 0 })
         }
         let scale = Double(weight) / Double(anchors)
@@ -47,16 +51,8 @@ public struct DistillationLoss: Sendable {
         // Each anchor's row on its own (rows run concurrently): KL(p_i ‖ q_i^m) and its coefficients.
         let (loss, da, db) = SimilarityLoss(sizes: sizes).crossSimilarities(a, y) { s, i, cosine, coefficients in
             let scale = scale * Double(sizeWeights?[s] ?? 1)
-            // q_i = softmax(cosine / τ) over j ≠ i, as ``softmax(_:)`` computes it but in one scratch row: this runs
-            // once per anchor and size.
             return withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { e in
-                var top = -Double.infinity
-                for j in 0 ..< n where j != i { top = max(top, Double(cosine[j]) / tau) }
-                var sum = 0.0
-                for j in 0 ..< n {
-                    e[j] = j == i ? 0 : exp(Double(cosine[j]) / tau - top)
-                    sum += e[j]
-                }
+                let sum = softmaxNumerators(count: n, excluding: i, logit: { Double(cosine[$0]) / tau }, into: e)
                 let (p, logP) = teacher[i]
                 var total = 0.0
                 for j in 0 ..< n where j != i {
@@ -73,10 +69,18 @@ public struct DistillationLoss: Sendable {
     }
 }
 
-/// A numerically stable softmax; `-infinity` entries get probability 0.
-func softmax(_ logits: [Double]) -> [Double] {
-    let top = logits.max() ?? 0
-    let e = logits.map { $0 == -.infinity ? 0 : exp($0 - top) }
-    let sum = e.reduce(0, +)
-    return e.map { $0 / sum }
+/// The numerators of a numerically stable softmax over `j ≠ excluded` of `logit(j)`, `j < count`:
+/// `e_j = exp(logit(j) − max_j' logit(j'))` (0 at `excluded`) written into `e`, and their sum returned, so that
+/// `softmax_j = e_j / Σ`.
+@inline(__always)
+func softmaxNumerators(count: Int, excluding excluded: Int, logit: (Int) -> Double,
+                       into e: UnsafeMutableBufferPointer<Double>) -> Double {
+    var top = -Double.infinity
+    for j in 0 ..< count where j != excluded { top = max(top, logit(j)) }
+    var sum = 0.0
+    for j in 0 ..< count {
+        e[j] = j == excluded ? 0 : exp(logit(j) - top)
+        sum += e[j]
+    }
+    return sum
 }

@@ -104,8 +104,8 @@ public struct SimilarityLoss: Sendable {
             let inverseB = (0 ..< r).map { j -> Float in let n = bNorms[j * count + s]; return n > 0 ? 1 / n.squareRoot() : 0 }
             prefixGram[s].storage.withUnsafeBufferPointer { g in
                 let c = cosine, k = coefficients
-                Parallelism.forEach(jobs: (p + rowsPerJob - 1) / rowsPerJob) { job, _ in
-                    for i in job * rowsPerJob ..< min(p, (job + 1) * rowsPerJob) {
+                Parallelism.forEachRange(count: p, size: rowsPerJob) { rows, _ in
+                    for i in rows {
                         let row = i * r
                         for j in 0 ..< r { c[row + j] = g[row + j] * inverseA[i] * inverseB[j] }
                         let kRow = UnsafeMutableBufferPointer(rebasing: k[row ..< row + r])
@@ -119,8 +119,7 @@ public struct SimilarityLoss: Sendable {
                     }
                 }
                 // B's side sums over rows: one job per block of columns, the rows in order as on one thread.
-                Parallelism.forEach(jobs: (r + columnsPerJob - 1) / columnsPerJob) { job, _ in
-                    let columns = job * columnsPerJob ..< min(r, (job + 1) * columnsPerJob)
+                Parallelism.forEachRange(count: r, size: columnsPerJob) { columns, _ in
                     for i in 0 ..< p {
                         let row = i * r
                         for j in columns where k[row + j] != 0 {

@@ -131,8 +131,8 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
     /// Training documents searched by the fidelity signal (a random sample when the corpus is larger). Every
     /// validation adapts the pool and searches it at each size of `M`, so its cost grows with the pool: at
     /// 5,000 rows it is a small share of the 50 iterations between validations even at `d = 768` (at 20,000, on
-    /// a large corpus at `d = 768`, a validation took about half as long as those 50 iterations; BENCHMARKS.md). The shared data sets have fewer training rows than this,
-    /// so their pools are whole.
+    /// a large corpus at `d = 768`, a validation took about half as long as those 50 iterations; BENCHMARKS.md).
+    /// The shared data sets have fewer training rows than this, so their pools are whole.
     public var fidelityPoolSize = 5000
     /// Seed for initialisation, the validation split and batch sampling.
     public var seed: UInt64 = 0

@@ -70,8 +70,17 @@ extension Parallelism {
             if rows > 0 { body(0 ..< rows) }
             return
         }
-        forEach(jobs: (rows + chunk - 1) / chunk, threads: threads) { job, _ in
-            body(job * chunk ..< min(rows, (job + 1) * chunk))
+        forEachRange(count: rows, size: chunk, threads: threads) { range, _ in body(range) }
+    }
+
+    /// Runs `body(range, worker)` over the consecutive ranges of `size` items that cut `0 ..< count` (the last
+    /// shorter), one job each on the workers (``forEach(jobs:threads:_:)``): the ranges depend on `count` and `size`
+    /// alone, so a body that writes only its own range's outputs gives the same result for any thread count.
+    public static func forEachRange(count: Int, size: Int, threads: Int = Parallelism.threads,
+                                    _ body: (_ range: Range<Int>, _ worker: Int) -> Void) {
+        precondition(size > 0, "Ranges need a positive size")
+        forEach(jobs: (count + size - 1) / size, threads: threads) { job, worker in
+            body(job * size ..< min(count, (job + 1) * size), worker)
         }
     }
 }

@@ -26,8 +26,8 @@ extension SearchResults {
             corpus.storage.withUnsafeBufferPointer { cp in
                 newIndices.withUnsafeMutableBufferPointer { outIndices in
                     newScores.withUnsafeMutableBufferPointer { outScores in
-                        Parallelism.forEach(jobs: (queryCount + queriesPerJob - 1) / queriesPerJob) { job, _ in
-                            for q in job * queriesPerJob ..< min(queryCount, (job + 1) * queriesPerJob) {
+                        Parallelism.forEachRange(count: queryCount, size: queriesPerJob) { jobQueries, _ in
+                            for q in jobQueries {
                                 let qRow = qp.baseAddress! + q * queries.columns
                                 let qNorm = doubleDot(qRow, qRow, m).squareRoot()
                                 var scored: [(score: Double, index: Int32)] = neighbours(of: q).map { c in
