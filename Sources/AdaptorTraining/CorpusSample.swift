@@ -26,8 +26,12 @@ public struct CorpusSample: Sendable {
     public var anchorCount: Int
     /// Sample rows `anchorCount ..< anchorCount + heldOutCount` are held-out validation anchors.
     public var heldOutCount: Int
-    /// Sample rows of the training documents searched by the fidelity signal.
+    /// Sample rows of the training documents searched by the fidelity signal: every training row, or on a larger
+    /// corpus a random sample plus each fidelity query's nearest training documents of the whole corpus
+    /// (``UnsupervisedConfiguration/fidelityNeighbourhood``).
     public var pool: [Int]
+    /// Held-out rows `anchorCount ..< anchorCount + fidelityQueryCount` are the fidelity signal's queries.
+    public var fidelityQueryCount: Int
     /// `k` neighbours (sample rows, best first) of each anchor and held-out row, `(anchorCount + heldOutCount) × k`.
     public var neighbours: [Int32]
     /// Neighbours per row in ``neighbours``.
@@ -45,6 +49,8 @@ public struct CorpusSample: Sendable {
     public var anchors: [Int] { Array(0 ..< anchorCount) }
     /// The held-out rows' sample rows.
     public var heldOut: [Int] { Array(anchorCount ..< anchorCount + heldOutCount) }
+    /// The fidelity signal's queries (sample rows; the first held-out rows).
+    public var fidelityQueries: [Int] { Array(anchorCount ..< anchorCount + fidelityQueryCount) }
 }
 
 /// How neighbours were mined, as recorded in the model file.
@@ -103,9 +109,24 @@ extension CorpusSample {
         let anchorRows = Array(trainRows.prefix(configuration.anchors ?? UnsupervisedConfiguration.defaultAnchors))
         let heldOutRows = Array(validationRows.prefix(configuration.maxValidationAnchors))
         var poolRows: [Int] = []
-        if configuration.selection == .fidelity || configuration.usesHeadroomWeights {
+        var fidelityQueryCount = heldOutRows.count
+        // Fidelity at the corpus's scale: the fidelity queries' nearest documents, mined over the whole corpus in
+        // the geometry training compares, join a random pool that cannot hold every training row.
+        var scaleMiner: NeighbourMiner?
+        var centre: [Float]?
+        var isHeldOut: [Bool] = []
+        if configuration.usesFidelity {
             var poolGenerator = SeededGenerator(seed: configuration.seed &+ 2)
             poolRows = Array(trainRows.shuffled(using: &poolGenerator).prefix(configuration.fidelityPoolSize)).sorted()
+            if trainRows.count > configuration.fidelityPoolSize, configuration.fidelityNeighbourhood > 0 {
+                fidelityQueryCount = min(heldOutRows.count, configuration.fidelityScaleQueries)
+                let rows = Array(heldOutRows.prefix(fidelityQueryCount))
+                centre = configuration.centres(statistics: statistics) ? statistics.mean().map(Float.init) : nil
+                scaleMiner = NeighbourMiner(queries: inTrainingGeometry(try source.gather(rows).normalizedRows(), centre),
+                                            corpusRows: rows, k: configuration.fidelityNeighbourhood)
+                isHeldOut = [Bool](repeating: false, count: n)
+                for row in validationRows { isHeldOut[row] = true }
+            }
         }
 
         // Pass 2: neighbours of the anchors and held-out rows over the whole corpus.
@@ -121,11 +142,28 @@ extension CorpusSample {
                                    shortlist: configuration.miningShortlist)
         start = clock.now
         try source.forEachBlock(rows: blockRows) { first, block in
-            miner.add(normalizedDocuments: block.normalizedRows(), firstIndex: first)
+            let normalised = block.normalizedRows()
+            miner.add(normalizedDocuments: normalised, firstIndex: first)
+            if scaleMiner != nil {
+                // Held-out rows are blanked (every score 0) so that they cannot take a training document's place.
+                var documents = inTrainingGeometry(normalised, centre)
+                for i in 0 ..< documents.rows where isHeldOut[first + i] {
+                    for j in 0 ..< d { documents[i, j] = 0 }
+                }
+                scaleMiner!.add(normalizedDocuments: documents, firstIndex: first)
+            }
             status?(rateLine("mining \(k) neighbours of \(queryRows.count) rows", done: first + block.rows, total: n,
                              unit: "rows", since: start))
         }
         let found = miner.neighbours()
+        if let scaleMiner {
+            let nearest = scaleMiner.neighbours().map { $0.filter { !isHeldOut[$0] } }
+            let before = poolRows.count
+            poolRows = Set(poolRows).union(nearest.joined()).sorted()
+            log?("fidelity at the corpus's scale: \(fidelityQueryCount) held-out rows and their "
+                + "\(configuration.fidelityNeighbourhood) nearest training documents of \(n) "
+                + "(\(centre == nil ? "original" : "centred") geometry) join a pool of \(before): \(poolRows.count) rows")
+        }
         let recall = miner.recall()
         let how = shortlistDimension.map { "shortlist of \(miner.shortlist) on the first \($0) principal axes, re-ranked exactly" }
             ?? "exact"
@@ -150,10 +188,19 @@ extension CorpusSample {
         }
         return CorpusSample(
             vectors: vectors, corpusRows: corpusRows, anchorCount: anchorRows.count, heldOutCount: heldOutRows.count,
-            pool: poolRows.map { position[$0]! }, neighbours: table, k: k, statistics: statistics, corpusCount: n,
+            pool: poolRows.map { position[$0]! }, fidelityQueryCount: fidelityQueryCount, neighbours: table, k: k, statistics: statistics, corpusCount: n,
             fingerprint: hash.hexDigest(),
             mining: MiningOutcome(shortlistDimension: shortlistDimension,
                                   shortlistSize: shortlistDimension.map { _ in miner.shortlist }, recall: recall,
                                   checkedQueries: miner.checkedQueries))
     }
+}
+
+/// Unit rows in the geometry training compares: as given, or with `centre` subtracted and re-normalised.
+private func inTrainingGeometry(_ normalised: Matrix, _ centre: [Float]?) -> Matrix {
+    guard let centre else { return normalised }
+    var centred = normalised
+    centred.subtractFromRows(centre)
+    centred.normalizeRows()
+    return centred
 }

@@ -171,7 +171,7 @@ final class SMECSession {
                                       configuration: unsupervised, sizes: MatryoshkaSizes([d], dimension: d))
             querySampler = nil
             documentSampler = AnchorSampler(pool: sample.anchors, generator: SeededGenerator(seed: settings.seed &+ 23))
-            heldOut = sample.heldOut
+            heldOut = sample.fidelityQueries
             fidelityPool = sample.pool
         }
         normalisedItems = state.objective.normalisedCorpus

@@ -1,4 +1,5 @@
 import AdaptorNN
+import EmbeddingMath
 
 /// What early stopping and the choice of kept weights look at.
 public enum SelectionSignal: String, Codable, Sendable, CaseIterable {
@@ -134,6 +135,18 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
     /// a large corpus at `d = 768`, a validation took about half as long as those 50 iterations; BENCHMARKS.md).
     /// The shared data sets have fewer training rows than this, so their pools are whole.
     public var fidelityPoolSize = 5000
+    /// On a corpus with more training rows than ``fidelityPoolSize``, each of the first ``fidelityScaleQueries``
+    /// held-out rows (the fidelity signal's queries there) brings its ``fidelityNeighbourhood`` nearest training
+    /// documents of the **whole** corpus into the pool, found exactly in the geometry training compares (centred
+    /// when the inputs are). A random sample alone holds a held-out row's top 10 of about `N / poolSize` times its
+    /// neighbourhood (at 10^6 rows: its top 2,000), so it misses what a prefix gives up among close neighbours;
+    /// with its own nearest documents in the pool, a query's relevant set is its top 10 of the corpus and the
+    /// documents ranked just below it compete as they do in a search of the whole corpus. 0: the random sample
+    /// alone. Smaller corpora search every training row and are not affected.
+    public var fidelityNeighbourhood = 30
+    /// Held-out rows that serve as the fidelity signal's queries when ``fidelityNeighbourhood`` applies (each adds
+    /// up to ``fidelityNeighbourhood`` rows to the pool that every validation adapts and searches).
+    public var fidelityScaleQueries = 250
     /// Seed for initialisation, the validation split and batch sampling.
     public var seed: UInt64 = 0
     /// Training anchors drawn from the (not held-out) corpus; nil: ``defaultAnchors`` or every training row.
@@ -180,6 +193,19 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
     /// Whether the `distill` objective's preservation term is on.
     public var usesPreservation: Bool { objective == .distill && preserveWeight > 0 }
 
+    /// Whether training measures held-out fidelity (selection, headroom weights or the preserved sizes).
+    public var usesFidelity: Bool { selection == .fidelity || usesHeadroomWeights || usesPreservation }
+
+    /// Whether the inputs will be centred on a corpus with these statistics (``centring``, with
+    /// ``CentringSignal`` deciding under `auto`).
+    public func centres(statistics: CovarianceAccumulator) -> Bool {
+        switch centring {
+        case .auto: CentringSignal(statistics: statistics).centre
+        case .on: true
+        case .off: false
+        }
+    }
+
     /// The automatic shortlist prefix for `d`-dimensional vectors: `max(128, d/8)`, a multiple of 16.
     public static func automaticShortlistDimension(for d: Int) -> Int {
         max(128, (d / 8 + 15) / 16 * 16)
@@ -205,6 +231,7 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
         case patienceFromTrainedWeights = "patience_from_trained_weights"
         case validationFraction = "validation_fraction", maxValidationAnchors = "max_validation_anchors", seed
         case selection, fidelityPoolSize = "fidelity_pool_size", objective, form
+        case fidelityNeighbourhood = "fidelity_neighbourhood", fidelityScaleQueries = "fidelity_scale_queries"
         case distillationTemperature = "distillation_temperature", sizeWeighting = "size_weighting", centring
         case headroomFloor = "headroom_floor", preserveWeight = "preserve_weight"
         case anchors, miningDimension = "mining_dimension", miningShortlist = "mining_shortlist"

@@ -169,9 +169,9 @@ public struct UnsupervisedTrainer {
                                       configuration: config, sizes: sizes)
         let sampler = AnchorSampler(pool: sample.anchors, generator: SeededGenerator(seed: config.seed &+ 3))
         let heldOut = sample.heldOut
-        if config.selection == .fidelity || config.usesHeadroomWeights || config.usesPreservation, cached == nil {
-            cached = NeighbourFidelity(normalisedCorpus: state.objective.normalisedCorpus, heldOut: heldOut,
-                                       pool: sample.pool, sizes: sizes)
+        if config.usesFidelity, cached == nil {
+            cached = NeighbourFidelity(normalisedCorpus: state.objective.normalisedCorpus,
+                                       heldOut: sample.fidelityQueries, pool: sample.pool, sizes: sizes)
         }
         let fidelity = cached
         let initial = fidelity?.validation.scores(adaptor) { state.inputs(adaptor, rows: $0).rotated } ?? []
@@ -353,6 +353,8 @@ struct SampleDescription: Encodable {
     var heldOut: Int
     var sampledRows: Int
     var mining: MiningOutcome
+    var fidelityQueries: Int
+    var fidelityPool: Int
 
     init(_ sample: CorpusSample) {
         corpusRows = sample.corpusCount
@@ -360,10 +362,13 @@ struct SampleDescription: Encodable {
         heldOut = sample.heldOutCount
         sampledRows = sample.vectors.rows
         mining = sample.mining
+        fidelityQueries = sample.fidelityQueryCount
+        fidelityPool = sample.pool.count
     }
 
     enum CodingKeys: String, CodingKey {
         case corpusRows = "corpus_rows", anchors, heldOut = "held_out", sampledRows = "sampled_rows", mining
+        case fidelityQueries = "fidelity_queries", fidelityPool = "fidelity_pool"
     }
 }
 

@@ -91,6 +91,41 @@ import _TestSupport
         #expect(sample.pool.allSatisfy { $0 >= 0 && $0 < sample.vectors.rows })
     }
 
+    @Test(arguments: [CentringChoice.off, .on])
+    func onALargeCorpusTheFidelityPoolHoldsEachQuerysNearestTrainingDocuments(centring: CentringChoice) throws {
+        var settings = configuration(anchors: 40)
+        settings.fidelityNeighbourhood = 8
+        settings.fidelityScaleQueries = 20
+        settings.centring = centring
+        let sample = try CorpusSample.build(source: corpus, configuration: settings)
+        #expect(sample.fidelityQueryCount == 20 && sample.fidelityQueries == Array(40 ..< 60))
+        let heldOutRows = Set(sample.corpusRows[40 ..< 40 + sample.heldOutCount])
+        let poolRows = Set(sample.pool.map { sample.corpusRows[$0] })
+        #expect(poolRows.isDisjoint(with: heldOutRows))
+        #expect(poolRows.count > 50 && poolRows.count <= 50 + 20 * 8)
+        // The geometry training compares: unit rows, centred on their mean and re-normalised when centring.
+        var unit = corpus.normalizedRows()
+        if centring == .on {
+            unit.subtractFromRows(unit.columnMeans())
+            unit = unit.normalizedRows()
+        }
+        let trainingRows = (0 ..< corpus.rows).filter { !heldOutRows.contains($0) }
+        for q in sample.fidelityQueries {
+            let query = unit.row(sample.corpusRows[q])
+            let score = { (row: Int) in zip(query, unit.row(row)).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
+            let nearest = trainingRows.sorted { score($0) > score($1) }.prefix(8)
+            #expect(Set(nearest).isSubset(of: poolRows), "query \(sample.corpusRows[q])")
+        }
+        // Off, or on a corpus whose training rows all fit: the random pool alone, every held-out row a query.
+        settings.fidelityNeighbourhood = 0
+        let random = try CorpusSample.build(source: corpus, configuration: settings)
+        #expect(random.pool.count == 50 && random.fidelityQueryCount == random.heldOutCount)
+        settings.fidelityNeighbourhood = 8
+        settings.fidelityPoolSize = 1000
+        let whole = try CorpusSample.build(source: corpus, configuration: settings)
+        #expect(whole.pool.count == 540 && whole.fidelityQueryCount == whole.heldOutCount)
+    }
+
     @Test func theSampleDoesNotDependOnTheThreadCount() throws {
         let samples = try [1, 2, 3].map { threads in
             try Parallelism.$threads.withValue(threads) {
@@ -100,7 +135,7 @@ import _TestSupport
         for sample in samples.dropFirst() {
             #expect(sample.vectors == samples[0].vectors && sample.neighbours == samples[0].neighbours)
             #expect(sample.corpusRows == samples[0].corpusRows && sample.fingerprint == samples[0].fingerprint)
-            #expect(sample.mining == samples[0].mining)
+            #expect(sample.mining == samples[0].mining && sample.pool == samples[0].pool)
         }
         #expect(samples[0].mining.shortlistDimension == 4 && samples[0].mining.recall != nil)
     }
