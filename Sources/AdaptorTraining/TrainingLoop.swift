@@ -34,6 +34,10 @@ struct TrainingLoop {
     /// than from the best overall. The kept weights are the best overall either way; this only decides how long a
     /// signal that fell below its start in the first steps may climb back.
     var patienceFromTrainedWeights = false
+    /// With ``patienceFromTrainedWeights``: while no trained weights have beaten the start and the latest validation
+    /// is the worst yet, the stage stops this many iterations after its best trained weights (nil: never early). A
+    /// signal that is still falling has not begun the climb that the long patience waits for.
+    var patienceWhileFalling: Int? = nil
     /// Whether only the front map `P` is trained, on the orthogonal group (``OrthogonalAdam``), with the MLP left as
     /// it is (its output layer at zero: `x̂ = P x̃`, every full-dimension cosine kept exactly). Needs a front map.
     var orthogonalFrontMap = false
@@ -64,6 +68,7 @@ struct TrainingLoop {
         var latest = bestValue
         var trainedBest = higherIsBetter ? -Double.infinity : Double.infinity
         var trainedBestIteration = 0
+        var worst = bestValue
         var accumulator = LossAccumulator()
         let clock = ContinuousClock()
         let start = clock.now
@@ -101,8 +106,12 @@ struct TrainingLoop {
                     trainedBest = latest
                     trainedBestIteration = iteration
                 }
+                let falling = improves(worst, on: latest)
+                if falling { worst = latest }
                 report()
-                if iteration - (patienceFromTrainedWeights ? trainedBestIteration : bestIteration) >= patience {
+                if iteration - (patienceFromTrainedWeights ? trainedBestIteration : bestIteration) >= patience
+                    || (patienceFromTrainedWeights && falling && bestIteration == 0
+                        && iteration - trainedBestIteration >= patienceWhileFalling ?? .max) {
                     stoppedEarly = iteration < iterations
                     break
                 }

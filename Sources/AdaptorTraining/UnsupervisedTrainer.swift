@@ -210,6 +210,7 @@ public struct UnsupervisedTrainer {
                                 validationInterval: config.validationInterval, learningRate: config.learningRate,
                                 higherIsBetter: config.selection == .fidelity,
                                 patienceFromTrainedWeights: config.patienceFromTrainedWeights,
+                                patienceWhileFalling: config.patienceWhileFalling,
                                 orthogonalFrontMap: config.form == .rotation)
         let outcome = loop.run(
             adaptor: &adaptor,
