@@ -122,8 +122,9 @@ extension CorpusSample {
                 fidelityQueryCount = min(heldOutRows.count, configuration.fidelityScaleQueries)
                 let rows = Array(heldOutRows.prefix(fidelityQueryCount))
                 centre = configuration.centres(statistics: statistics) ? statistics.mean().map(Float.init) : nil
-                scaleMiner = NeighbourMiner(queries: inTrainingGeometry(try source.gather(rows).normalizedRows(), centre),
-                                            corpusRows: rows, k: configuration.fidelityNeighbourhood)
+                let scaleQueries = inTrainingGeometry(try source.gather(rows).normalizedRows(), centre)
+                scaleMiner = NeighbourMiner(queries: scaleQueries, corpusRows: rows,
+                                            k: configuration.fidelityNeighbourhood)
                 isHeldOut = [Bool](repeating: false, count: n)
                 for row in validationRows { isHeldOut[row] = true }
             }
@@ -162,7 +163,8 @@ extension CorpusSample {
             poolRows = Set(poolRows).union(nearest.joined()).sorted()
             log?("fidelity at the corpus's scale: \(fidelityQueryCount) held-out rows and their "
                 + "\(configuration.fidelityNeighbourhood) nearest training documents of \(n) "
-                + "(\(centre == nil ? "original" : "centred") geometry) join a pool of \(before): \(poolRows.count) rows")
+                + "(\(centre == nil ? "original" : "centred") geometry) join a pool of \(before): "
+                + "\(poolRows.count) rows")
         }
         let recall = miner.recall()
         let how = shortlistDimension.map { "shortlist of \(miner.shortlist) on the first \($0) principal axes, re-ranked exactly" }
@@ -188,8 +190,8 @@ extension CorpusSample {
         }
         return CorpusSample(
             vectors: vectors, corpusRows: corpusRows, anchorCount: anchorRows.count, heldOutCount: heldOutRows.count,
-            pool: poolRows.map { position[$0]! }, fidelityQueryCount: fidelityQueryCount, neighbours: table, k: k, statistics: statistics, corpusCount: n,
-            fingerprint: hash.hexDigest(),
+            pool: poolRows.map { position[$0]! }, fidelityQueryCount: fidelityQueryCount, neighbours: table, k: k,
+            statistics: statistics, corpusCount: n, fingerprint: hash.hexDigest(),
             mining: MiningOutcome(shortlistDimension: shortlistDimension,
                                   shortlistSize: shortlistDimension.map { _ in miner.shortlist }, recall: recall,
                                   checkedQueries: miner.checkedQueries))
