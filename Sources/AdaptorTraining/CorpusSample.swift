@@ -14,6 +14,9 @@ import Foundation
 ///    ``UnsupervisedConfiguration/anchors`` of the other rows are the training anchors; the `k` nearest
 ///    neighbours of every anchor and of every held-out validation row are mined against the **whole** corpus on
 ///    the original vectors (exactly, or on a principal-axes shortlist re-ranked exactly; see `NeighbourMiner`).
+///    When the corpus has more training rows than the fidelity pool, the same pass also finds, exactly and in the
+///    geometry training compares, the nearest training documents of the fidelity signal's queries
+///    (``UnsupervisedConfiguration/fidelityNeighbourhood``), which join the pool.
 ///
 /// Then the anchors, the held-out rows, their neighbours and the fidelity pool are read into ``vectors``.
 /// No `N × N` matrix is formed, and a corpus that fits in memory goes through the same steps.

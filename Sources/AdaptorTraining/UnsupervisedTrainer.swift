@@ -88,17 +88,12 @@ public struct UnsupervisedTrainer {
         precondition(d == adaptorConfiguration.inputDimension, "Corpus dimension differs from the adaptor's")
         let sizes = config.matryoshkaSizes(dimension: d)
         var architecture = adaptorConfiguration
-        var signal: CentringSignal?
-        switch config.centring {
-        case .auto:
-            let measured = CentringSignal(statistics: sample.statistics)
-            signal = measured
-            architecture.centering = measured.centre
-            log?(String(format: "mean cosine between corpus documents %.3f %@ %.1f: %@", measured.meanCosine,
-                        measured.centre ? "≥" : "<", CentringSignal.threshold,
-                        measured.centre ? "inputs centred" : "original geometry (not centred)"))
-        case .on: architecture.centering = true
-        case .off: architecture.centering = false
+        architecture.centering = config.centres(statistics: sample.statistics)
+        let signal = config.centring == .auto ? CentringSignal(statistics: sample.statistics) : nil
+        if let signal {
+            log?(String(format: "mean cosine between corpus documents %.3f %@ %.1f: %@", signal.meanCosine,
+                        signal.centre ? "≥" : "<", CentringSignal.threshold,
+                        signal.centre ? "inputs centred" : "original geometry (not centred)"))
         }
         if config.form.trainsRotation {
             guard architecture.rotation == .principalAxes else { throw TrainingError.rotationFormNeedsFrontMap }
