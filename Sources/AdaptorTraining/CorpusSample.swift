@@ -125,7 +125,7 @@ extension CorpusSample {
                 fidelityQueryCount = min(heldOutRows.count, configuration.fidelityScaleQueries)
                 let rows = Array(heldOutRows.prefix(fidelityQueryCount))
                 centre = configuration.centres(statistics: statistics) ? statistics.mean().map(Float.init) : nil
-                let scaleQueries = inTrainingGeometry(try source.gather(rows).normalizedRows(), centre)
+                let scaleQueries = try source.gather(rows).normalizedRows().recentred(on: centre)
                 scaleMiner = NeighbourMiner(queries: scaleQueries, corpusRows: rows,
                                             k: configuration.fidelityNeighbourhood)
                 isHeldOut = [Bool](repeating: false, count: n)
@@ -150,7 +150,7 @@ extension CorpusSample {
             miner.add(normalizedDocuments: normalised, firstIndex: first)
             if scaleMiner != nil {
                 // Held-out rows are blanked (every score 0) so that they cannot take a training document's place.
-                var documents = inTrainingGeometry(normalised, centre)
+                var documents = normalised.recentred(on: centre)
                 for i in 0 ..< documents.rows where isHeldOut[first + i] {
                     for j in 0 ..< d { documents[i, j] = 0 }
                 }
@@ -199,13 +199,4 @@ extension CorpusSample {
                                   shortlistSize: shortlistDimension.map { _ in miner.shortlist }, recall: recall,
                                   checkedQueries: miner.checkedQueries))
     }
-}
-
-/// Unit rows in the geometry training compares: as given, or with `centre` subtracted and re-normalised.
-private func inTrainingGeometry(_ normalised: Matrix, _ centre: [Float]?) -> Matrix {
-    guard let centre else { return normalised }
-    var centred = normalised
-    centred.subtractFromRows(centre)
-    centred.normalizeRows()
-    return centred
 }

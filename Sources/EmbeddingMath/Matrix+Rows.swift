@@ -68,6 +68,17 @@ extension Matrix {
         return copy
     }
 
+    /// Unit rows moved to another origin: `(x_i − μ) / ‖x_i − μ‖₂` for every row (a copy), or the rows as they are
+    /// when `centre` is nil. On L2-normalised rows and their mean `μ` (`columns` values) this is the centred
+    /// geometry that centring adaptors, their training targets and the centred neighbour reference compare in.
+    public func recentred(on centre: [Float]?) -> Matrix {
+        guard let centre else { return self }
+        var out = self
+        out.subtractFromRows(centre)
+        out.normalizeRows()
+        return out
+    }
+
     /// The re-normalised prefix of every row: `x_i[:m] / ‖x_i[:m]‖₂`, an `rows × m` matrix.
     ///
     /// This is the representation compared by cosine similarity at Matryoshka size `m`.

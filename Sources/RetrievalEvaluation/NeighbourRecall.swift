@@ -66,10 +66,7 @@ public struct NeighbourRecallEvaluator: Sendable {
 
     /// The rows the reference ranks with: L2-normalised, and with ``referenceCentre`` removed and normalised again.
     func referenceVectors(_ rows: Matrix) -> Matrix {
-        var vectors = rows.normalizedRows()
-        guard let centre = referenceCentre else { return vectors }
-        vectors.subtractFromRows(centre)
-        return vectors.normalizedRows()
+        rows.normalizedRows().recentred(on: referenceCentre)
     }
 
     /// The mean of the L2-normalised rows of `corpus` (`d` values, summed in double precision block by block, so

@@ -26,6 +26,18 @@ import _TestSupport
         #expect(centred == Matrix([[-1.5, -2], [1.5, 2]]))
     }
 
+    @Test func recentredRowsAreUnitRowsAboutTheCentre() {
+        let m = Matrix([[1, 0], [0, 1]])
+        // (1, 0) − (0.5, 0.5) = (0.5, −0.5), of norm √0.5; the second row mirrors it.
+        let r = m.recentred(on: [0.5, 0.5])
+        let s = Float(0.5).squareRoot()
+        #expect(abs(r[0, 0] - s) < 1e-6 && abs(r[0, 1] + s) < 1e-6)
+        #expect(abs(r[1, 0] + s) < 1e-6 && abs(r[1, 1] - s) < 1e-6)
+        #expect(m.recentred(on: nil) == m)
+        // A row equal to the centre has no direction; it stays zero.
+        #expect(Matrix([[0.5, 0.5]]).recentred(on: [0.5, 0.5]).row(0) == [0, 0])
+    }
+
     @Test func gatherRowsInGivenOrder() {
         let m = Matrix([[1], [2], [3]])
         #expect(m.gatherRows([2, 0, 2]) == Matrix([[3], [1], [3]]))
