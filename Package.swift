@@ -18,15 +18,21 @@ let cOptimisation: [CSetting] = [.unsafeFlags(["-O3"])]
 let package = Package(
     name: "Matryoshka",
     products: [
+        // The command-line tool: fit, apply, evaluate, search, report. It runs `serve` and `load` (and `search
+        // --postgres`) from matryoshka-services, git-style, so that a first build compiles no HTTP or database stack.
         .executable(name: "matryoshka", targets: ["matryoshka"]),
+        .executable(name: "matryoshka-services", targets: ["matryoshka-services"]),
         .executable(name: "matryoshka-bench", targets: ["MatryoshkaBenchmarks"]),
+        // `import Matryoshka`: the library API (fit, the embedding pipeline, index and search, evaluation, models).
+        .library(name: "Matryoshka", targets: ["Matryoshka"]),
         .library(name: "EmbeddingMath", targets: ["EmbeddingMath"]),
         .library(name: "EmbeddingIO", targets: ["EmbeddingIO"]),
         .library(name: "VectorSearch", targets: ["VectorSearch"]),
         .library(name: "RetrievalEvaluation", targets: ["RetrievalEvaluation"]),
         .library(name: "AdaptorNN", targets: ["AdaptorNN"]),
+        .library(name: "AdaptorOptimizers", targets: ["AdaptorOptimizers"]),
         .library(name: "AdaptorTraining", targets: ["AdaptorTraining"]),
-        .library(name: "EmbeddingServer", targets: ["EmbeddingServer"]),
+        .library(name: "AdaptorServer", targets: ["AdaptorServer"]),
         .library(name: "VectorDatabase", targets: ["VectorDatabase"]),
     ],
     dependencies: [
@@ -36,10 +42,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // `swift package generate-documentation` (the DocC catalog in Sources/Matryoshka); never built otherwise.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // OpenBLAS (CBLAS + the LAPACK routines Debian's build carries), found through pkg-config.
@@ -67,7 +74,14 @@ let package = Package(
             dependencies: ["EmbeddingMath", "EmbeddingIO", "VectorSearch"],
             swiftSettings: optimisation
         ),
-        // PostgreSQL + pgvector: binary COPY of adapted vectors, table layouts, search in the database (PostgresNIO).
+        // The library users import: re-exports the targets above and adds what spans them (methods by name,
+        // evaluation and search of a data set, the comparison report).
+        .target(
+            name: "Matryoshka",
+            dependencies: ["EmbeddingMath", "EmbeddingIO", "VectorSearch", "RetrievalEvaluation", "AdaptorNN", "AdaptorTraining"],
+            swiftSettings: optimisation
+        ),
+        // PostgreSQL + pgvector: binary COPY of embeddings, table layouts, search in the database (PostgresNIO).
         .target(
             name: "VectorDatabase",
             dependencies: [
@@ -79,39 +93,44 @@ let package = Package(
             ],
             swiftSettings: optimisation
         ),
-        // The HTTP server: OpenAI-compatible embeddings with `dimensions`, vectors in and out, two-tier search.
+        // The HTTP service (the only target that imports the web framework): OpenAI-compatible embeddings with
+        // `dimensions`, vectors in and out, search in memory or in PostgreSQL.
         .target(
-            name: "EmbeddingServer",
+            name: "AdaptorServer",
             dependencies: [
-                "EmbeddingMath", "EmbeddingIO", "VectorSearch", "AdaptorNN", "VectorDatabase",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                "Matryoshka", "VectorDatabase",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: optimisation
         ),
+        // The command tree of `matryoshka`, as a library so that it can be tested.
         .target(
             name: "AdaptorCommands",
+            dependencies: ["Matryoshka", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: optimisation
+        ),
+        // `serve`, `load` and `search --postgres`: the commands of matryoshka-services.
+        .target(
+            name: "ServiceCommands",
             dependencies: [
-                "EmbeddingMath", "EmbeddingIO", "VectorSearch", "RetrievalEvaluation",
-                "AdaptorNN", "AdaptorTraining", "EmbeddingServer", "VectorDatabase",
+                "Matryoshka", "AdaptorCommands", "AdaptorServer", "VectorDatabase",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: optimisation
         ),
         .executableTarget(name: "matryoshka", dependencies: ["AdaptorCommands"], swiftSettings: optimisation),
+        .executableTarget(name: "matryoshka-services", dependencies: ["ServiceCommands"], swiftSettings: optimisation),
         .executableTarget(
             name: "MatryoshkaBenchmarks",
             dependencies: [
-                "EmbeddingMath", "EmbeddingIO", "VectorSearch", "AdaptorNN", "AdaptorTraining",
+                "Matryoshka", "AdaptorServer", "AdaptorCommands",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimisation
@@ -120,27 +139,52 @@ let package = Package(
         // Helpers shared by the test targets (temporary folders, hand-made files); not a product.
         .target(name: "_TestSupport", dependencies: ["EmbeddingMath", "EmbeddingIO", "AdaptorNN"]),
         .testTarget(name: "EmbeddingMathTests", dependencies: ["EmbeddingMath", "_TestSupport"]),
-        .testTarget(name: "EmbeddingIOTests", dependencies: ["EmbeddingIO", "_TestSupport"]),
-        .testTarget(name: "VectorSearchTests", dependencies: ["VectorSearch", "_TestSupport"]),
-        .testTarget(name: "RetrievalEvaluationTests", dependencies: ["RetrievalEvaluation", "_TestSupport"]),
-        .testTarget(name: "AdaptorNNTests", dependencies: ["AdaptorNN", "_TestSupport"]),
-        .testTarget(name: "AdaptorOptimizersTests", dependencies: ["AdaptorOptimizers", "_TestSupport"]),
-        .testTarget(name: "AdaptorTrainingTests", dependencies: ["AdaptorTraining", "_TestSupport"]),
+        .testTarget(name: "EmbeddingIOTests", dependencies: ["EmbeddingIO", "EmbeddingMath", "_TestSupport"]),
+        .testTarget(name: "VectorSearchTests", dependencies: ["VectorSearch", "EmbeddingMath", "_TestSupport"]),
+        .testTarget(
+            name: "RetrievalEvaluationTests",
+            dependencies: ["RetrievalEvaluation", "EmbeddingMath", "EmbeddingIO", "VectorSearch", "_TestSupport"]
+        ),
+        .testTarget(name: "AdaptorNNTests", dependencies: ["AdaptorNN", "EmbeddingMath", "EmbeddingIO", "_TestSupport"]),
+        .testTarget(name: "AdaptorOptimizersTests", dependencies: ["AdaptorOptimizers", "EmbeddingMath", "_TestSupport"]),
+        .testTarget(
+            name: "AdaptorTrainingTests",
+            dependencies: [
+                "AdaptorTraining", "AdaptorNN", "AdaptorOptimizers", "EmbeddingMath", "EmbeddingIO", "VectorSearch",
+                "RetrievalEvaluation", "_TestSupport",
+            ]
+        ),
+        .testTarget(name: "MatryoshkaTests", dependencies: ["Matryoshka", "_TestSupport"]),
         .testTarget(
             name: "AdaptorCommandsTests",
             dependencies: [
-                "AdaptorCommands", "_TestSupport", "EmbeddingServer", "VectorDatabase",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "AdaptorCommands", "Matryoshka", "_TestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "ServiceCommandsTests",
+            dependencies: [
+                "ServiceCommands", "AdaptorCommands", "Matryoshka", "VectorDatabase", "_TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
-        .testTarget(name: "VectorDatabaseTests", dependencies: ["VectorDatabase", "_TestSupport"]),
         .testTarget(
-            name: "EmbeddingServerTests",
+            name: "VectorDatabaseTests",
             dependencies: [
-                "EmbeddingServer", "_TestSupport",
+                "VectorDatabase", "EmbeddingMath", "VectorSearch", "_TestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "AdaptorServerTests",
+            dependencies: [
+                "AdaptorServer", "Matryoshka", "VectorDatabase", "_TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
     ]

@@ -23,7 +23,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "matryoshka-fuzz-request",
-            dependencies: ["FuzzDriver", .product(name: "EmbeddingServer", package: "Matryoshka")]
+            dependencies: ["FuzzDriver", .product(name: "AdaptorServer", package: "Matryoshka")]
         ),
     ]
 )

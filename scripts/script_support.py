@@ -15,15 +15,20 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def ensure_venv(name, packages, folder=".build"):
     """Re-runs the calling script inside FOLDER/NAME (relative to the repository), created with
-    `pip install PACKAGES` (a list of pip arguments) on first use, from the machine's configured package index;
-    returns at once when already inside it."""
+    `pip install PACKAGES` (a list of pip arguments) on first use, from the machine's configured package index, and
+    topped up when the list changes; returns at once when already inside it."""
     venv = os.path.join(ROOT, folder, name)
     python = os.path.join(venv, "bin", "python")
     if os.path.realpath(sys.prefix) == os.path.realpath(venv):
         return
     if not os.path.exists(python):
         subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+    marker = os.path.join(venv, "installed-packages.txt")
+    wanted = "\n".join(packages)
+    if not os.path.exists(marker) or open(marker).read() != wanted:
         subprocess.run([python, "-m", "pip", "install", "-q", *packages], check=True)
+        with open(marker, "w") as file:
+            file.write(wanted)
     os.execv(python, [python] + sys.argv)
 
 

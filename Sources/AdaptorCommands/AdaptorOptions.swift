@@ -1,7 +1,6 @@
-import AdaptorNN
-import AdaptorTraining
 import ArgumentParser
 import Foundation
+import Matryoshka
 
 extension Activation: ExpressibleByArgument {}
 extension RotationStart: ExpressibleByArgument {}
@@ -40,20 +39,20 @@ struct ArchitectureOptions: ParsableArguments {
         """, valueName: "auto|on|off"))
     var center: CentringChoice?
 
-    func validate() throws {
-        guard depth >= 1 else { throw ValidationError("--depth must be at least 1, got \(depth)") }
-        if let hidden, hidden < 1 { throw ValidationError("--hidden must be positive, got \(hidden)") }
-    }
-
-    func configuration(dimension d: Int) -> AdaptorConfiguration {
-        AdaptorConfiguration(inputDimension: d, hiddenDimension: hidden ?? d, depth: depth, activation: activation,
-                             centering: center == .on, rotation: rotation, trainRotation: trainRotation)
+    /// Writes these flags into `options`.
+    func apply(to options: inout FitOptions) {
+        options.hidden = hidden
+        options.depth = depth
+        options.activation = activation
+        options.rotation = rotation
+        options.trainRotation = trainRotation
+        options.center = center
     }
 }
 
 /// The unsupervised objective and optimisation flags (defaults from METHOD.md).
 struct UnsupervisedOptions: ParsableArguments {
-    /// Where the flags' defaults come from.
+    /// Where the flags' defaults come from (``FitOptions`` has the same).
     static let defaults = UnsupervisedConfiguration()
 
     @Option(help: ArgumentHelp("Matryoshka sizes M (default: powers of two from 16 below d, then d).", valueName: "m,m,..."))
@@ -156,85 +155,28 @@ struct UnsupervisedOptions: ParsableArguments {
     @Option(help: "Shortlist length per anchor when mining on a prefix.")
     var miningShortlist: Int = Self.defaults.miningShortlist
 
-    func validate() throws {
-        guard neighbours >= 1 else { throw ValidationError("--k must be at least 1, got \(neighbours)") }
-        guard batchSize >= 2 else { throw ValidationError("--batch-size must be at least 2, got \(batchSize)") }
-        guard iterations ?? 1 >= 1, patience ?? 1 >= 1, validationInterval >= 1 else {
-            throw ValidationError("--iterations, --patience and --validation-interval must be positive")
-        }
-        guard learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
-        guard headroomFloor > 0, headroomFloor <= 1 else {
-            throw ValidationError("--headroom-floor must be in (0, 1], got \(headroomFloor)")
-        }
-        if let preserveWeight, !(preserveWeight >= 0 && preserveWeight.isFinite) {
-            throw ValidationError("--preserve-weight must be a finite number ≥ 0, got \(preserveWeight)")
-        }
-        if let sizes { _ = try parseDimensions(sizes, flag: "--sizes") }
-        if let anchors, anchors < 1 { throw ValidationError("--anchors must be positive, got \(anchors)") }
-        if let miningDimension, miningDimension < 1 { throw ValidationError("--mining-dimension must be positive") }
-        guard miningShortlist >= neighbours else {
-            throw ValidationError("--mining-shortlist \(miningShortlist) must be at least --k \(neighbours)")
-        }
-    }
-
-    /// The settings: `base` (the unsupervised defaults, or ``UnsupervisedConfiguration/paperDefaults`` for
-    /// supervised stage 1 and smec) with the flags given applied.
-    func configuration(dimension d: Int, base: UnsupervisedConfiguration = UnsupervisedConfiguration(),
-                       center: CentringChoice? = nil) throws -> UnsupervisedConfiguration {
-        var c = base
-        if let sizes {
-            let values = try parseDimensions(sizes, flag: "--sizes")
-            if let bad = values.first(where: { $0 > d }) {
-                throw ValidationError("--sizes: \(bad) exceeds the vector dimension \(d)")
-            }
-            c.sizes = values
-        }
-        c.reduction = reduction
-        c.neighbours = neighbours
-        c.alpha = alpha
-        c.beta = beta
-        c.batchSize = batchSize
-        c.learningRate = learningRate
-        if let objective, objective != c.objective {
-            // The schedule goes with the objective: the paper's keeps its own budget and patience.
-            let schedule = objective == .paper ? UnsupervisedConfiguration.paperDefaults : UnsupervisedConfiguration()
-            c.objective = objective
-            c.iterations = schedule.iterations
-            c.patience = schedule.patience
-            c.preserveWeight = schedule.preserveWeight
-            c.patienceFromTrainedWeights = schedule.patienceFromTrainedWeights
-            // The paper's objective trains the paper's residual (unless --form says otherwise).
-            if objective == .paper { c.form = .residual }
-        }
-        if let form, form != c.form {
-            c.form = form
-            if form == .rotation {
-                // A rotation's held-out fidelity rises from the first steps and levels off within a few hundred.
-                c.iterations = UnsupervisedConfiguration.rotationIterations
-                c.patience = UnsupervisedConfiguration.rotationPatience
-            }
-        }
-        if let iterations { c.iterations = iterations }
-        if let patience { c.patience = patience }
-        c.validationInterval = validationInterval
-        c.selection = selection
-        if let sizeWeighting { c.sizeWeighting = sizeWeighting }
-        c.headroomFloor = headroomFloor
-        if let preserveWeight { c.preserveWeight = preserveWeight }
-        if c.preserveWeight > 0, c.objective != .distill {
-            throw ValidationError("--preserve-weight belongs to the distill objective (this fit uses \(c.objective.rawValue))")
-        }
-        if let center { c.centring = center }
-        c.distillationTemperature = distillationTemperature
-        c.seed = seed
-        c.anchors = anchors
-        if let miningDimension {
-            guard miningDimension <= d else {
-                throw ValidationError("--mining-dimension \(miningDimension) exceeds the vector dimension \(d)")
-            }
-            c.miningDimension = miningDimension
-        }
-        c.miningShortlist = miningShortlist
-        return c
+    /// Writes these flags into `options` (``FitOptions/validate()`` checks them).
+    func apply(to options: inout FitOptions) throws {
+        options.sizes = try sizes.map { try parseDimensions($0, flag: "--sizes") }
+        options.objective = objective
+        options.form = form
+        options.sizeWeighting = sizeWeighting
+        options.headroomFloor = headroomFloor
+        options.preserveWeight = preserveWeight
+        options.distillationTemperature = distillationTemperature
+        options.reduction = reduction
+        options.neighbours = neighbours
+        options.alpha = alpha
+        options.beta = beta
+        options.batchSize = batchSize
+        options.learningRate = learningRate
+        options.iterations = iterations
+        options.patience = patience
+        options.validationInterval = validationInterval
+        options.selection = selection
+        options.seed = seed
+        options.anchors = anchors
+        options.miningDimension = miningDimension
+        options.miningShortlist = miningShortlist
     }
 }

@@ -1,8 +1,5 @@
-import AdaptorNN
-import AdaptorTraining
 import ArgumentParser
-import EmbeddingIO
-import EmbeddingMath
+import Matryoshka
 
 /// `matryoshka apply`: adapt vectors with a saved model, streaming rows.
 struct ApplyCommand: ParsableCommand {
@@ -41,23 +38,14 @@ struct ApplyCommand: ParsableCommand {
     }
 
     func adapt() throws {
-        let model = try AdaptorModel.load(adaptor)
         let file = try openVectors(input, ids: nil).vectors
-        try model.checkInputDimension(file.dimension, of: input, modelPath: adaptor)
-        let width = dimension ?? model.outputDimension
-        guard width <= model.outputDimension else {
-            throw ValidationError("--dimension \(width) exceeds the model's output dimension \(model.outputDimension)")
-        }
-        // Only the kept coordinates (all of them without --dimension), fused per tile; re-normalised with --dimension.
-        let inference = PrefixInference(model: model, dimension: width)
+        let prepared = try EmbeddingMethod.model(path: adaptor).prepare(dimension: file.dimension, dataName: input)
+        let pipeline = try flagged("--dimension") { try prepared.pipeline(dimension: dimension) }
         let display = ProgressDisplay(quiet: quiet)
-        let writer = try NpyWriter(path: output, rows: file.rowCount, columns: width)
         let start = ContinuousClock.now
-        try file.forEachBlock(rows: blockRows) { first, block in
-            try writer.append(inference.apply(block, normalizingOutput: dimension != nil))
-            display.update(rateLine("applied", done: first + block.rows, total: file.rowCount, unit: "rows", since: start))
+        try pipeline.write(file, to: output, output: dimension == nil ? .transformed : .embeddings, blockRows: blockRows) {
+            display.update(rateLine("applied", done: $0, total: $1, unit: "rows", since: start))
         }
-        try writer.finish()
-        display.message("wrote \(file.rowCount) × \(width) to \(output)")
+        display.message("wrote \(file.rowCount) × \(dimension ?? pipeline.outputDimension) to \(output)")
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import EmbeddingIO
+import Matryoshka
 
 /// Where the data comes from: `--data DIR [--model NAME]`.
 struct DataOptions: ParsableArguments {
@@ -21,38 +21,40 @@ struct DataOptions: ParsableArguments {
 
 /// Where a corpus comes from: a data set folder (`--data DIR [--model NAME]`) or a bare vector file
 /// (`--corpus X.npy`), for the commands that stream a corpus of any size.
-struct CorpusOptions: ParsableArguments {
+public struct CorpusOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
         "Data set folder: corpus.f32.npy, corpus_ids.txt, queries.f32.npy, query_ids.txt, qrels/<split>.tsv.",
         valueName: "DIR"))
-    var data: String?
+    public var data: String?
 
     @Option(name: .long, help: ArgumentHelp(
         "With --data: use the vectors of DIR/models/NAME instead of the folder's own (qrels fall back to DIR/qrels).",
         valueName: "NAME"))
-    var model: String?
+    public var model: String?
 
     @Option(name: .long, help: ArgumentHelp("A corpus .npy (N × d) instead of a data set folder.", valueName: "X.npy"))
-    var corpus: String?
+    public var corpus: String?
 
-    func validate() throws {
+    public init() {}
+
+    public func validate() throws {
         if data != nil, corpus != nil { throw ValidationError("Give one of --data DIR or --corpus X.npy, not both") }
         if model != nil, data == nil { throw ValidationError("--model needs --data") }
     }
 
     /// Fails unless exactly one of `--data` and `--corpus` is given (commands that read a corpus call this).
-    func requireCorpus() throws {
+    public func requireCorpus() throws {
         guard data != nil || corpus != nil else { throw ValidationError("Give exactly one of --data DIR or --corpus X.npy") }
     }
 
     /// The data set folder's files, with `--data`.
-    func layout() throws -> DatasetLayout? {
+    public func layout() throws -> DatasetLayout? {
         try data.map { try DatasetLayout(directory: $0, model: model) }
     }
 
     /// The corpus vectors as a file read in blocks (rows checked as they are read), with their ids when `ids` is
     /// true (`--corpus` files have none: their ids are the row numbers).
-    func openCorpus(ids: Bool) throws -> (vectors: NpyFile, ids: [String]) {
+    public func openCorpus(ids: Bool) throws -> (vectors: NpyFile, ids: [String]) {
         if let corpus {
             let opened = try openVectors(corpus, ids: nil)
             return (opened.vectors, ids ? (0 ..< opened.vectors.rowCount).map(String.init) : [])
@@ -63,7 +65,7 @@ struct CorpusOptions: ParsableArguments {
 }
 
 /// Parses `16,32,64` into sizes; every size must be a positive integer.
-func parseDimensions(_ text: String, flag: String = "--dims") throws -> [Int] {
+public func parseDimensions(_ text: String, flag: String = "--dims") throws -> [Int] {
     let parts = text.split(separator: ",", omittingEmptySubsequences: false)
     return try parts.map { part in
         guard let m = Int(part.trimmingCharacters(in: .whitespaces)), m > 0 else {

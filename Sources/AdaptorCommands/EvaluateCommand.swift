@@ -1,10 +1,6 @@
-import AdaptorTraining
 import ArgumentParser
-import EmbeddingIO
-import EmbeddingMath
 import Foundation
-import RetrievalEvaluation
-import VectorSearch
+import Matryoshka
 
 /// `matryoshka evaluate`: judged metrics (nDCG@10, Recall@100, MRR@10) and the label-free neighbour-recall@10 of
 /// one method at a list of dimensions.
@@ -111,130 +107,38 @@ struct EvaluateCommand: ParsableCommand {
     /// The table or JSON this command prints (warnings go to standard error).
     func output() throws -> String {
         let display = ProgressDisplay(quiet: quiet)
-        var judged: JudgedEvaluation?
-        let corpus: RowSource
-        var name = corpusOptions.corpus ?? "", directory = "", documents = 0
+        var evaluation: Evaluation
         if let layout = try corpusOptions.layout() {
-            name = layout.name
-            directory = layout.directory
             if layout.qrelsPath(split: split ?? "test") != nil || split != nil || querySubset != nil {
                 let dataset = try queryOverride.apply(to: try layout.load())
-                judged = try JudgedEvaluation(dataset: dataset, split: split ?? "test", subset: querySubset)
-                corpus = dataset.corpus
+                let judged = try JudgedEvaluation(dataset: dataset, split: split ?? "test",
+                                                  subset: try querySubset.map { Set(try readIdList($0)) })
+                if let warning = judged.warning { printError(warning) }
+                evaluation = Evaluation(judged: judged)
             } else {
                 display.message("\(layout.directory) has no qrels/test.tsv: neighbour-recall@10 only (no judgements)")
-                corpus = try layout.openCorpus().vectors
+                evaluation = Evaluation(corpus: try layout.openCorpus().vectors, name: layout.name, directory: layout.directory)
             }
         } else {
-            corpus = try corpusOptions.openCorpus(ids: false).vectors
+            let corpus = try corpusOptions.openCorpus(ids: false).vectors
+            evaluation = Evaluation(corpus: corpus, name: corpus.path)
+            evaluation.neighbourQueries = try queryOverride.loadQueries(dimension: corpus.dimension)?.vectors
         }
-        documents = corpus.rowCount
-        if judged == nil, neighbourSample == 0 {
-            throw ValidationError("nothing to evaluate: there are no judgements and --neighbour-sample is 0")
-        }
-        let start = ContinuousClock.now
-        let transform = try method.transform(corpus: corpus, modelPath: adaptor) { done, total in
-            display.update(rateLine("fitting PCA", done: done, total: total, unit: "rows", since: start))
-        }
-        let dimensions = try dims.map { try parseDimensions($0) }
-            ?? (shortlistDimension != nil ? [transform.outputDimension] : RetrievalEvaluator.defaultDimensions(for: transform.outputDimension))
-        if let bad = dimensions.first(where: { $0 > transform.outputDimension }) {
-            throw ValidationError("--dims: \(bad) exceeds the \(method.rawValue) output dimension \(transform.outputDimension)")
-        }
-        if let shortlistDimension {
-            guard judged != nil else { throw ValidationError("--shortlist-dimension needs judgements (--data DIR with qrels)") }
-            if let bad = dimensions.first(where: { $0 < shortlistDimension }) {
-                throw ValidationError("--dims: \(bad) is below --shortlist-dimension \(shortlistDimension); the funnel re-ranks at a larger size")
-            }
-        }
-        let judgedRows = try judged.map { evaluation in
-            try evaluation.rows(transform: transform, dimensions: dimensions, perQuery: perQuery, display: display,
-                                funnel: shortlistDimension.map { ($0, shortlistSize) })
-        }
-        var recall: [NeighbourRecallResult]?
-        var neighbourQueries = 0
-        var referenceGeometry: (name: String, meanCosine: Double?) = ("original", nil)
-        if neighbourSample > 0, shortlistDimension == nil {
-            var evaluator = NeighbourRecallEvaluator()
-            evaluator.sampleSize = neighbourSample
-            if reference != .original {
-                let mean = try NeighbourRecallEvaluator.normalisedMean(of: corpus)
-                let signal = CentringSignal(normalisedMean: mean, count: corpus.rowCount)
-                let centred = reference == .centred || signal.centre
-                if centred { evaluator.referenceCentre = mean }
-                referenceGeometry = (centred ? "centred" : "original", signal.meanCosine)
-                display.message("neighbour-recall@10 reference: \(referenceGeometry.name) geometry "
-                                + String(format: "(mean cosine between corpus documents %.3f)", signal.meanCosine))
-            }
-            let external = corpusOptions.corpus != nil ? try queryOverride.loadQueries(dimension: corpus.dimension) : nil
-            let started = ContinuousClock.now
-            recall = try evaluator.evaluate(corpus: corpus, transform: transform, dimensions: dimensions,
-                                            queries: external?.vectors) { done, total in
-                display.update(rateLine("neighbour-recall@10", done: done, total: total, unit: "rows", since: started))
-            }
-            neighbourQueries = recall?.first?.perQuery.count ?? 0
+        evaluation.sizes = try dims.map { try parseDimensions($0) }
+        evaluation.neighbourSample = neighbourSample
+        evaluation.funnel = shortlistDimension.map { ($0, shortlistSize) }
+        evaluation.reference = reference
+        evaluation.perQuery = perQuery
+        let report: EvaluationReport
+        do {
+            report = try evaluation.run(method: try method.embeddingMethod(model: adaptor), methodName: method.rawValue,
+                                        log: display.message, status: { display.update($0) })
+        } catch let error as EvaluationError {
+            throw ValidationError("\(error)")
         }
         display.finish()
-        let report = EvaluationReport(
-            data: name, directory: directory, split: judged?.split, method: method.rawValue,
-            judgedQueries: judged?.queries.count, neighbourQueries: neighbourQueries, documents: documents,
-            inputDimension: corpus.dimension, shortlistDimension: shortlistDimension,
-            shortlistSize: shortlistDimension.map { _ in shortlistSize },
-            neighbourReference: recall == nil ? nil : referenceGeometry.name, meanCosine: referenceGeometry.meanCosine,
-            results: dimensions.indices.map { EvaluationReport.Row(judged: judgedRows?[$0], neighbourRecall: recall?[$0]) })
         return json ? try report.jsonString() : report.table()
     }
 }
 
-/// The judged half of `evaluate`: a data set in memory and its resolved judgements.
-struct JudgedEvaluation {
-    let dataset: Dataset
-    let split: String
-    let queries: [JudgedQuery]
-    let queryIds: [String]
-
-    init(dataset: Dataset, split: String, subset: String?) throws {
-        let queryVectors = try dataset.requireQueries()
-        var qrels = try dataset.qrels(split: split)
-        if let subset {
-            let keep = Set(try readIdList(subset))
-            qrels = Qrels(path: qrels.path, judgements: qrels.judgements.filter { keep.contains($0.key) },
-                          queryOrder: qrels.queryOrder.filter(keep.contains))
-        }
-        let resolved = ResolvedJudgements(qrels: qrels, queryIds: queryVectors.ids, corpusIds: dataset.corpus.ids)
-        if let warning = resolved.warning(qrelsPath: qrels.path) { printError(warning) }
-        guard !resolved.queries.isEmpty else {
-            throw ValidationError("\(qrels.path): no judged query is in \(queryVectors.idsPath); nothing to evaluate")
-        }
-        self.dataset = dataset
-        self.split = split
-        queries = resolved.queries
-        queryIds = resolved.queries.map { queryVectors.ids[$0.queryIndex] }
-    }
-
-    /// nDCG@10, Recall@100 and MRR@10 of `transform` at each size.
-    func rows(transform: EmbeddingTransform, dimensions: [Int], perQuery: Bool,
-              display: ProgressDisplay, funnel: (dimension: Int, size: Int)? = nil) throws -> [ComparisonReport.Row] {
-        let start = ContinuousClock.now
-        let evaluator = RetrievalEvaluator(judgements: queries)
-        let queryVectors = transform.apply(try dataset.requireQueries().vectors)
-        let corpusVectors = transform.apply(dataset.corpus.vectors)
-        let results = funnel.map {
-            evaluator.evaluateFunnel(queries: queryVectors, corpus: corpusVectors, dimensions: dimensions,
-                                     shortlistDimension: $0.dimension, shortlistSize: $0.size)
-        } ?? evaluator.evaluate(queries: queryVectors, corpus: corpusVectors, dimensions: dimensions) { done, total in
-            display.update(rateLine("evaluated", done: done, total: total, unit: "sizes", since: start))
-        }
-        return results.map { ComparisonReport.Row($0, queryIds: perQuery ? queryIds : nil) }
-    }
-}
-
-/// Writes a line to standard error (logs and warnings; results go to standard output).
-func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
-}
-
-/// The geometry of neighbour-recall@10's reference (`evaluate --reference`).
-enum NeighbourReference: String, ExpressibleByArgument, CaseIterable {
-    case original, centred, auto
-}
+extension NeighbourReference: ExpressibleByArgument {}

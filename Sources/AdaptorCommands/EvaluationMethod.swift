@@ -1,10 +1,7 @@
-import AdaptorNN
 import ArgumentParser
-import EmbeddingIO
-import EmbeddingMath
-import VectorSearch
+import Matryoshka
 
-/// A way of producing Matryoshka embeddings that `evaluate` can score.
+/// A way of producing Matryoshka embeddings that `evaluate` and `report` can score, by its command-line name.
 enum EvaluationMethod: String, CaseIterable, ExpressibleByArgument {
     /// The raw vectors' first `m` coordinates.
     case truncate
@@ -20,18 +17,14 @@ enum EvaluationMethod: String, CaseIterable, ExpressibleByArgument {
     /// Whether the method reads a saved model.
     var needsModel: Bool { self != .truncate && self != .pca }
 
-    /// The transform for this method, fitted on `corpus` where it needs fitting (PCA: one streaming pass).
-    func transform(corpus: RowSource, modelPath: String?, progress: ((Int, Int) -> Void)? = nil) throws -> any EmbeddingTransform {
+    /// The library's method: a model needs its path.
+    func embeddingMethod(model: String?) throws -> EmbeddingMethod {
         switch self {
-        case .truncate:
-            return IdentityTransform(dimension: corpus.dimension)
-        case .pca:
-            return try PCATransform.fit(source: corpus, progress: progress)
+        case .truncate: return .truncation
+        case .pca: return .pca
         case .adaptor, .searchAdaptor, .smec:
-            guard let modelPath else { throw ValidationError("--method \(rawValue) needs --adaptor MODEL") }
-            let model = try AdaptorModel.load(modelPath)
-            try model.checkInputDimension(corpus.dimension, of: corpus.sourceName, modelPath: modelPath)
-            return model
+            guard let model else { throw ValidationError("--method \(rawValue) needs --adaptor MODEL") }
+            return .model(path: model)
         }
     }
 }

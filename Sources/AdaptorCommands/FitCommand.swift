@@ -1,9 +1,5 @@
-import AdaptorNN
-import AdaptorTraining
 import ArgumentParser
-import RetrievalEvaluation
-import EmbeddingIO
-import EmbeddingMath
+import Matryoshka
 
 /// `matryoshka fit`: train a Matryoshka adaptor and save it as a safetensors model file.
 struct FitCommand: ParsableCommand {
@@ -49,7 +45,7 @@ struct FitCommand: ParsableCommand {
     var out: String
 
     @Option(help: "What to train: matryoshka-adaptor, search-adaptor (the supervised baseline) or smec (arXiv 2510.12474).")
-    var method: FitMethod = .matryoshkaAdaptor
+    var method: FitOptions.Method = .matryoshkaAdaptor
 
     @Flag(help: "Two-stage supervised training on the --train-split judgements.")
     var supervised = false
@@ -78,26 +74,34 @@ struct FitCommand: ParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
+    /// The fit these flags describe (checked by the library's own rules).
+    func options() throws -> FitOptions {
+        var options = FitOptions()
+        options.method = method
+        options.supervised = supervised
+        options.trainSplit = trainSplit
+        options.initialModel = initialModel
+        architecture.apply(to: &options)
+        try objective.apply(to: &options)
+        supervision.apply(to: &options)
+        smec.apply(to: &options)
+        do {
+            try options.validate()
+        } catch {
+            throw ValidationError("--\(error.option): \(error.problem)")
+        }
+        return options
+    }
+
     func validate() throws {
         guard (data == nil) != (corpus == nil) else {
             throw ValidationError("Give exactly one of --data DIR or --corpus X.npy")
         }
         if model != nil, data == nil { throw ValidationError("--model needs --data") }
-        let needsJudgements = supervised || method == .searchAdaptor
-        if method == .smec, initialModel != nil { throw ValidationError("--init is for the two-stage Matryoshka-Adaptor, not smec") }
-        if needsJudgements, data == nil { throw ValidationError("supervised training needs --data DIR with queries and qrels") }
-        if initialModel != nil, !supervised { throw ValidationError("--init starts stage 2 and needs --supervised") }
-        if architecture.center == .auto, supervised || method != .matryoshkaAdaptor {
-            throw ValidationError("--center auto decides centring for unsupervised Matryoshka-Adaptor fits; use on or off here")
-        }
-        if let form = objective.form, form != .residual, supervised || method != .matryoshkaAdaptor {
-            throw ValidationError("--form \(form.rawValue) is for unsupervised Matryoshka-Adaptor fits; supervised stage 1 and smec train the residual MLP")
-        }
-        if fidelityLog != nil, supervised || method != .matryoshkaAdaptor || objective.selection != .fidelity {
+        let options = try options()
+        if options.needsJudgements, data == nil { throw ValidationError("supervised training needs --data DIR with queries and qrels") }
+        if fidelityLog != nil, !options.recordsFidelity {
             throw ValidationError("--fidelity-log records unsupervised Matryoshka-Adaptor fits with --selection fidelity")
-        }
-        if needsJudgements, trainSplit == "test" {
-            throw ValidationError("--train-split test would train on the judgements used for scoring; use train (or another split)")
         }
     }
 
@@ -107,96 +111,36 @@ struct FitCommand: ParsableCommand {
 
     func fit() throws {
         let display = ProgressDisplay(quiet: quiet)
-        let result: TrainingResult
-        let fingerprint: String
-        var order: [Int]?
-        if supervised || method == .searchAdaptor {
+        let options = try options()
+        let trainingData: TrainingData
+        if options.needsJudgements {
             let dataset = try queryOverride.apply(to: try Dataset.load(directory: data!, model: model))
-            let queries = try dataset.requireQueries()
-            let qrels = try dataset.qrels(split: trainSplit)
-            let resolved = ResolvedJudgements(qrels: qrels, queryIds: queries.ids, corpusIds: dataset.corpus.ids)
-            if let warning = resolved.warning(qrelsPath: qrels.path) { display.message(warning) }
-            let d = dataset.corpus.dimension
-            let settings = supervision.configuration(
-                stage1: try objective.configuration(dimension: d, base: .paperDefaults), trainSplit: trainSplit)
-            if method == .smec {
-                let smecResult = try SMECTrainer(
-                    configuration: smec.configuration(unsupervised: settings.stage1, supervised: settings),
-                    adaptorConfiguration: architecture.configuration(dimension: d))
-                    .train(corpus: dataset.corpus.vectors, queries: queries.vectors, judgements: resolved.queries,
-                           log: display.message, progress: { display.update($0.line) })
-                result = smecResult.training
-                order = smecResult.order
-            } else if method == .searchAdaptor {
-                result = try SearchAdaptorTrainer(configuration: settings, adaptorConfiguration: architecture.configuration(dimension: d))
-                    .train(corpus: dataset.corpus.vectors, queries: queries.vectors, judgements: resolved.queries,
-                           progress: { display.update($0.line) })
-            } else {
-                var initial: MatryoshkaAdaptor?
-                if let initialModel {
-                    let loaded = try AdaptorModel.load(initialModel)
-                    try loaded.checkInputDimension(d, of: dataset.corpus.vectorsPath, modelPath: initialModel)
-                    initial = loaded.adaptor
-                }
-                result = try SupervisedTrainer(configuration: settings, adaptorConfiguration: architecture.configuration(dimension: d))
-                    .train(corpus: dataset.corpus.vectors, queries: queries.vectors, judgements: resolved.queries,
-                           initial: initial, log: display.message, status: { display.update($0) },
-                           progress: { display.update($0.line) })
-            }
-            var hash = SHA256()
-            hash.update(Array(EmbeddingSet.fingerprint(dataset.corpus.vectors).utf8))
-            hash.update(Array(EmbeddingSet.fingerprint(queries.vectors).utf8))
-            hash.update(Array(qrels.canonicalText.utf8))
-            fingerprint = hash.hexDigest()
-        } else if method == .smec {
-            let source = try corpusSource()
-            let smecResult = try SMECTrainer(
-                configuration: smec.configuration(
-                    unsupervised: try objective.configuration(dimension: source.dimension, base: .paperDefaults),
-                    supervised: nil),
-                adaptorConfiguration: architecture.configuration(dimension: source.dimension))
-                .train(corpus: source, log: display.message, status: { display.update($0) },
-                       progress: { display.update($0.line) })
-            result = smecResult.training
-            order = smecResult.order
-            fingerprint = smecResult.training.dataFingerprint!
+            let judged = try JudgedTrainingSet(dataset: dataset, split: trainSplit)
+            if let warning = judged.warning { display.message(warning) }
+            trainingData = .judged(judged)
+        } else if let corpus {
+            trainingData = .corpus(try openVectors(corpus, ids: nil).vectors)
         } else {
-            let source = try corpusSource()
-            var configuration = try objective.configuration(dimension: source.dimension, center: architecture.center)
-            // The paper's identity start has no front map to rotate: it trains the residual unless told otherwise.
-            if architecture.rotation == .identity, objective.form == nil { configuration.form = .residual }
-            let trainer = UnsupervisedTrainer(configuration: configuration,
-                                              adaptorConfiguration: architecture.configuration(dimension: source.dimension))
-            result = try trainer.train(corpus: source, log: display.message, status: { display.update($0) },
-                                       progress: { display.update($0.line) })
-            fingerprint = result.dataFingerprint!
+            trainingData = .corpus(try DatasetLayout(directory: data!, model: model).openCorpus().vectors)
+        }
+        let trained: TrainedAdaptor
+        do {
+            trained = try options.fit(trainingData, callbacks: TrainingCallbacks(log: display.message, status: { display.update($0) },
+                                                                          progress: { display.update($0.line) }))
+        } catch let error as FitOptionsError {
+            throw ValidationError("--\(error.option): \(error.problem)")
         }
         display.finish()
-        let saved = AdaptorModel(adaptor: result.adaptor, sizes: result.sizes, method: method.rawValue,
-                                 training: result.trainingDescription, dataFingerprint: fingerprint,
-                                 permutation: order == Array(0 ..< result.adaptor.outputDimension) ? nil : order)
-        try saved.save(to: out)
-        if let fidelityLog, let trace = result.fidelityTrace {
+        try trained.model.save(to: out)
+        if let fidelityLog, let trace = trained.fidelityTrace {
             try writeTextFileAtomically(trace.jsonLines, to: fidelityLog)
             display.message("wrote \(fidelityLog)")
         }
-        for stage in result.stages {
+        for stage in trained.stages {
             display.message("kept iteration \(stage.bestIteration) of \(stage.iterationsRun) (validation \(stage.bestValidation))")
         }
         display.message("wrote \(out)")
     }
-
-    /// The training vectors as a file read in blocks (rows checked as they are read): `--corpus`, or the data
-    /// set's corpus vectors (whose id list must have one id per row).
-    func corpusSource() throws -> NpyFile {
-        if let corpus { return try openVectors(corpus, ids: nil).vectors }
-        return try DatasetLayout(directory: data!, model: model).openCorpus().vectors
-    }
 }
 
-/// What `fit` trains.
-enum FitMethod: String, ExpressibleByArgument, CaseIterable {
-    case matryoshkaAdaptor = "matryoshka-adaptor"
-    case searchAdaptor = "search-adaptor"
-    case smec
-}
+extension FitOptions.Method: ExpressibleByArgument {}

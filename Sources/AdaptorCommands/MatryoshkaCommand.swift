@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import EmbeddingIO
-import EmbeddingMath
+import Matryoshka
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -9,7 +8,6 @@ import Darwin
 #endif
 
 /// The `matryoshka` command tree.
-@available(macOS 10.15, *)
 public struct MatryoshkaCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "matryoshka",
@@ -24,6 +22,10 @@ public struct MatryoshkaCommand: AsyncParsableCommand {
           4. apply     adapt your vectors, optionally cut to m, as a .npy file
           5. search    exact top-k at dimension m, written as a TREC run
           6. serve     OpenAI-compatible embeddings with `dimensions`, vectors in and out, search
+          7. load      embeddings into PostgreSQL + pgvector (search them with search --postgres)
+
+        serve, load and search --postgres are run by matryoshka-services, which this command starts for them \
+        (build it with swift build -c release --product matryoshka-services).
 
         A data set is a folder: corpus.f32.npy + corpus_ids.txt, optionally \
         queries.f32.npy + query_ids.txt and BEIR qrels in qrels/<split>.tsv. \
@@ -44,20 +46,27 @@ public struct MatryoshkaCommand: AsyncParsableCommand {
         """,
         version: matryoshkaLibraryVersion,
         subcommands: [FitCommand.self, ApplyCommand.self, EvaluateCommand.self, SearchCommand.self, ReportCommand.self,
-                      ServeCommand.self, LoadCommand.self]
+                      ServeEntry.self, LoadEntry.self]
     )
 
     /// The root command (ArgumentParser builds it from the arguments).
     public init() {}
 
-    /// Process set-up before parsing: the allocator keeps freed block buffers (``Allocator/keepFreedMemory()``),
-    /// and a write past the file-size limit fails with an error (which leaves the destination as it was) instead
-    /// of killing the process with `SIGXFSZ` half-way through a temporary file.
-    /// Parses the command line and runs the chosen command (async ones awaited), exiting with its error if any.
+    /// Parses the command line and runs the chosen command (async ones awaited), exiting with its error if any;
+    /// `serve` and `load` are handed to matryoshka-services (``Services``) before any parsing.
     public static func start() async {
+        if let first = CommandLine.arguments.dropFirst().first, Services.commands.contains(first) {
+            do { try Services.run(CommandLine.arguments) } catch { exit(withError: error) }
+        }
+        await run(self)
+    }
+
+    /// Parses the command line as `root`'s and runs the chosen command (async ones awaited), exiting with its error
+    /// if any; a usage error raised while running shows the subcommand's usage. Both executables start here.
+    public static func run(_ root: any AsyncParsableCommand.Type) async {
         var parsed: (any ParsableCommand)?
         do {
-            var command = try await asyncParseAsRoot(nil)
+            var command = try await root.asyncParseAsRoot(nil)
             parsed = command
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
@@ -66,17 +75,20 @@ public struct MatryoshkaCommand: AsyncParsableCommand {
             }
         } catch {
             // A ValidationError from a subcommand's run shows that subcommand's usage, not the root's.
-            if let parsed, error is ValidationError, type(of: parsed) != MatryoshkaCommand.self {
+            if let parsed, error is ValidationError, type(of: parsed) != root {
                 let name = type(of: parsed).configuration.commandName ?? "\(type(of: parsed))"
-                let text = "Error: \(error)\nUsage: " + usageString(for: type(of: parsed)) + "\n"
+                let text = "Error: \(error)\nUsage: " + root.usageString(for: type(of: parsed)) + "\n"
                     + "  See 'matryoshka \(name) --help' for more information.\n"
                 FileHandle.standardError.write(Data(text.utf8))
-                exit(withError: ExitCode.validationFailure)
+                root.exit(withError: ExitCode.validationFailure)
             }
-            exit(withError: error)
+            root.exit(withError: error)
         }
     }
 
+    /// Process set-up before parsing: the allocator keeps freed block buffers (``Allocator/keepFreedMemory()``),
+    /// and a write past the file-size limit fails with an error (which leaves the destination as it was) instead
+    /// of killing the process with `SIGXFSZ` half-way through a temporary file.
     public static func prepareProcess() {
         Allocator.keepFreedMemory()
         signal(SIGXFSZ, SIG_IGN)

@@ -2,7 +2,7 @@ import Foundation
 
 /// Shows progress on standard error: one live, rewritten line on a terminal; plain lines, at most one every
 /// few seconds, when standard error is a file or pipe; nothing with `--quiet`.
-final class ProgressDisplay {
+public final class ProgressDisplay {
     private let quiet: Bool
     private let live: Bool
     private let plainInterval: Duration
@@ -10,14 +10,14 @@ final class ProgressDisplay {
     private var hasLiveLine = false
 
     /// A display; `quiet` silences it.
-    init(quiet: Bool, plainInterval: Duration = .seconds(5)) {
+    public init(quiet: Bool, plainInterval: Duration = .seconds(5)) {
         self.quiet = quiet
         live = isatty(STDERR_FILENO) != 0
         self.plainInterval = plainInterval
     }
 
     /// Shows `line` as the current state (`force` prints it even between plain-line intervals).
-    func update(_ line: String, force: Bool = false) {
+    public func update(_ line: String, force: Bool = false) {
         guard !quiet else { return }
         if live {
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
@@ -32,14 +32,14 @@ final class ProgressDisplay {
     }
 
     /// A message on its own line (ends any live line first).
-    func message(_ line: String) {
+    public func message(_ line: String) {
         guard !quiet else { return }
         finish()
         printError(line)
     }
 
     /// Ends the live line, if any.
-    func finish() {
+    public func finish() {
         if live, hasLiveLine {
             FileHandle.standardError.write(Data("\n".utf8))
             hasLiveLine = false

@@ -1,11 +1,6 @@
-import AdaptorNN
-import AdaptorTraining
 import ArgumentParser
-import EmbeddingIO
-import EmbeddingMath
 import Foundation
-import RetrievalEvaluation
-import VectorSearch
+import Matryoshka
 
 /// `matryoshka report`: several methods at every size on one data set, as one HTML page and JSON.
 struct ReportCommand: ParsableCommand {
@@ -52,14 +47,7 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
-    /// A parsed method spec.
-    struct Spec {
-        var label: String
-        var method: EvaluationMethod
-        var model: String?
-    }
-
-    func specs() throws -> [Spec] {
+    func specs() throws -> [ComparedMethod] {
         try methods.split(separator: ",").map { raw in
             var text = String(raw).trimmingCharacters(in: .whitespaces)
             var label: String?
@@ -77,7 +65,8 @@ struct ReportCommand: ParsableCommand {
             }
             let fallback = model.map { ($0 as NSString).lastPathComponent.replacingOccurrences(of: ".safetensors", with: "") }
                 ?? (method == .truncate ? "truncation" : "PCA")
-            return Spec(label: label ?? fallback, method: method, model: model)
+            return ComparedMethod(label: label ?? fallback, method: try method.embeddingMethod(model: model),
+                                  kind: method.rawValue)
         }
     }
 
@@ -92,7 +81,15 @@ struct ReportCommand: ParsableCommand {
 
     func write() throws {
         let display = ProgressDisplay(quiet: quiet)
-        let report = try build(display: display)
+        let judged: JudgedEvaluation
+        do {
+            judged = try JudgedEvaluation(dataset: try dataOptions.load(), split: split)
+        } catch let error as EvaluationError {
+            throw ValidationError("\(error)")
+        }
+        if let warning = judged.warning { display.message(warning) }
+        let report = try ComparisonReport.measure(judged, methods: try specs(), sizes: try dims.map { try parseDimensions($0) },
+                                                  neighbourSample: neighbourSample, status: { display.update($0) })
         display.finish()
         try writeTextFileAtomically(report.html(), to: out)
         let jsonPath = json ?? (out.hasSuffix(".html") ? String(out.dropLast(5)) : out) + ".json"
@@ -100,80 +97,4 @@ struct ReportCommand: ParsableCommand {
         print(report.textTable())
         display.message("wrote \(out) and \(jsonPath)")
     }
-
-    /// Evaluates every method and measures search cost.
-    func build(display: ProgressDisplay) throws -> ComparisonReport {
-        let dataset = try dataOptions.load()
-        let queries = try dataset.requireQueries()
-        let qrels = try dataset.qrels(split: split)
-        let resolved = ResolvedJudgements(qrels: qrels, queryIds: queries.ids, corpusIds: dataset.corpus.ids)
-        if let warning = resolved.warning(qrelsPath: qrels.path) { display.message(warning) }
-        guard !resolved.queries.isEmpty else {
-            throw ValidationError("\(qrels.path): no judged query is in \(queries.idsPath); nothing to report")
-        }
-        let d = dataset.corpus.dimension
-        let dimensions = try dims.map { try parseDimensions($0) } ?? RetrievalEvaluator.defaultDimensions(for: d)
-        if let bad = dimensions.first(where: { $0 > d }) { throw ValidationError("--dims: \(bad) exceeds d = \(d)") }
-        let evaluator = RetrievalEvaluator(judgements: resolved.queries)
-        let parsed = try specs()
-        var results: [ComparisonReport.Method] = []
-        for (i, spec) in parsed.enumerated() {
-            let transform = try spec.method.transform(corpus: dataset.corpus, modelPath: spec.model)
-            let start = ContinuousClock.now
-            let judged = evaluator.evaluate(queries: transform.apply(queries.vectors),
-                                            corpus: transform.apply(dataset.corpus.vectors), dimensions: dimensions) { done, total in
-                display.update(rateLine("\(spec.label) (\(i + 1)/\(parsed.count)): evaluated", done: done, total: total,
-                                        unit: "sizes", since: start))
-            }
-            var rows = judged.map { ComparisonReport.Row($0) }
-            if neighbourSample > 0 {
-                var labelFree = NeighbourRecallEvaluator()
-                labelFree.sampleSize = neighbourSample
-                let recall = try labelFree.evaluate(corpus: dataset.corpus, transform: transform, dimensions: dimensions)
-                for (r, result) in recall.enumerated() {
-                    rows[r].neighbourRecall = result.mean
-                    rows[r].neighbourRecallStandardError = result.standardError
-                }
-            }
-            var settings: [String: String] = [:]
-            if let model = transform as? AdaptorModel {
-                settings = ["method": model.method, "training": model.training, "data_fingerprint": model.dataFingerprint,
-                            "matryoshka_sizes": model.sizes.sizes.map(String.init).joined(separator: ",")]
-            }
-            results.append(ComparisonReport.Method(name: spec.label, kind: spec.method.rawValue, modelPath: spec.model,
-                                                   settings: settings, rows: rows))
-        }
-        let reference = evaluator.evaluate(queries: queries.vectors, corpus: dataset.corpus.vectors, dimensions: [d])[0].ndcg
-        display.update("measuring search cost", force: true)
-        let judgedQueries = queries.vectors.gatherRows(resolved.queries.map(\.queryIndex))
-        let costs = dimensions.map { m in
-            ComparisonReport.Cost(dimension: m, bytesPerVector: 4 * m,
-                                  queriesPerSecond: measureQueriesPerSecond(corpus: dataset.corpus.vectors,
-                                                                            queries: judgedQueries, dimension: m))
-        }
-        var qrelsHash = SHA256()
-        qrelsHash.update(Array(qrels.canonicalText.utf8))
-        return ComparisonReport(
-            data: dataset.name, directory: dataset.directory, split: split, judgedQueries: resolved.queries.count,
-            documents: dataset.corpus.count, dimension: d,
-            fingerprints: ["corpus vectors": EmbeddingSet.fingerprint(dataset.corpus.vectors),
-                           "query vectors": EmbeddingSet.fingerprint(queries.vectors),
-                           "\(split) judgements": qrelsHash.hexDigest()],
-            libraryVersion: matryoshkaLibraryVersion, referenceNDCG: reference, methods: results, costs: costs)
-    }
-}
-
-/// Exact top-10 search of `queries` over `corpus` at prefix `m`, repeated for at least 0.2 s: queries per second.
-func measureQueriesPerSecond(corpus: Matrix, queries: Matrix, dimension m: Int) -> Double {
-    let index = FlatIndex(vectors: corpus, prefix: m)
-    let q = queries.normalizedPrefix(columns: m)
-    let clock = ContinuousClock()
-    var searched = 0
-    let start = clock.now
-    repeat {
-        _ = index.search(q, k: 10)
-        searched += q.rows
-    } while clock.now - start < .milliseconds(200)
-    let elapsed = clock.now - start
-    return Double(searched) / (elapsed / .seconds(1))
 }

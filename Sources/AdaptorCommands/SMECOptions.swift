@@ -1,5 +1,5 @@
-import AdaptorTraining
 import ArgumentParser
+import Matryoshka
 
 /// SMEC's switches (`fit --method smec`), so that each part can be ablated.
 struct SMECOptions: ParsableArguments {
@@ -28,22 +28,13 @@ struct SMECOptions: ParsableArguments {
         case sequential, joint
     }
 
-    func validate() throws {
-        guard memorySize >= 1, memoryNeighbours >= 1 else { throw ValidationError("--memory-size and --memory-neighbours must be positive") }
-    }
-
-    func configuration(unsupervised: UnsupervisedConfiguration, supervised: SupervisedConfiguration?) -> SMECConfiguration {
-        var c = SMECConfiguration()
-        c.unsupervised = unsupervised
-        c.supervised = supervised
-        c.sequential = schedule == .sequential
-        c.adaptiveSelection = !noAdaptiveSelection
-        c.crossBatchMemory = !noCrossBatchMemory
-        c.memorySize = memorySize
-        c.memoryNeighbours = memoryNeighbours
-        c.importanceLearningRate = importanceLearningRate
-        c.iterations = unsupervised.iterations
-        c.patience = unsupervised.patience
-        return c
+    /// Writes these flags into `options` (``FitOptions/validate()`` checks them).
+    func apply(to options: inout FitOptions) {
+        options.sequential = schedule == .sequential
+        options.adaptiveSelection = !noAdaptiveSelection
+        options.crossBatchMemory = !noCrossBatchMemory
+        options.memorySize = memorySize
+        options.memoryNeighbours = memoryNeighbours
+        options.importanceLearningRate = importanceLearningRate
     }
 }

@@ -1,15 +1,17 @@
-import AdaptorNN
-import AdaptorTraining
 import ArgumentParser
-import EmbeddingIO
-import EmbeddingMath
-import VectorDatabase
-import VectorSearch
+import Matryoshka
 
 /// `matryoshka search`: exact top-k retrieval at a reduced dimension, written as a TREC run.
-@available(macOS 10.15, *)
-struct SearchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+///
+/// The same command runs in both executables: `matryoshka` searches in memory and hands a `--postgres` search to
+/// matryoshka-services, which sets ``postgresSearch`` before parsing.
+public struct SearchCommand: AsyncParsableCommand {
+    /// The search in PostgreSQL, where this process can run it (set once by matryoshka-services before parsing).
+    nonisolated(unsafe) public static var postgresSearch: (@Sendable (SearchCommand) async throws -> String)?
+
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "search",
         abstract: "Rank the corpus for every query at dimension m (exact cosine) and write a TREC run file.",
         discussion: """
@@ -25,7 +27,8 @@ struct SearchCommand: AsyncParsableCommand {
         ORDER BY embedding <#> q LIMIT k statement, served by the table's HNSW or IVFFlat index when it has one \
         (--ef-search, --probes). With --shortlist-size K the top K by the prefix are re-ranked by the stored full \
         vectors (load --full) in the same statement; hnsw.ef_search is raised to K when lower, since an HNSW scan \
-        returns at most ef_search rows.
+        returns at most ef_search rows. A --postgres search is run by matryoshka-services (built with \
+        swift build -c release --product matryoshka-services), which matryoshka starts for it.
 
         Examples:
           matryoshka search --data data/scifact --adaptor u.safetensors --dimension 64 --output run.tsv
@@ -36,48 +39,48 @@ struct SearchCommand: AsyncParsableCommand {
         """
     )
 
-    @OptionGroup var corpusOptions: CorpusOptions
-    @OptionGroup(title: "Queries from other files") var queryOverride: QueryOverrideOptions
+    @OptionGroup public var corpusOptions: CorpusOptions
+    @OptionGroup(title: "Queries from other files") public var queryOverride: QueryOverrideOptions
 
     @Option(help: ArgumentHelp("A model written by fit (default: the raw vectors, i.e. truncation).", valueName: "MODEL"))
-    var adaptor: String?
+    public var adaptor: String?
 
     @Option(help: ArgumentHelp("Prefix size m (default: the full dimension).", valueName: "m"))
-    var dimension: Int?
+    public var dimension: Int?
 
     @Option(help: "Documents per query.")
-    var k: Int = 10
+    public var k: Int = 10
 
     @Option(help: "The run name written in the last column.")
-    var runName: String = "matryoshka"
+    public var runName: String = "matryoshka"
 
     @Option(help: ArgumentHelp("Write the run here (atomically) instead of standard output.", valueName: "FILE"))
-    var output: String?
+    public var output: String?
 
     @Option(help: ArgumentHelp(
         "Adaptive retrieval: take each query's top K on the first m' coordinates, re-ranked at --dimension (keeps the "
             + "N × m index and its N × m' prefixes).", valueName: "m'"))
-    var shortlistDimension: Int?
+    public var shortlistDimension: Int?
 
     @Option(help: ArgumentHelp(
         "Shortlist length K (default 100 with --shortlist-dimension; with --postgres it alone asks for the funnel).",
         valueName: "K"))
-    var shortlistSize: Int?
+    public var shortlistSize: Int?
 
-    @OptionGroup(title: "Search in PostgreSQL + pgvector") var database: PostgresOptions
+    @OptionGroup(title: "Search in PostgreSQL + pgvector") public var database: PostgresOptions
 
     @Option(help: ArgumentHelp("With --postgres: hnsw.ef_search (pgvector's default 40).", valueName: "N"))
-    var efSearch: Int?
+    public var efSearch: Int?
 
     @Option(help: ArgumentHelp("With --postgres: ivfflat.probes (pgvector's default 1).", valueName: "N"))
-    var probes: Int?
+    public var probes: Int?
 
-    @OptionGroup var threadOptions: ThreadOptions
+    @OptionGroup public var threadOptions: ThreadOptions
 
     @Flag(help: "No progress output.")
-    var quiet = false
+    public var quiet = false
 
-    func validate() throws {
+    public func validate() throws {
         if database.postgres == nil {
             try corpusOptions.requireCorpus()
             if efSearch != nil || probes != nil { throw ValidationError("--ef-search and --probes go with --postgres") }
@@ -85,6 +88,8 @@ struct SearchCommand: AsyncParsableCommand {
             throw ValidationError("With --postgres the corpus is the table: give queries with --data DIR or --query-vectors")
         } else if corpusOptions.data == nil, queryOverride.queryVectors == nil {
             throw ValidationError("--postgres needs queries: --data DIR or --query-vectors Q.npy --query-ids FILE")
+        } else if shortlistDimension != nil {
+            throw ValidationError("With --postgres the shortlist is the stored prefix: give --shortlist-size K only")
         }
         if let efSearch, efSearch < 1 { throw ValidationError("--ef-search must be positive") }
         if let probes, probes < 1 { throw ValidationError("--probes must be positive") }
@@ -93,12 +98,16 @@ struct SearchCommand: AsyncParsableCommand {
         if corpusOptions.corpus != nil, queryOverride.queryVectors == nil {
             throw ValidationError("--corpus needs the queries: --query-vectors Q.npy --query-ids FILE")
         }
+        if shortlistDimension != nil || database.postgres != nil, let shortlistSize, shortlistSize < k {
+            throw ValidationError("--shortlist-size must be at least --k (\(k))")
+        }
     }
 
-    func run() async throws {
+    public func run() async throws {
         let text: String
-        if let target = try database.target() {
-            text = try await postgresRunText(url: target.url, table: target.table)
+        if database.postgres != nil {
+            guard let postgresSearch = Self.postgresSearch else { try Services.run(CommandLine.arguments) }
+            text = try await postgresSearch(self)
         } else {
             text = try threadOptions.run(runText)
         }
@@ -109,108 +118,35 @@ struct SearchCommand: AsyncParsableCommand {
         }
     }
 
-    /// The run file's text.
+    /// The run file's text: the corpus embedded once at m (and its m' tier for the funnel), then every query.
     func runText() throws -> String {
         let (corpus, corpusIds) = try corpusOptions.openCorpus(ids: true)
         let queries = try loadQueries(dimension: corpus.dimension)
-        let transform: any EmbeddingTransform
-        if let adaptor {
-            let model = try AdaptorModel.load(adaptor)
-            try model.checkInputDimension(corpus.dimension, of: corpus.path, modelPath: adaptor)
-            transform = model
-        } else {
-            transform = IdentityTransform(dimension: corpus.dimension)
-        }
-        let m = dimension ?? transform.outputDimension
-        guard m <= transform.outputDimension else {
-            throw ValidationError("--dimension \(m) exceeds the output dimension \(transform.outputDimension)")
-        }
-        if let shortlistDimension {
-            guard (1 ... m).contains(shortlistDimension) else {
-                throw ValidationError("--shortlist-dimension must be in 1...\(m) (the re-ranking size)")
+        let prepared = try EmbeddingMethod(modelPath: adaptor).prepare(dimension: corpus.dimension, corpus: corpus)
+        let pipeline = try flagged("--dimension") { try prepared.pipeline(dimension: dimension) }
+        let funnel = try shortlistDimension.map { m in
+            guard (1 ... pipeline.dimension).contains(m) else {
+                throw ValidationError("--shortlist-dimension must be in 1...\(pipeline.dimension) (the re-ranking size)")
             }
-            guard (shortlistSize ?? 100) >= k else { throw ValidationError("--shortlist-size must be at least --k (\(k))") }
-        }
-        let kept = transform.prefixTransform(m)
-        let needed = corpus.rowCount * (m + (shortlistDimension ?? 0)) * 4
-        if let available = availableMemoryBytes(), needed > available {
-            throw EmbeddingIOError.tooLargeForMemory(path: corpus.path, rows: corpus.rowCount, columns: m, needed: needed,
-                                                     available: available)
+            let size = shortlistSize ?? 100
+            guard size >= k else { throw ValidationError("--shortlist-size must be at least --k (\(k))") }
+            return (dimension: m, size: size)
         }
         let display = ProgressDisplay(quiet: quiet)
         var start = ContinuousClock.now
-        let index = try FlatIndex(source: corpus, transform: kept) { done, total in
-            display.update(rateLine("indexing at m = \(m)", done: done, total: total, unit: "documents", since: start))
+        let index = try EmbeddingIndex.open(corpus, pipeline: pipeline, shortlist: funnel) { done, total in
+            display.update(rateLine("indexing at m = \(pipeline.dimension)", done: done, total: total, unit: "documents", since: start))
         }
-        let funnel = shortlistDimension.map { TwoTierIndex(full: index, shortlistDimension: $0, shortlistSize: shortlistSize ?? 100) }
-        let adapted = kept.apply(queries.vectors)
-        var lines: [String] = []
-        let blockSize = 1024
         start = ContinuousClock.now
-        for first in stride(from: 0, to: adapted.rows, by: blockSize) {
-            let rows = first ..< min(first + blockSize, adapted.rows)
-            let block = adapted.gatherRows(rows)
-            let results = funnel?.search(block, k: k) ?? index.search(block, k: k)
-            for (q, query) in rows.enumerated() {
-                for (rank, (document, score)) in zip(results.neighbours(of: q), results.neighbourScores(of: q)).enumerated() {
-                    lines.append("\(queries.ids[query]) Q0 \(corpusIds[document]) \(rank + 1) \(score) \(runName)")
-                }
-            }
-            display.update(rateLine("searched", done: rows.upperBound, total: adapted.rows, unit: "queries", since: start))
+        let results = index.search(queries.vectors, k: k, blockRows: 1024) { done, total in
+            display.update(rateLine("searched", done: done, total: total, unit: "queries", since: start))
         }
         display.finish()
-        return lines.map { $0 + "\n" }.joined()
-    }
-
-    /// The run from PostgreSQL: each query adapted as the table's rows were, searched by the database.
-    func postgresRunText(url: PostgresURL, table: TableName) async throws -> String {
-        let queries = try loadQueries(dimension: nil)
-        let connected = try await VectorDatabase.connect(url)
-        do {
-            let layout = try await connected.layout(of: table)
-            if let dimension, dimension != layout.dimension {
-                throw VectorDatabaseError.layoutMismatch(table: table.description, problem:
-                    "stores \(layout.dimension)-d prefixes; --dimension \(dimension) cannot search it (leave it out).")
-            }
-            if shortlistDimension != nil {
-                throw ValidationError("With --postgres the shortlist is the stored prefix: give --shortlist-size K only")
-            }
-            let form = try StoredForm(adaptor: adaptor, inputDimension: queries.dimension, inputPath: queries.vectorsPath,
-                                      dimension: layout.dimension, storeFull: layout.fullDimension != nil, type: layout.type)
-            if let problem = layout.mismatch(with: form.layout) {
-                throw VectorDatabaseError.layoutMismatch(table: table.description, problem: problem)
-            }
-            let size = shortlistSize
-            if let size { guard size >= k else { throw ValidationError("--shortlist-size must be at least --k (\(k))") } }
-            let search = VectorTableSearch(table: table, layout: layout)
-            for statement in VectorTableSearch.settings(efSearch: efSearch, probes: probes, shortlistSize: size) {
-                try await connected.run(statement, "setting the index's search parameters")
-            }
-            let (prefixes, full) = form.apply(queries.vectors)
-            let display = ProgressDisplay(quiet: quiet)
-            let start = ContinuousClock.now
-            var lines: [String] = []
-            for q in 0 ..< queries.count {
-                let hits = try await search.search(on: connected.connection, logger: connected.logger,
-                                                   prefix: prefixes.storage[q * prefixes.columns ..< (q + 1) * prefixes.columns],
-                                                   full: full.map { $0.storage[q * $0.columns ..< (q + 1) * $0.columns] },
-                                                   k: k, shortlistSize: size)
-                for (rank, hit) in hits.enumerated() {
-                    lines.append("\(queries.ids[q]) Q0 \(hit.id) \(rank + 1) \(hit.score) \(runName)")
-                }
-                display.update(rateLine("searched in \(table)", done: q + 1, total: queries.count, unit: "queries", since: start))
-            }
-            display.finish()
-            await connected.close()
-            return lines.map { $0 + "\n" }.joined()
-        } catch {
-            await connected.close()
-            throw error
-        }
+        return TRECRun.text(results, queryIds: queries.ids, documentIds: corpusIds, run: runName)
     }
 
     /// `--query-vectors`, or the data set's queries (checked against `dimension` when given).
-    func loadQueries(dimension: Int?) throws -> EmbeddingSet {
+    public func loadQueries(dimension: Int?) throws -> EmbeddingSet {
         if let given = try queryOverride.loadQueries(dimension: dimension) { return given }
         let layout = try corpusOptions.layout()!
         guard let vectors = layout.queryVectors, let ids = layout.queryIds else {

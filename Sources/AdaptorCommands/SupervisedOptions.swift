@@ -1,6 +1,5 @@
-import AdaptorTraining
 import ArgumentParser
-import EmbeddingIO
+import Matryoshka
 
 /// Stage-2 and Search-Adaptor flags (defaults in `SupervisedConfiguration`).
 struct SupervisedOptions: ParsableArguments {
@@ -43,39 +42,26 @@ struct SupervisedOptions: ParsableArguments {
     @Option(help: "Search-Adaptor: weight of the L1 prediction term.")
     var predictionWeight: Float = Self.defaults.searchAdaptorPrediction
 
-    func validate() throws {
-        guard queryBatchSize >= 1, documentAnchors >= 0, randomNegatives >= 0, hardNegatives >= 0 else {
-            throw ValidationError("batch and candidate counts must be non-negative (query batch at least 1)")
-        }
-        guard stage2Iterations >= 1, stage2Patience >= 1, stage2ValidationInterval >= 1, stage2LearningRate > 0 else {
-            throw ValidationError("stage-2 iterations, patience, validation interval and learning rate must be positive")
-        }
-    }
-
-    func configuration(stage1: UnsupervisedConfiguration, trainSplit: String) -> SupervisedConfiguration {
-        var c = SupervisedConfiguration()
-        c.stage1 = stage1
-        c.gamma = gamma
-        c.stage2Reduction = stage2Reduction
-        c.queryBatchSize = queryBatchSize
-        c.documentAnchors = documentAnchors
-        c.randomNegatives = randomNegatives
-        c.hardNegatives = hardNegatives
-        c.iterations = stage2Iterations
-        c.patience = stage2Patience
-        c.validationInterval = stage2ValidationInterval
-        c.learningRate = stage2LearningRate
-        c.searchAdaptorRecovery = recoveryWeight
-        c.searchAdaptorPrediction = predictionWeight
-        c.trainSplit = trainSplit
-        c.seed = stage1.seed
-        return c
+    /// Writes these flags into `options` (``FitOptions/validate()`` checks them).
+    func apply(to options: inout FitOptions) {
+        options.gamma = gamma
+        options.stage2Reduction = stage2Reduction
+        options.queryBatchSize = queryBatchSize
+        options.documentAnchors = documentAnchors
+        options.randomNegatives = randomNegatives
+        options.hardNegatives = hardNegatives
+        options.stage2Iterations = stage2Iterations
+        options.stage2Patience = stage2Patience
+        options.stage2ValidationInterval = stage2ValidationInterval
+        options.stage2LearningRate = stage2LearningRate
+        options.recoveryWeight = recoveryWeight
+        options.predictionWeight = predictionWeight
     }
 }
 
 /// Query vectors from other files than the data set's own (asymmetric encoders: queries and documents
 /// embedded by different models of one space, such as text and image towers).
-struct QueryOverrideOptions: ParsableArguments {
+public struct QueryOverrideOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Query vectors to use instead of the data set's (same dimension as the corpus).",
                                valueName: "Q.npy"))
     var queryVectors: String?
@@ -83,14 +69,16 @@ struct QueryOverrideOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Ids of --query-vectors, one per line (or BEIR queries.jsonl).", valueName: "FILE"))
     var queryIds: String?
 
-    func validate() throws {
+    public init() {}
+
+    public func validate() throws {
         guard (queryVectors == nil) == (queryIds == nil) else {
             throw ValidationError("--query-vectors and --query-ids go together")
         }
     }
 
     /// `dataset` with its queries replaced when the flags are given.
-    func apply(to dataset: Dataset) throws -> Dataset {
+    public func apply(to dataset: Dataset) throws -> Dataset {
         guard let queries = try loadQueries(dimension: dataset.corpus.dimension, corpusPath: dataset.corpus.vectorsPath) else {
             return dataset
         }
@@ -100,7 +88,7 @@ struct QueryOverrideOptions: ParsableArguments {
     }
 
     /// The given queries (nil without the flags); they must have the corpus's dimension when one is given.
-    func loadQueries(dimension: Int?, corpusPath: String = "the corpus") throws -> EmbeddingSet? {
+    public func loadQueries(dimension: Int?, corpusPath: String = "the corpus") throws -> EmbeddingSet? {
         guard let queryVectors, let queryIds else { return nil }
         let queries = try EmbeddingSet.load(vectors: queryVectors, ids: queryIds)
         if let dimension, queries.dimension != dimension {

@@ -154,15 +154,17 @@ extension AdaptorModel: EmbeddingTransform {
     /// The output dimension (equal to `d`).
     public var outputDimension: Int { adaptor.outputDimension }
 
-    /// The adapted vectors, with the stored coordinate order applied when there is one.
+    /// The adapted vectors `x̂[permutation]` (`n × d`), by the fused inference pass at `m = d`
+    /// (``PrefixInference``; it folds the front map into the first layer, a `d × d × h` product per call, so
+    /// callers that apply block after block build the transform once with ``prefixTransform(_:)`` or an
+    /// `EmbeddingPipeline`).
     public func apply(_ x: Matrix) -> Matrix {
-        let y = adaptor.apply(x)
-        guard let permutation else { return y }
-        return y.columns(permutation)
+        PrefixInference(model: self, dimension: outputDimension).apply(x)
     }
 
     /// The first `m` coordinates, computing only those (``PrefixInference``, fused per tile; every coordinate at
-    /// `m = d`).
+    /// `m = d`). The unfused ``MatryoshkaAdaptor/apply(_:)`` of the training code gives the same values up to float
+    /// rounding (tested).
     public func prefixTransform(_ m: Int) -> any EmbeddingTransform {
         PrefixInference(model: self, dimension: m)
     }

@@ -5,7 +5,12 @@ import EmbeddingMath
 ///
 /// `x̂ = z + f(z)`, `z = P x̃`, `x̃ = x/‖x‖ (- μ)`, `f(z) = W_out act(… act(W_1 z + b_1) …) + b_out`.
 /// The Matryoshka embedding of size `m` is `x̂[:m]`, compared by cosine after re-normalisation.
-public struct MatryoshkaAdaptor: EmbeddingTransform {
+///
+/// This is the training form: its forward pass keeps every intermediate that the hand-written backward pass needs.
+/// Everything that only applies a trained model (apply, search, evaluation, the server, the database) goes through
+/// ``AdaptorModel``, whose transform is the fused ``PrefixInference``; ``apply(_:)`` here is the reference that the
+/// fused pass is tested equal to.
+public struct MatryoshkaAdaptor: Sendable {
     /// The architecture.
     public var configuration: AdaptorConfiguration
     /// The weights.
@@ -77,7 +82,7 @@ public struct MatryoshkaAdaptor: EmbeddingTransform {
         return BLAS.matmul(preprocessed, rotation, transposeB: true)
     }
 
-    /// Adapted vectors `x̂` for raw inputs `x` (`n × d` → `n × d`).
+    /// Adapted vectors `x̂` for raw inputs `x` (`n × d` → `n × d`), by the unfused training forward pass.
     public func apply(_ x: Matrix) -> Matrix {
         forward(rotated: rotate(preprocess(x))).output
     }

@@ -59,6 +59,10 @@ public struct PrefixInference: EmbeddingTransform {
     /// The kept coordinates `x̂_S` of raw inputs `x` (`n × d` → `n × m`, not normalised).
     public func apply(_ x: Matrix) -> Matrix { apply(x, normalizingOutput: false) }
 
+    /// The kept coordinates scaled to unit length, normalised inside each tile while it is in cache (the same
+    /// values as normalising afterwards).
+    public func applyNormalized(_ x: Matrix) -> Matrix { apply(x, normalizingOutput: true) }
+
     /// The kept coordinates of raw inputs `x` (`n × d` → `n × m`), each row scaled to unit length when
     /// `normalizingOutput`.
     ///

@@ -25,8 +25,8 @@ public struct SearchAdaptorTrainer {
     }
 
     /// Trains on `corpus` and the judged training `queries` (see ``SupervisedTrainer/train(corpus:queries:judgements:initial:log:progress:)``).
-    public func train(corpus: Matrix, queries: Matrix, judgements: [JudgedQuery],
-                      progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult {
+    func train(corpus: Matrix, queries: Matrix, judgements: [JudgedQuery],
+               progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult {
         let config = configuration
         guard judgements.count >= 2 else { throw TrainingError.tooFewQueries(count: judgements.count, needed: 2) }
         let d = corpus.columns
@@ -43,7 +43,7 @@ public struct SearchAdaptorTrainer {
         settings.sizes = [d]
         settings.neighbours = 1
         // No neighbour pairs: the unsupervised machinery contributes only the recovery term.
-        let state = UnsupervisedState(adaptor: adaptor, corpus: data.items, neighbours: data.neighbours,
+        let state = TrainingStep(adaptor: adaptor, corpus: data.items, neighbours: data.neighbours,
                                       configuration: settings, sizes: full, neighbourCount: 0)
         let queries = AnchorSampler(pool: data.trainQueries, generator: SeededGenerator(seed: config.seed &+ 12))
         let validation = data.validation(sizes: full)
@@ -86,5 +86,18 @@ public struct SearchAdaptorTrainer {
         return TrainingResult(adaptor: adaptor, sizes: full,
                               trainingDescription: describe(["search_adaptor": config], outcomes: ["search_adaptor": outcome]),
                               stages: [outcome])
+    }
+}
+
+extension SearchAdaptorTrainer: AdaptorTrainer {
+    /// `search-adaptor`.
+    public var method: String { "search-adaptor" }
+
+    /// Trains on judged data; the fingerprint is the judged set's.
+    public func train(_ data: TrainingData, callbacks: TrainingCallbacks) throws -> TrainedAdaptor {
+        guard case let .judged(set) = data else { throw TrainingError.needsJudgements(method: "Search-Adaptor") }
+        let result = try train(corpus: set.corpus, queries: set.queries, judgements: set.judgements,
+                               progress: callbacks.progress)
+        return TrainedAdaptor(result, method: method, fingerprint: set.fingerprint)
     }
 }

@@ -16,11 +16,15 @@ public struct SupervisedTrainer {
     public var configuration: SupervisedConfiguration
     /// Architecture (for stage 1; a given stage-1 model brings its own).
     public var adaptorConfiguration: AdaptorConfiguration
+    /// A stage-1 adaptor to start stage 2 from (skips stage 1), or nil.
+    public var initial: MatryoshkaAdaptor?
 
-    /// A trainer with these settings.
-    public init(configuration: SupervisedConfiguration, adaptorConfiguration: AdaptorConfiguration) {
+    /// A trainer with these settings; `initial` starts stage 2 from a given stage-1 adaptor.
+    public init(configuration: SupervisedConfiguration, adaptorConfiguration: AdaptorConfiguration,
+                initial: MatryoshkaAdaptor? = nil) {
         self.configuration = configuration
         self.adaptorConfiguration = adaptorConfiguration
+        self.initial = initial
     }
 
     /// Trains on `corpus` (`N × d`) and the judged training `queries`.
@@ -29,8 +33,8 @@ public struct SupervisedTrainer {
     ///   - queries: query vectors (`n × d`); `judgements[i].queryIndex` addresses its rows, grades corpus rows.
     ///   - judgements: the training split's judgements only.
     ///   - initial: a stage-1 adaptor to start stage 2 from (skips stage 1).
-    public func train(corpus: Matrix, queries: Matrix, judgements: [JudgedQuery], initial: MatryoshkaAdaptor? = nil,
-                      log: ((String) -> Void)? = nil, status: ((String) -> Void)? = nil,
+    func train(corpus: Matrix, queries: Matrix, judgements: [JudgedQuery], initial: MatryoshkaAdaptor? = nil,
+               log: ((String) -> Void)? = nil, status: ((String) -> Void)? = nil,
                       progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult {
         let config = configuration
         guard judgements.count >= 2 else { throw TrainingError.tooFewQueries(count: judgements.count, needed: 2) }
@@ -52,7 +56,7 @@ public struct SupervisedTrainer {
                                   generator: &generator)
         var unsupervised = config.stage1
         unsupervised.reduction = config.stage2Reduction
-        let state = UnsupervisedState(adaptor: adaptor, corpus: data.items, neighbours: data.neighbours,
+        let state = TrainingStep(adaptor: adaptor, corpus: data.items, neighbours: data.neighbours,
                                       configuration: unsupervised, sizes: sizes)
         let queries = AnchorSampler(pool: data.trainQueries, generator: SeededGenerator(seed: config.seed &+ 12))
         let documents = AnchorSampler(pool: Array(0 ..< data.corpusCount), generator: SeededGenerator(seed: config.seed &+ 13))
@@ -86,6 +90,19 @@ public struct SupervisedTrainer {
                               trainingDescription: describe(["supervised": config],
                                                             outcomes: Dictionary(uniqueKeysWithValues: zip(names, stages))),
                               stages: stages)
+    }
+}
+
+extension SupervisedTrainer: AdaptorTrainer {
+    /// `matryoshka-adaptor`.
+    public var method: String { "matryoshka-adaptor" }
+
+    /// Trains on judged data (stage 1 from ``initial`` when given); the fingerprint is the judged set's.
+    public func train(_ data: TrainingData, callbacks: TrainingCallbacks) throws -> TrainedAdaptor {
+        guard case let .judged(set) = data else { throw TrainingError.needsJudgements(method: "supervised training") }
+        let result = try train(corpus: set.corpus, queries: set.queries, judgements: set.judgements, initial: initial,
+                               log: callbacks.log, status: callbacks.status, progress: callbacks.progress)
+        return TrainedAdaptor(result, method: method, fingerprint: set.fingerprint)
     }
 }
 

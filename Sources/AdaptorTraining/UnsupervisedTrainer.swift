@@ -3,48 +3,6 @@ import AdaptorOptimizers
 import EmbeddingMath
 import Foundation
 
-/// What a training run produced.
-public struct TrainingResult: Sendable {
-    /// The trained adaptor (best validated weights).
-    public var adaptor: MatryoshkaAdaptor
-    /// The sizes `M` it was trained for.
-    public var sizes: MatryoshkaSizes
-    /// Settings and outcome as a deterministic JSON object string, for the model file's metadata.
-    public var trainingDescription: String
-    /// Each stage's outcome, in order.
-    public var stages: [StageOutcome]
-    /// The SHA-256 fingerprint of the training corpus, when the trainer read it (unsupervised training).
-    public var dataFingerprint: String?
-    /// Held-out fidelity per size at every validation (unsupervised training with fidelity selection).
-    public var fidelityTrace: FidelityTrace?
-}
-
-/// Held-out fidelity (``NeighbourFidelity``, nDCG@10 of held-out documents retrieving their own full-dimension
-/// top 10) at each size of `M`, at every validation of a training run: what each size gained or gave up, and when.
-public struct FidelityTrace: Sendable, Equatable {
-    /// One validation.
-    public struct Point: Sendable, Equatable {
-        /// Iterations done (0: the untrained adaptor).
-        public var iteration: Int
-        /// Fidelity at each size of ``FidelityTrace/sizes``, in order.
-        public var fidelity: [Double]
-    }
-
-    /// The sizes `M`.
-    public var sizes: [Int]
-    /// The validations, in order.
-    public var points: [Point]
-
-    /// One JSON object per line: `{"iteration": i, "fidelity": {"m": F_m, ...}, "mean": F̄}`.
-    public var jsonLines: String {
-        points.map { point in
-            let values = zip(sizes, point.fidelity).map { String(format: "\"%d\": %.6f", $0, $1) }.joined(separator: ", ")
-            let mean = point.fidelity.reduce(0, +) / Double(max(point.fidelity.count, 1))
-            return String(format: "{\"iteration\": %d, \"fidelity\": {%@}, \"mean\": %.6f}\n", point.iteration, values, mean)
-        }.joined()
-    }
-}
-
 /// Unsupervised Matryoshka-Adaptor training on corpus vectors alone (METHOD.md, arXiv 2407.20243 §3.2).
 ///
 /// Training runs on a ``CorpusSample``: the front map comes from the whole corpus's covariance, a held-out
@@ -69,7 +27,7 @@ public struct UnsupervisedTrainer {
     ///   - log: one-line messages about set-up steps (reading, neighbour mining), for standard error.
     ///   - status: transient progress of set-up steps, with rate and time left.
     ///   - progress: periodic training reports.
-    public func train(corpus source: RowSource, log: ((String) -> Void)? = nil, status: ((String) -> Void)? = nil,
+    func train(corpus source: RowSource, log: ((String) -> Void)? = nil, status: ((String) -> Void)? = nil,
                       progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult {
         precondition(source.dimension == adaptorConfiguration.inputDimension, "Corpus dimension differs from the adaptor's")
         let sample = try CorpusSample.build(source: source, configuration: configuration, log: log, status: status)
@@ -81,7 +39,7 @@ public struct UnsupervisedTrainer {
     /// Before the first step: the configuration's ``CentringChoice`` sets the architecture's centring
     /// (``CentringSignal`` decides under `auto`), and with `headroom` size weights the untrained adaptor's
     /// held-out fidelity at each size sets the distillation weights (``headroomWeights(initialFidelity:)``).
-    public func train(sample: CorpusSample, log: ((String) -> Void)? = nil,
+    func train(sample: CorpusSample, log: ((String) -> Void)? = nil,
                       progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult {
         let config = configuration
         let d = sample.vectors.columns
@@ -160,7 +118,7 @@ public struct UnsupervisedTrainer {
                           fidelity cached: inout NeighbourFidelity?, log: ((String) -> Void)?,
                           progress: ((TrainingProgress) -> Void)?) -> StageRun {
         let d = sample.vectors.columns
-        let state = UnsupervisedState(adaptor: adaptor, corpus: sample.vectors, neighbours: sample.neighbours,
+        let state = TrainingStep(adaptor: adaptor, corpus: sample.vectors, neighbours: sample.neighbours,
                                       configuration: config, sizes: sizes)
         let sampler = AnchorSampler(pool: sample.anchors, generator: SeededGenerator(seed: config.seed &+ 3))
         let heldOut = sample.heldOut
@@ -223,214 +181,17 @@ public struct UnsupervisedTrainer {
     }
 }
 
-/// The per-run state an unsupervised step needs: targets, neighbours, cached inputs.
-final class UnsupervisedState {
-    var objective: UnsupervisedObjective
-    /// `x̃` of every corpus row.
-    let preprocessed: Matrix
-    /// `z = P x̃` of every corpus row when `P` is frozen (nil when it is trained).
-    let frozenRotated: Matrix?
-    private var scratch: [Int32]
-    /// Rows of the most recent training batch (anchors and neighbours).
-    private(set) var lastBatchRows = 0
-    /// Whether only the front map trains (`--form rotation`): the MLP's output stays zero, so its passes are skipped.
-    let frontMapOnly: Bool
+extension UnsupervisedTrainer: AdaptorTrainer {
+    /// `matryoshka-adaptor`.
+    public var method: String { "matryoshka-adaptor" }
 
-    /// - Parameter neighbourCount: neighbours per item used by `L_topk` (default: the configuration's `k`;
-    ///   0 turns the term off). `neighbours` has `k` entries per item either way.
-    init(adaptor: MatryoshkaAdaptor, corpus: Matrix, neighbours: [Int32], configuration: UnsupervisedConfiguration,
-         sizes: MatryoshkaSizes, neighbourCount: Int? = nil) {
-        let preprocessed = adaptor.preprocess(corpus)
-        // Targets live in the adaptor's geometry: the normalised inputs, re-normalised after centring.
-        objective = UnsupervisedObjective(loss: SimilarityLoss(sizes: sizes), reduction: configuration.reduction,
-                                          alpha: configuration.alpha, beta: configuration.beta,
-                                          normalisedCorpus: adaptor.mean == nil ? preprocessed : preprocessed.normalizedRows(),
-                                          neighbours: neighbours,
-                                          k: configuration.neighbours, used: neighbourCount ?? configuration.neighbours,
-                                          distillation: configuration.objective == .distill
-                                              ? DistillationLoss(sizes: sizes, temperature: configuration.distillationTemperature) : nil)
-        self.preprocessed = preprocessed
-        frozenRotated = adaptor.configuration.trainRotation ? nil : adaptor.rotate(preprocessed)
-        frontMapOnly = configuration.form == .rotation
-        scratch = [Int32](repeating: -1, count: corpus.rows)
-    }
-
-    /// The MLP input `z` for corpus rows, and `x̃` when the front map is trained.
-    func inputs(_ adaptor: MatryoshkaAdaptor, rows: [Int]) -> (rotated: Matrix, preprocessed: Matrix?) {
-        if let frozenRotated { return (frozenRotated.gatherRows(rows), nil) }
-        let x = preprocessed.gatherRows(rows)
-        return (adaptor.rotate(x), x)
-    }
-
-    /// Loss terms and gradient of one batch.
-    func step(_ adaptor: MatryoshkaAdaptor, anchors: [Int]) -> (LossTerms, AdaptorParameters) {
-        step(adaptor, batch: makeBatch(anchors: anchors), extraLoss: nil)
-    }
-
-    /// The batch of `anchors` (item rows) and their neighbours.
-    func makeBatch(anchors: [Int]) -> UnsupervisedBatch {
-        objective.batch(anchors: anchors, scratch: &scratch)
-    }
-
-    /// Loss terms and gradient of `batch`; `extraLoss` may add terms on the same forward pass (returning
-    /// its terms and adding its gradient into the output gradient).
-    func step(_ adaptor: MatryoshkaAdaptor, batch: UnsupervisedBatch,
-              extraLoss: ((AdaptorForward, inout Matrix) -> LossTerms)?) -> (LossTerms, AdaptorParameters) {
-        lastBatchRows = batch.corpusRows.count
-        let (z, x) = inputs(adaptor, rows: batch.corpusRows)
-        let forward = frontMapOnly ? adaptor.frontMapForward(rotated: z) : adaptor.forward(rotated: z)
-        var (terms, outputGradient, residualGradient) = objective.evaluate(forward, batch)
-        if let extraLoss {
-            let extra = extraLoss(forward, &outputGradient)
-            terms = LossTerms(terms: terms.terms + extra.terms, total: terms.total + extra.total)
+    /// Trains on the corpus vectors (of judged data, its corpus alone); the model's fingerprint is the corpus's.
+    public func train(_ data: TrainingData, callbacks: TrainingCallbacks) throws -> TrainedAdaptor {
+        let source: any RowSource = switch data {
+        case let .corpus(source): source
+        case let .judged(set): set.corpus
         }
-        if frontMapOnly, let x { return (terms, adaptor.frontMapBackward(outputGradient: outputGradient, preprocessed: x)) }
-        let gradient = adaptor.backward(forward, outputGradient: outputGradient, residualGradient: residualGradient,
-                                        preprocessed: x)
-        return (terms, gradient)
-    }
-
-    /// Fixed validation batches of `batchSize` held-out anchors (one smaller batch when there are fewer).
-    func validationBatches(rows: [Int], batchSize: Int) -> [UnsupervisedBatch] {
-        let chunks = max(1, rows.count / batchSize)
-        let size = rows.count / chunks
-        return (0 ..< chunks).map { c in objective.batch(anchors: Array(rows[c * size ..< (c + 1) * size]), scratch: &scratch) }
-    }
-
-    /// The mean objective over the validation batches.
-    func validationLoss(_ adaptor: MatryoshkaAdaptor, batches: [UnsupervisedBatch]) -> Double {
-        batches.reduce(0.0) { sum, batch in
-            let forward = adaptor.forward(rotated: inputs(adaptor, rows: batch.corpusRows).rotated)
-            return sum + objective.evaluate(forward, batch).0.total
-        } / Double(batches.count)
-    }
-}
-
-/// Shuffles `0..<count` and holds out `fraction` of it (at least one row, at most all but one).
-func splitForValidation(count: Int, fraction: Double, generator: inout SeededGenerator) -> (train: [Int], validation: [Int]) {
-    var order = Array(0 ..< count)
-    order.shuffle(using: &generator)
-    let held = min(max(1, Int((Double(count) * fraction).rounded())), count - 1)
-    return (Array(order[held...]), Array(order[..<held]))
-}
-
-/// A deterministic JSON description of the settings and outcomes of each stage (and of the corpus sample).
-func describe<C: Encodable>(_ settings: [String: C], outcomes: [String: StageOutcome],
-                            sample: SampleDescription? = nil, centring: CentringSignal? = nil,
-                            sizeWeights: [Float]? = nil, preservedSizes: [Int]? = nil) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    let description = TrainingDescription(settings: settings, outcomes: outcomes, sample: sample, centring: centring,
-                                          sizeWeights: sizeWeights, preservedSizes: preservedSizes)
-    let data = (try? encoder.encode(description)) ?? Data("{}".utf8)
-    return String(decoding: data, as: UTF8.self)
-}
-
-struct TrainingDescription<S: Encodable>: Encodable {
-    var settings: [String: S]
-    var outcomes: [String: StageOutcome]
-    var sample: SampleDescription?
-    /// The automatic centring decision and its signal.
-    var centring: CentringSignal?
-    /// The `headroom` size weights.
-    var sizeWeights: [Float]?
-    /// The sizes the preservation term guards, when it is on.
-    var preservedSizes: [Int]?
-
-    enum CodingKeys: String, CodingKey {
-        case settings, outcomes, sample, centring, sizeWeights = "size_weights", preservedSizes = "preserved_sizes"
-    }
-}
-
-/// What a ``CorpusSample`` held, for the model file.
-struct SampleDescription: Encodable {
-    var corpusRows: Int
-    var anchors: Int
-    var heldOut: Int
-    var sampledRows: Int
-    var mining: MiningOutcome
-    var fidelityQueries: Int
-    var fidelityPool: Int
-
-    init(_ sample: CorpusSample) {
-        corpusRows = sample.corpusCount
-        anchors = sample.anchorCount
-        heldOut = sample.heldOutCount
-        sampledRows = sample.vectors.rows
-        mining = sample.mining
-        fidelityQueries = sample.fidelityQueryCount
-        fidelityPool = sample.pool.count
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case corpusRows = "corpus_rows", anchors, heldOut = "held_out", sampledRows = "sampled_rows", mining
-        case fidelityQueries = "fidelity_queries", fidelityPool = "fidelity_pool"
-    }
-}
-
-/// Training problems a user can cause.
-public enum TrainingError: Error, Equatable, CustomStringConvertible {
-    /// The corpus is too small for the neighbour count.
-    case tooFewDocuments(count: Int, needed: Int)
-    /// Too few judged training queries to hold some out.
-    case tooFewQueries(count: Int, needed: Int)
-    /// More anchors were asked for than the corpus has training rows.
-    case tooManyAnchors(requested: Int, available: Int, corpus: Int)
-    /// The rotation form trains the principal-axes front map, and there is none.
-    case rotationFormNeedsFrontMap
-
-    public var description: String {
-        switch self {
-        case let .tooFewDocuments(count, needed):
-            return "training needs at least \(needed) documents for this neighbour count, got \(count)"
-        case let .tooFewQueries(count, needed):
-            return "supervised training needs at least \(needed) judged training queries that exist in the query set, got \(count)"
-        case let .tooManyAnchors(requested, available, corpus):
-            return "--anchors \(requested) exceeds the \(available) training rows of this \(corpus)-row corpus "
-                + "(a tenth is held out for validation); ask for at most \(available), or leave --anchors out"
-        case .rotationFormNeedsFrontMap:
-            return "--form rotation and rotation-then-residual train the principal-axes front map; with --rotation identity use --form residual"
-        }
-    }
-}
-
-/// The speed of training steps alone, for benchmarks.
-public struct StepTiming: Sendable {
-    /// Steps timed.
-    public var iterations: Int
-    /// Wall time of those steps (batch assembly, forward, losses, backward, Adam), in seconds.
-    public var seconds: Double
-    /// Floating-point operations in the matrix products of those steps: per step `2 n d h` per weight
-    /// matrix forward, twice that backward (weight and input gradients; none for the frozen input), and
-    /// `4 B² d` for the pairwise Gram matrices and their gradient, with `n` the batch rows and `B` the anchors.
-    public var flops: Double
-}
-
-extension UnsupervisedTrainer {
-    /// Times `iterations` training steps (with Adam updates, without validation) on `corpus`.
-    public func timeSteps(corpus: Matrix, iterations: Int) throws -> StepTiming {
-        let config = configuration
-        let sizes = config.matryoshkaSizes(dimension: corpus.columns)
-        var adaptor = try MatryoshkaAdaptor(configuration: adaptorConfiguration, corpus: corpus, seed: config.seed)
-        let neighbours = mineNeighbours(corpus: corpus, k: config.neighbours)
-        let state = UnsupervisedState(adaptor: adaptor, corpus: corpus, neighbours: neighbours, configuration: config,
-                                      sizes: sizes)
-        let sampler = AnchorSampler(pool: Array(0 ..< corpus.rows), generator: SeededGenerator(seed: config.seed))
-        var optimiser = Adam(learningRate: config.learningRate, zeros: AdaptorParameters(zerosLike: adaptor.parameters),
-                             paths: adaptor.parameters.tensorPaths(includeRotation: adaptorConfiguration.trainRotation))
-        let d = Double(corpus.columns), h = Double(adaptorConfiguration.hiddenDimension)
-        let perRow = 2 * d * h * 3 + 2 * h * h * 3 * Double(adaptorConfiguration.depth - 1) + 2 * h * d * 2
-            + (adaptorConfiguration.trainRotation && adaptorConfiguration.rotation != .identity ? 2 * d * d * 3 : 0)
-        var flops = 0.0
-        let clock = ContinuousClock()
-        let elapsed = clock.measure {
-            for _ in 0 ..< iterations {
-                let anchors = sampler.next(config.batchSize)
-                let (_, gradient) = state.step(adaptor, anchors: anchors)
-                optimiser.update(&adaptor.parameters, along: gradient)
-                flops += perRow * Double(state.lastBatchRows) + 4 * Double(anchors.count * anchors.count) * d
-            }
-        }
-        return StepTiming(iterations: iterations, seconds: elapsed / .seconds(1), flops: flops)
+        let result = try train(corpus: source, log: callbacks.log, status: callbacks.status, progress: callbacks.progress)
+        return TrainedAdaptor(result, method: method, fingerprint: result.dataFingerprint ?? "")
     }
 }

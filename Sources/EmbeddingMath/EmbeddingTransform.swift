@@ -1,7 +1,8 @@
 /// A map applied to queries and documents alike before truncation (`x ↦ T(x)`), chained in front of an
 /// index as in faiss: truncation is the identity, PCA a projection, an adaptor a residual MLP.
 ///
-/// The Matryoshka embedding of size `m` is the re-normalised `m`-prefix of `T(x)`.
+/// Callers do not cut and normalise by hand: ``EmbeddingPipeline`` is the one road from raw vectors to the
+/// Matryoshka embedding of size `m`, the re-normalised `m`-prefix of `T(x)`.
 public protocol EmbeddingTransform: Sendable {
     /// The dimension `d` of accepted vectors.
     var inputDimension: Int { get }
@@ -9,6 +10,11 @@ public protocol EmbeddingTransform: Sendable {
     var outputDimension: Int { get }
     /// Transforms an `n × inputDimension` batch into `n × outputDimension`.
     func apply(_ x: Matrix) -> Matrix
+
+    /// `T(x)` with every row scaled to unit Euclidean length (`n × outputDimension`). The default is
+    /// `apply(x).normalizedRows()`; an implementation that can normalise inside its own pass (a fused tile that is
+    /// still in cache) does so, with the same values.
+    func applyNormalized(_ x: Matrix) -> Matrix
 
     /// The transform that keeps only the first `m` output coordinates, `x ↦ T(x)[:m]` (not re-normalised).
     /// Implementations that can skip the work of the other coordinates do (an adaptor model computes only the
@@ -20,6 +26,13 @@ extension EmbeddingTransform {
     /// ``PrefixTransform`` around this transform.
     public func prefixTransform(_ m: Int) -> any EmbeddingTransform {
         m == outputDimension ? self : PrefixTransform(base: self, dimension: m)
+    }
+
+    /// `apply(x).normalizedRows()`.
+    public func applyNormalized(_ x: Matrix) -> Matrix {
+        var out = apply(x)
+        out.normalizeRows()
+        return out
     }
 }
 

@@ -63,6 +63,12 @@ public struct Matrix: Sendable, Equatable {
         return Array(storage[i * columns ..< (i + 1) * columns])
     }
 
+    /// Row `i` as a slice of ``storage`` (no copy until it is changed): `columns` elements.
+    public func rowSlice(_ i: Int) -> ArraySlice<Float> {
+        precondition(i >= 0 && i < rows, "Row \(i) out of range 0..<\(rows)")
+        return storage[i * columns ..< (i + 1) * columns]
+    }
+
     /// The matrix's rows as nested arrays (for tests and small outputs).
     public var nestedRows: [[Float]] { (0 ..< rows).map(row) }
 }

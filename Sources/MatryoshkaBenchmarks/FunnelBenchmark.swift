@@ -1,9 +1,7 @@
-import AdaptorNN
+import AdaptorCommands
 import ArgumentParser
-import EmbeddingIO
-import EmbeddingMath
 import Foundation
-import VectorSearch
+import Matryoshka
 
 /// Queries per second of adaptive retrieval (shortlist on m coordinates, re-ranked at full size) next to exact
 /// search at the full size and at m, on adapted vectors held in memory.
@@ -21,10 +19,10 @@ struct FunnelBenchmark: ParsableCommand {
     @Option(help: "Comma-separated shortlist lengths K.") var sizes: String = "50,100,200"
     @Option(help: "Neighbours per query.") var k: Int = 10
     @Option(help: "Timed runs per measurement (the median is reported).") var runs: Int = 5
-    @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallelism.availableCores
+    @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
-        try Parallelism.$threads.withValue(threads) { try measure() }
+        try threadOptions.run(measure)
     }
 
     func measure() throws {
@@ -35,16 +33,16 @@ struct FunnelBenchmark: ParsableCommand {
         var checksum = 0
         func report(_ kind: String, _ m: Int, _ size: Int?, _ seconds: Double) throws {
             var row: [String: Any] = ["kind": kind, "m": m, "queries_per_second": Double(q.rows) / seconds,
-                                      "threads": threads, "documents": x.rows, "queries": q.rows]
+                                      "threads": threadOptions.threads, "documents": x.rows, "queries": q.rows]
             if let size { row["K"] = size }
             let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
         try report("exact", x.columns, nil, medianSeconds(runs: runs) { checksum &+= Int(full.search(q, k: k).indices[0]) })
-        for m in dims.split(separator: ",").compactMap({ Int($0) }) {
+        for m in try parseDimensions(dims) {
             let prefix = FlatIndex(vectors: x, prefix: m), qm = q.normalizedPrefix(columns: m)
             try report("exact", m, nil, medianSeconds(runs: runs) { checksum &+= Int(prefix.search(qm, k: k).indices[0]) })
-            for size in sizes.split(separator: ",").compactMap({ Int($0) }) {
+            for size in try parseDimensions(sizes, flag: "--sizes") {
                 let funnel = TwoTierIndex(full: full, shortlistDimension: m, shortlistSize: size)
                 try report("funnel", m, size, medianSeconds(runs: runs) { checksum &+= Int(funnel.search(q, k: k).indices[0]) })
             }

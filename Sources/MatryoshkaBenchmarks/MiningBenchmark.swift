@@ -1,8 +1,7 @@
-import AdaptorTraining
+import AdaptorCommands
 import ArgumentParser
-import EmbeddingIO
-import EmbeddingMath
 import Foundation
+import Matryoshka
 
 /// Neighbour mining alone: a sample of corpus rows mined against the whole corpus, streamed from the file.
 struct MiningBenchmark: ParsableCommand {
@@ -16,10 +15,10 @@ struct MiningBenchmark: ParsableCommand {
     @Option(help: "Anchors (the first rows of a seeded shuffle).") var anchors: Int = 21_000
     @Option(help: "Shortlist prefix m' on the principal axes (omit: exact).") var miningDimension: Int?
     @Option(help: "Neighbours per anchor.") var k: Int = 10
-    @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallelism.availableCores
+    @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
-        try Parallelism.$threads.withValue(threads) { try measure() }
+        try threadOptions.run(measure)
     }
 
     func measure() throws {
@@ -42,7 +41,7 @@ struct MiningBenchmark: ParsableCommand {
             }
         } / .seconds(1)
         let row: [String: Any] = [
-            "threads": threads, "documents": file.rowCount, "anchors": rows.count, "seconds": elapsed,
+            "threads": threadOptions.threads, "documents": file.rowCount, "anchors": rows.count, "seconds": elapsed,
             "documents_per_second": Double(file.rowCount) / elapsed,
             "gflops": miner.flopsPerDocument * Double(file.rowCount) / elapsed / 1e9,
             "mining_dimension": miningDimension ?? file.dimension, "recall": miner.recall() ?? 1,
@@ -63,17 +62,17 @@ struct SgemmBenchmark: ParsableCommand {
     @Option(help: "Rows of B (columns of C).") var n: Int = 768
     @Option(help: "Inner dimension.") var k: Int = 768
     @Option(help: "Runs (the median is reported).") var runs: Int = 7
-    @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallelism.availableCores
+    @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
         var generator = SeededGenerator(seed: 2)
         let a = Matrix.gaussian(rows: m, columns: k, generator: &generator)
         let b = Matrix.gaussian(rows: n, columns: k, generator: &generator)
         var c = Matrix(rows: m, columns: n)
-        let seconds = Parallelism.$threads.withValue(threads) {
+        let seconds = threadOptions.run {
             medianSeconds(runs: runs) { BLAS.gemm(a, b, transposeB: true, into: &c) }
         }
-        let row: [String: Any] = ["m": m, "n": n, "k": k, "threads": threads,
+        let row: [String: Any] = ["m": m, "n": n, "k": k, "threads": threadOptions.threads,
                                   "gflops": 2 * Double(m) * Double(n) * Double(k) / seconds / 1e9]
         let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))

@@ -1,8 +1,7 @@
+import AdaptorCommands
 import ArgumentParser
-import EmbeddingIO
-import EmbeddingMath
 import Foundation
-import VectorSearch
+import Matryoshka
 
 /// Exact top-k search throughput at several prefix sizes, next to plain `sgemm` on the same products.
 struct SearchBenchmark: ParsableCommand {
@@ -19,16 +18,16 @@ struct SearchBenchmark: ParsableCommand {
     @Option(help: "Timed runs per measurement (the median is reported).") var runs: Int = 5
     @Option(help: "Queries per sgemm block.") var queryBlock: Int?
     @Option(help: "Documents per sgemm block.") var documentBlock: Int?
-    @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallelism.availableCores
+    @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
-        try Parallelism.$threads.withValue(threads) { try measure() }
+        try threadOptions.run(measure)
     }
 
     func measure() throws {
         let corpus = try readNpy(docs)
         let queryVectors = try readNpy(queries)
-        for m in dims.split(separator: ",").compactMap({ Int($0) }) {
+        for m in try parseDimensions(dims) {
             var index = FlatIndex(vectors: corpus, prefix: m)
             if let queryBlock { index.grid.queryBlock = queryBlock }
             if let documentBlock { index.grid.tileDocuments = documentBlock }
@@ -38,7 +37,7 @@ struct SearchBenchmark: ParsableCommand {
             let gemm = medianSeconds(runs: runs) { blockedProduct(q, index) }
             let flops = 2.0 * Double(m) * Double(corpus.rows) * Double(q.rows)
             let row: [String: Any] = [
-                "m": m, "threads": threads, "documents": corpus.rows, "queries": q.rows, "k": k,
+                "m": m, "threads": threadOptions.threads, "documents": corpus.rows, "queries": q.rows, "k": k,
                 "search_seconds": search, "search_qps": Double(q.rows) / search,
                 "search_gflops": flops / search / 1e9,
                 "sgemm_seconds": gemm, "sgemm_gflops": flops / gemm / 1e9,

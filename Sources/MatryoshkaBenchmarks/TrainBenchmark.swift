@@ -1,9 +1,7 @@
-import AdaptorNN
-import AdaptorTraining
+import AdaptorCommands
 import ArgumentParser
-import EmbeddingIO
-import EmbeddingMath
 import Foundation
+import Matryoshka
 
 /// Training steps per second with the default settings, and the sgemm rate on the step's main shape.
 struct TrainBenchmark: ParsableCommand {
@@ -15,10 +13,10 @@ struct TrainBenchmark: ParsableCommand {
     @Option(help: "Corpus vectors (.npy).") var corpus: String
     @Option(help: "Timed steps per run.") var iterations: Int = 200
     @Option(help: "Runs (the median is reported).") var runs: Int = 5
-    @Option(help: "Worker threads (default: all cores).") var threads: Int = Parallelism.availableCores
+    @OptionGroup var threadOptions: ThreadOptions
 
     func run() throws {
-        try Parallelism.$threads.withValue(threads) { try measure() }
+        try threadOptions.run(measure)
     }
 
     func measure() throws {
@@ -39,7 +37,7 @@ struct TrainBenchmark: ParsableCommand {
             "iterations_per_second": Double(median.iterations) / median.seconds,
             "gflops": median.flops / median.seconds / 1e9,
             "sgemm_gflops": 2 * 1408 * Double(d) * Double(d) / sgemm / 1e9,
-            "runs": runs, "iterations": iterations, "dimension": d, "threads": threads,
+            "runs": runs, "iterations": iterations, "dimension": d, "threads": threadOptions.threads,
         ]
         let data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))

@@ -5,7 +5,6 @@ extension ComparisonReport {
     public func textTable() -> String {
         let dimensions = methods.first?.rows.map(\.dimension) ?? []
         let nameWidth = max(8, methods.map(\.name.count).max() ?? 0) + 2
-        func pad(_ s: String, _ w: Int) -> String { String(repeating: " ", count: max(0, w - s.count)) + s }
         var lines = [
             "\(data) · \(split) split · \(judgedQueries) judged queries · \(documents) documents · d = \(dimension)",
             "nDCG@10 ×100 at each size m; lossless = at least the original \(dimension)-d vectors (\(String(format: "%.2f", referenceNDCG * 100)))",

@@ -86,32 +86,33 @@ public struct NeighbourRecallEvaluator: Sendable {
         return sum.map { Float($0 / n) }
     }
 
-    /// neighbour-recall@k of `transform` at every size in `dimensions`.
+    /// neighbour-recall@k of `pipeline`'s transform at every size in `dimensions`.
     ///
     /// - Parameters:
     ///   - corpus: the raw corpus vectors (`N × d`).
-    ///   - transform: the method (identity for truncation, PCA, an adaptor model).
+    ///   - pipeline: the method (truncation, PCA, an adaptor model); each block goes through
+    ///     ``EmbeddingPipeline/transformed(_:)`` once and every size is ``EmbeddingPipeline/cut(_:to:)`` from it.
     ///   - queries: raw query vectors (`n × d`) to use instead of sampled corpus documents (none is excluded from
     ///     its own list then).
     ///   - progress: called with the corpus rows done and in all.
-    public func evaluate(corpus: RowSource, transform: EmbeddingTransform, dimensions: [Int], queries: Matrix? = nil,
+    public func evaluate(corpus: RowSource, pipeline: EmbeddingPipeline, dimensions: [Int], queries: Matrix? = nil,
                          progress: ((Int, Int) -> Void)? = nil) throws -> [NeighbourRecallResult] {
-        precondition(dimensions.allSatisfy { $0 >= 1 && $0 <= transform.outputDimension }, "Sizes outside 1...\(transform.outputDimension)")
+        precondition(dimensions.allSatisfy { $0 >= 1 && $0 <= pipeline.outputDimension }, "Sizes outside 1...\(pipeline.outputDimension)")
         let count = corpus.rowCount
         let rows = queries == nil ? sampledRows(count: count) : []
         let raw = try queries ?? corpus.gather(rows)
         let own = queries == nil ? rows : [Int](repeating: -1, count: raw.rows)
         let slots = k + (queries == nil ? 1 : 0)
         let original = referenceVectors(raw)
-        let transformed = transform.apply(raw)
-        let prefixes = dimensions.map { transformed.normalizedPrefix(columns: $0) }
+        let transformed = pipeline.transformed(raw)
+        let prefixes = dimensions.map { EmbeddingPipeline.cut(transformed, to: $0) }
         var reference = TopKAccumulator(queryCount: raw.rows, k: slots)
         var lists = dimensions.map { _ in TopKAccumulator(queryCount: raw.rows, k: slots) }
         try corpus.forEachBlock(rows: blockRows) { first, block in
             reference.add(queries: original, documents: referenceVectors(block), firstIndex: first)
-            let adapted = transform.apply(block)
+            let adapted = pipeline.transformed(block)
             for (i, m) in dimensions.enumerated() {
-                lists[i].add(queries: prefixes[i], documents: adapted.normalizedPrefix(columns: m), firstIndex: first)
+                lists[i].add(queries: prefixes[i], documents: EmbeddingPipeline.cut(adapted, to: m), firstIndex: first)
             }
             progress?(first + block.rows, count)
         }

@@ -1,7 +1,4 @@
 import EmbeddingMath
-import Logging
-import NIOCore
-import PostgresNIO
 
 /// What to do when the table exists already.
 public enum IfExists: String, Sendable, CaseIterable {
@@ -18,196 +15,124 @@ public enum VectorIndexKind: String, Sendable, CaseIterable {
     case none, hnsw, ivfflat
 }
 
-/// Bulk-loads adapted vectors into a pgvector table with binary `COPY … FROM STDIN`.
+/// What a table holds after a failed load.
+public enum TableState: Sendable, Equatable, CustomStringConvertible {
+    /// The load failed before changing anything.
+    case untouched
+    /// The load's open transaction was rolled back: the table is as it was before.
+    case rolledBack(table: String)
+    /// A `commitEvery` load committed its first `rows` input rows before it failed.
+    case committedPrefix(table: String, rows: Int)
+
+    public var description: String {
+        switch self {
+        case .untouched: "Nothing was changed."
+        case let .rolledBack(table): "Nothing was written: \(table) is as it was before the load."
+        case let .committedPrefix(table, rows):
+            "The first \(rows) input rows are committed in \(table); run the same load again appending, with resume on "
+                + "(--if-exists append --resume), to load the rest."
+        }
+    }
+}
+
+/// A load that failed, and what the table holds now.
+public struct LoadFailure: Error, CustomStringConvertible {
+    /// Why it failed.
+    public let cause: any Error
+    /// What the table holds.
+    public let state: TableState
+
+    public var description: String { "\(cause) \(state)" }
+}
+
+/// What a finished load did.
+public struct LoadReport: Sendable, Equatable {
+    /// Input rows in all.
+    public var rows: Int
+    /// Input rows skipped because a resumed load found them in the table already.
+    public var resumedAfter: Int
+    /// Wall time, seconds.
+    public var seconds: Double
+}
+
+/// Bulk-loads embeddings into a pgvector table with binary `COPY … FROM STDIN`: the one road from raw vectors (a
+/// ``RowSource``) through a ``StoredEmbedding`` into the table.
 ///
 /// One transaction holds the whole load by default (`commitEvery == nil`): a failure at any row leaves the table
 /// as it was. With `commitEvery = R` a transaction is committed after every block that brings its row count to at
-/// least `R`; a failed load then keeps its committed prefix of the input and ``resumeRow()`` says where to
-/// continue (`--resume`).
-public final class VectorLoader {
-    public let database: VectorDatabase
+/// least `R`; a failed load then keeps its committed prefix of the input (``TableState/committedPrefix(table:rows:)``)
+/// and a load with `resume` continues after it. Block `i + 1` is read and embedded while block `i` streams to the
+/// server.
+public struct VectorLoader: Sendable {
+    /// The table.
     public let table: TableName
-    public let layout: VectorTableLayout
+    /// What to do when it exists.
     public let ifExists: IfExists
+    /// The index built on `embedding` after the rows are in.
     public let index: VectorIndexKind
+    /// Rows per transaction (nil: one transaction).
     public let commitEvery: Int?
-    private var inTransaction = false
-    private var rowsInTransaction = 0
-    private var createdTable = false
-    /// Rows committed so far by this loader.
-    public private(set) var committedRows = 0
+    /// Rows embedded and sent per COPY block.
+    public let blockRows: Int
 
-    public init(database: VectorDatabase, table: TableName, layout: VectorTableLayout, ifExists: IfExists,
-                index: VectorIndexKind, commitEvery: Int? = nil) {
-        self.database = database
+    /// A loader into `table`.
+    public init(table: TableName, ifExists: IfExists = .fail, index: VectorIndexKind = .none, commitEvery: Int? = nil,
+                blockRows: Int = 8192) {
+        precondition(blockRows > 0 && (commitEvery ?? 1) > 0, "Blocks and transactions need positive sizes")
         self.table = table
-        self.layout = layout
         self.ifExists = ifExists
         self.index = index
         self.commitEvery = commitEvery
+        self.blockRows = blockRows
     }
 
-    /// Checks the table against `ifExists` and the layout, then opens the transaction (and makes the table).
-    public func begin() async throws {
-        let (exists, found) = try await database.describe(table)
-        if exists {
-            switch ifExists {
-            case .fail:
-                throw VectorDatabaseError.tableExists(table: table.description)
-            case .append:
-                guard let found else {
-                    throw VectorDatabaseError.layoutMismatch(
-                        table: table.description, problem: "was not made by matryoshka load (its comment records no model "
-                            + "and size); append only to tables it made, or use --if-exists replace.")
-                }
-                if let problem = found.mismatch(with: layout) {
-                    throw VectorDatabaseError.layoutMismatch(table: table.description, problem: problem)
-                }
-            case .replace:
-                break
-            }
-        }
-        try await execute("BEGIN", "starting the transaction")
-        inTransaction = true
-        if exists, ifExists == .replace {
-            try await execute("DROP TABLE \(table.quoted)", "dropping the old \(table)")
-        }
-        if !exists || ifExists == .replace {
-            try await execute("CREATE TABLE \(table.quoted) (\(layout.columns))", "creating \(table)")
-            try await execute("COMMENT ON TABLE \(table.quoted) IS \(Self.literal(layout.comment))", "recording the layout")
-            createdTable = true
-        }
-    }
-
-    /// The first input row a resumed load should send: the table's row count, after checking that the table holds
-    /// exactly `ids[0 ..< count]` at its edges (the last of them present, the next one absent).
-    public func resumeRow(ids: [String]) async throws -> Int {
-        var count = 0
-        for try await (n) in try await database.run("SELECT count(*) FROM \(unescaped: table.quoted)", "counting rows")
-            .decode(Int.self) { count = n }
-        guard count <= ids.count else {
-            throw VectorDatabaseError.layoutMismatch(table: table.description,
-                                                     problem: "holds \(count) rows, more than the input's \(ids.count); it is not a prefix of this input.")
-        }
-        func present(_ id: String) async throws -> Bool {
-            for try await _ in try await database.run("SELECT 1 FROM \(unescaped: table.quoted) WHERE id = \(id)", "checking ids") {
-                return true
-            }
-            return false
-        }
-        if count > 0, try await !present(ids[count - 1]) {
-            throw VectorDatabaseError.layoutMismatch(table: table.description,
-                                                     problem: "holds \(count) rows but not input row \(count - 1) (id '\(ids[count - 1])'): it is not a prefix of this input, so --resume cannot continue it.")
-        }
-        if count < ids.count, try await present(ids[count]) {
-            throw VectorDatabaseError.layoutMismatch(table: table.description,
-                                                     problem: "already holds input row \(count) (id '\(ids[count])') beyond its first \(count) rows: it is not a prefix of this input.")
-        }
-        return count
-    }
-
-    /// Sends rows `ids` with their prefixes (`n × m`) and full vectors (`n × D`, when the layout stores them) in
-    /// one binary COPY; commits when `commitEvery` rows have gathered.
-    public func append(ids: ArraySlice<String>, prefixes: Matrix, full: Matrix?) async throws {
-        precondition(prefixes.rows == ids.count && prefixes.columns == layout.dimension, "Prefix block shape")
-        precondition(full.map { $0.rows == ids.count && $0.columns == layout.fullDimension } ?? (layout.fullDimension == nil))
-        if !inTransaction {
-            try await execute("BEGIN", "starting the transaction")
-            inTransaction = true
-        }
-        let columns = layout.fullDimension == nil ? "id, embedding" : "id, embedding, \"full\""
-        let type = layout.type
-        // PostgresNIO's copyFrom names the format in the statement it writes (text only, as of 1.33) but sends our
-        // bytes as they are; the statement is completed here so that the server reads them as binary. The table
-        // name is a validated identifier (TableName), so nothing from outside reaches the SQL.
-        let statement = String(table.quoted.dropFirst()) + " (\(columns)) FROM STDIN WITH (FORMAT binary) --"
+    /// Loads every row of `source` with its id (`ids[i]` for row `i`) as `form` stores it; with `resume`, first
+    /// checks that the table holds exactly a prefix of this input and continues after it.
+    ///
+    /// - Parameter progress: rows sent and rows to send.
+    /// - Throws: ``VectorDatabaseError`` (a server failure says what the table holds now), or ``LoadFailure`` for
+    ///   another failure (a bad input row) after the table was touched.
+    public func load(_ source: any RowSource, ids: [String], as form: StoredEmbedding, into database: VectorDatabase,
+                     resume: Bool = false, progress: ((Int, Int) -> Void)? = nil) async throws -> LoadReport {
+        precondition(ids.count == source.rowCount, "One id per row")
+        let transaction = LoadTransaction(database: database, table: table, layout: form.layout, ifExists: ifExists,
+                                          index: index, commitEvery: commitEvery)
+        let start = ContinuousClock.now
+        let rows = source.rowCount, blockRows = self.blockRows
+        var first = 0
         do {
-            try await database.connection.copyFrom(table: statement, logger: database.logger) { writer in
-                let widths = [layout.dimension] + (layout.fullDimension.map { [$0] } ?? [])
-                let perRow = BinaryCopy.rowBytes(idBytes: 16, widths: widths, type: type)
-                let chunkRows = max(1, (1 << 20) / perRow)
-                var buffer = ByteBuffer()
-                buffer.reserveCapacity(min(ids.count, chunkRows) * perRow + 64)
-                buffer.writeBytes(BinaryCopy.header)
-                let matrices = [prefixes] + (full.map { [$0] } ?? [])
-                var row = 0
-                while row < ids.count {
-                    let end = min(row + chunkRows, ids.count)
-                    BinaryCopy.appendRows(ids: ids.dropFirst(row).prefix(end - row), matrices: matrices, rows: row ..< end,
-                                          type: type, to: &buffer)
-                    row = end
-                    if row < ids.count {
-                        try await writer.write(buffer)
-                        buffer.clear()
-                    }
+            try await transaction.begin()
+            first = resume ? try await transaction.resumeRow(ids: ids) : 0
+            let source = UncheckedSendable(source)
+            func prepare(_ start: Int) -> Task<(range: Range<Int>, prefixes: Matrix, full: Matrix?), any Error>? {
+                guard start < rows else { return nil }
+                return Task {
+                    let range = start ..< min(start + blockRows, rows)
+                    let (prefixes, full) = form.embed(try source.value.block(range))
+                    return (range, prefixes, full)
                 }
-                buffer.writeBytes(BinaryCopy.trailer)
-                try await writer.write(buffer)
             }
+            var next = prepare(first)
+            while let pending = next {
+                let block = try await pending.value
+                next = prepare(block.range.upperBound)
+                do {
+                    try await transaction.append(ids: ids[block.range], prefixes: block.prefixes, full: block.full)
+                } catch {
+                    next?.cancel()
+                    throw error
+                }
+                progress?(block.range.upperBound - first, rows - first)
+            }
+            try await transaction.finish(rows: rows)
         } catch {
-            throw VectorDatabaseError.server(what: "copying rows into \(table)", message: VectorDatabaseError.text(of: error),
-                                             rolledBack: nil)
+            let state = await transaction.abort()
+            guard state != .untouched else { throw error }
+            if case let failure as VectorDatabaseError = error, case .server(let what, let message, nil) = failure {
+                throw VectorDatabaseError.server(what: what, message: message, rolledBack: state.description)
+            }
+            throw LoadFailure(cause: error, state: state)
         }
-        rowsInTransaction += ids.count
-        if let commitEvery, rowsInTransaction >= commitEvery {
-            try await execute("COMMIT", "committing")
-            inTransaction = false
-            committedRows += rowsInTransaction
-            rowsInTransaction = 0
-        }
-    }
-
-    /// Builds the index (when the table was made by this load) and commits.
-    public func finish(rows: Int) async throws {
-        if !inTransaction {
-            try await execute("BEGIN", "starting the transaction")
-            inTransaction = true
-        }
-        if createdTable, index != .none {
-            try await execute(indexStatement(rows: rows), "building the \(index.rawValue) index on \(table)")
-        }
-        try await execute("COMMIT", "committing")
-        inTransaction = false
-        committedRows += rowsInTransaction
-        rowsInTransaction = 0
-    }
-
-    /// Rolls back the open transaction (nothing of it stays); returns what the table now holds, for the message,
-    /// or nil when no transaction was ever opened (the failure came before any change).
-    public func abort() async -> String? {
-        guard inTransaction || committedRows > 0 else { return nil }
-        if inTransaction {
-            _ = try? await database.connection.query("ROLLBACK", logger: database.logger)
-            inTransaction = false
-        }
-        if committedRows == 0 {
-            return "Nothing was written: \(table) is as it was before the load."
-        }
-        return "The first \(committedRows) input rows are committed in \(table); run the same command with "
-            + "--if-exists append --resume to load the rest."
-    }
-
-    /// `CREATE INDEX … USING hnsw|ivfflat (embedding <type>_ip_ops)`; ivfflat gets `lists = max(1, rows / 1000)`
-    /// (pgvector's advice up to a million rows, `√rows` beyond).
-    func indexStatement(rows: Int) -> String {
-        let opclass = layout.type.innerProductOperatorClass
-        switch index {
-        case .hnsw:
-            return "CREATE INDEX ON \(table.quoted) USING hnsw (embedding \(opclass))"
-        case .ivfflat:
-            let lists = rows <= 1_000_000 ? max(1, rows / 1000) : Int(Double(rows).squareRoot())
-            return "CREATE INDEX ON \(table.quoted) USING ivfflat (embedding \(opclass)) WITH (lists = \(lists))"
-        case .none:
-            return ""
-        }
-    }
-
-    func execute(_ sql: String, _ what: String) async throws {
-        try await database.run(PostgresQuery(unsafeSQL: sql), what)
-    }
-
-    /// A SQL string literal: `'…'` with quotes doubled.
-    static func literal(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+        return LoadReport(rows: rows, resumedAfter: first, seconds: (ContinuousClock.now - start) / .seconds(1))
     }
 }

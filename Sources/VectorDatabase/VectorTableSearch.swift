@@ -69,4 +69,29 @@ public struct VectorTableSearch: Sendable {
         }
         return hits
     }
+
+    /// The `k` best rows for each query of a batch that ``StoredEmbedding/embed(_:)`` made (`prefixes` `n × m`,
+    /// and `full` `n × D` for the funnel), one statement per query on `connection`, after the search settings
+    /// (``settings(efSearch:probes:shortlistSize:)``) are applied for the session.
+    public func search(_ queries: (prefixes: Matrix, full: Matrix?), on connection: PostgresConnection, logger: Logger,
+                       k: Int, shortlistSize: Int?, efSearch: Int?, probes: Int?,
+                       progress: ((Int, Int) -> Void)? = nil) async throws -> [[(id: String, score: Float)]] {
+        for statement in Self.settings(efSearch: efSearch, probes: probes, shortlistSize: shortlistSize) {
+            do {
+                try await connection.query(statement, logger: logger)
+            } catch {
+                throw VectorDatabaseError.server(what: "setting the index's search parameters",
+                                                 message: VectorDatabaseError.text(of: error), rolledBack: nil)
+            }
+        }
+        let (prefixes, full) = queries
+        var results: [[(id: String, score: Float)]] = []
+        results.reserveCapacity(prefixes.rows)
+        for q in 0 ..< prefixes.rows {
+            results.append(try await search(on: connection, logger: logger, prefix: prefixes.rowSlice(q), full: full?.rowSlice(q),
+                                            k: k, shortlistSize: shortlistSize))
+            progress?(q + 1, prefixes.rows)
+        }
+        return results
+    }
 }

@@ -26,24 +26,6 @@ public struct FlatIndex: Sendable {
         self.vectors = vectors.normalizedPrefix(columns: m)
     }
 
-    /// Indexes `transform(x)` of every row of a corpus read block by block, re-normalised: only the transformed
-    /// vectors (`N × transform.outputDimension`) are kept, never the original ones.
-    ///
-    /// - Parameter progress: called with the rows done and in all.
-    public init(source: RowSource, transform: any EmbeddingTransform, blockRows: Int = 16384,
-                progress: ((Int, Int) -> Void)? = nil) throws {
-        let n = source.rowCount, m = transform.outputDimension
-        var storage: [Float] = []
-        storage.reserveCapacity(n * m)
-        try source.forEachBlock(rows: blockRows) { first, block in
-            var transformed = transform.apply(block)
-            transformed.normalizeRows()
-            storage.append(contentsOf: transformed.storage)
-            progress?(first + block.rows, n)
-        }
-        vectors = Matrix(rows: n, columns: m, storage: storage)
-    }
-
     /// Indexes rows that are already unit length (skips normalisation; the caller vouches for it).
     public init(normalizedVectors: Matrix) {
         self.vectors = normalizedVectors
@@ -56,10 +38,15 @@ public struct FlatIndex: Sendable {
     ///   - k: neighbours per query; when `k > N` the extra slots are `-1`.
     /// - Returns: `n × k` indices and scores, best first, ties broken by corpus order.
     public func search(_ queries: Matrix, k: Int) -> SearchResults {
+        search(unitQueries: queries.normalizedRows(), k: k)
+    }
+
+    /// ``search(_:k:)`` for query rows that are unit length already (an ``EmbeddingPipeline``'s output).
+    func search(unitQueries queries: Matrix, k: Int) -> SearchResults {
         precondition(queries.columns == dimension,
                      "Query dimension \(queries.columns) differs from the index dimension \(dimension)")
         var top = TopKAccumulator(queryCount: queries.rows, k: k)
-        top.add(queries: queries.normalizedRows(), documents: vectors, firstIndex: 0, grid: grid)
+        top.add(queries: queries, documents: vectors, firstIndex: 0, grid: grid)
         return top.results()
     }
 }

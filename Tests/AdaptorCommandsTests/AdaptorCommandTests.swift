@@ -1,8 +1,6 @@
 @testable import AdaptorCommands
-import AdaptorNN
+import Matryoshka
 import ArgumentParser
-import EmbeddingIO
-import EmbeddingMath
 import Foundation
 import Testing
 import _TestSupport
@@ -129,23 +127,23 @@ import _TestSupport
 
     /// The unsupervised default and the paper's objective each bring their own schedule; explicit flags win.
     @Test func objectiveBringsItsSchedule() throws {
-        let standard = try FitCommand.parse(["--corpus", "x.npy", "--out", "m"]).objective.configuration(dimension: 8)
+        let standard = try FitCommand.parse(["--corpus", "x.npy", "--out", "m"]).options().unsupervisedConfiguration(dimension: 8)
         #expect(standard.objective == .distill && standard.sizeWeighting == .headroom && standard.centring == .auto)
         #expect(standard.iterations == 3000 && standard.patience == 1000 && standard.preserveWeight == 3)
         #expect(standard.patienceFromTrainedWeights && standard.form == .rotationThenResidual)
-        let paper = try FitCommand.parse(["--corpus", "x.npy", "--out", "m", "--objective", "paper"]).objective
-            .configuration(dimension: 8)
+        let paper = try FitCommand.parse(["--corpus", "x.npy", "--out", "m", "--objective", "paper"]).options()
+            .unsupervisedConfiguration(dimension: 8)
         #expect(paper.iterations == 5000 && paper.patience == 500 && paper.preserveWeight == 0 && !paper.patienceFromTrainedWeights)
         #expect(paper.form == .residual, "the paper's objective trains the paper's residual")
         let explicit = try FitCommand.parse(["--corpus", "x.npy", "--out", "m", "--objective", "paper", "--patience", "7"])
-            .objective.configuration(dimension: 8)
+            .options().unsupervisedConfiguration(dimension: 8)
         #expect(explicit.patience == 7 && explicit.iterations == 5000)
-        let stage1 = try FitCommand.parse(["--corpus", "x.npy", "--out", "m"]).objective
-            .configuration(dimension: 8, base: .paperDefaults)
+        let stage1 = try FitCommand.parse(["--corpus", "x.npy", "--out", "m"]).options()
+            .unsupervisedConfiguration(dimension: 8, base: .paperDefaults)
         #expect(stage1.objective == .paper && stage1.centring == .off && stage1.patience == 500 && stage1.preserveWeight == 0)
         #expect(stage1.form == .residual)
-        let off = try FitCommand.parse(["--corpus", "x.npy", "--out", "m", "--preserve-weight", "0"]).objective
-            .configuration(dimension: 8)
+        let off = try FitCommand.parse(["--corpus", "x.npy", "--out", "m", "--preserve-weight", "0"]).options()
+            .unsupervisedConfiguration(dimension: 8)
         #expect(off.preserveWeight == 0 && !off.usesPreservation)
     }
 }

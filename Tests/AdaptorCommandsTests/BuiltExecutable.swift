@@ -1,4 +1,4 @@
-import EmbeddingIO
+import Matryoshka
 import Foundation
 
 /// The built `matryoshka` executable: beside the test bundle's folder (`.build/<configuration>/`), or in

@@ -1,6 +1,6 @@
 @testable import AdaptorCommands
 import ArgumentParser
-import EmbeddingMath
+import Matryoshka
 import Foundation
 import Testing
 import _TestSupport

@@ -1,6 +1,5 @@
 @testable import AdaptorCommands
-import EmbeddingIO
-import EmbeddingMath
+import Matryoshka
 import Foundation
 import Testing
 import _TestSupport

@@ -1,7 +1,6 @@
 @testable import AdaptorCommands
 import ArgumentParser
-import EmbeddingIO
-import EmbeddingMath
+import Matryoshka
 import Foundation
 import Testing
 import _TestSupport

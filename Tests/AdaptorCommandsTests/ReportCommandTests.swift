@@ -1,6 +1,6 @@
 @testable import AdaptorCommands
 import ArgumentParser
-import EmbeddingIO
+import Matryoshka
 import Foundation
 import Testing
 import _TestSupport
@@ -12,8 +12,8 @@ import _TestSupport
         let specs = try ReportCommand.parse(["--data", "x", "--out", "r.html", "--methods",
                                              "truncate,pca,good=adaptor:/m/a.safetensors,search-adaptor:/m/b.safetensors"]).specs()
         #expect(specs.map(\.label) == ["truncation", "PCA", "good", "b"])
-        #expect(specs.map(\.method) == [.truncate, .pca, .adaptor, .searchAdaptor])
-        #expect(specs.map(\.model) == [nil, nil, "/m/a.safetensors", "/m/b.safetensors"])
+        #expect(specs.map(\.kind) == ["truncate", "pca", "adaptor", "search-adaptor"])
+        #expect(specs.map(\.method) == [.truncation, .pca, .model(path: "/m/a.safetensors"), .model(path: "/m/b.safetensors")])
         #expect(throws: (any Error).self) { try ReportCommand.parse(["--data", "x", "--out", "r", "--methods", "adaptor"]) }
         #expect(throws: (any Error).self) { try ReportCommand.parse(["--data", "x", "--out", "r", "--methods", "pca:m"]) }
         #expect(throws: (any Error).self) { try ReportCommand.parse(["--data", "x", "--out", "r", "--methods", "magic"]) }

@@ -1,12 +1,8 @@
 @testable import AdaptorCommands
-import AdaptorNN
+import Matryoshka
 import ArgumentParser
-import EmbeddingIO
-import EmbeddingMath
 import Foundation
-import RetrievalEvaluation
 import Testing
-import VectorSearch
 import _TestSupport
 
 @Suite struct SMECCommandTests {

@@ -1,8 +1,6 @@
 @testable import AdaptorCommands
-import AdaptorNN
+import Matryoshka
 import ArgumentParser
-import EmbeddingIO
-import EmbeddingMath
 import Foundation
 import Testing
 import _TestSupport

@@ -1,4 +1,4 @@
-import AdaptorTraining
+@testable import AdaptorTraining
 import EmbeddingMath
 import Testing
 import _TestSupport

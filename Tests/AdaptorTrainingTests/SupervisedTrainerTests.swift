@@ -1,5 +1,5 @@
 import AdaptorNN
-import AdaptorTraining
+@testable import AdaptorTraining
 import EmbeddingMath
 import RetrievalEvaluation
 import Testing

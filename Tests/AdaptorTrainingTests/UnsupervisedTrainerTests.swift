@@ -1,5 +1,5 @@
 import AdaptorNN
-import AdaptorTraining
+@testable import AdaptorTraining
 import EmbeddingIO
 import EmbeddingMath
 import Testing

@@ -22,7 +22,7 @@ import VectorSearch
         var evaluator = NeighbourRecallEvaluator()
         evaluator.k = 1
         evaluator.blockRows = 3  // two blocks: the stream joins lists across block boundaries
-        let results = try evaluator.evaluate(corpus: corpus, transform: IdentityTransform(dimension: 3), dimensions: [2, 3])
+        let results = try evaluator.evaluate(corpus: corpus, pipeline: try EmbeddingPipeline(IdentityTransform(dimension: 3)), dimensions: [2, 3])
         #expect(results.map(\.dimension) == [2, 3])
         #expect(results[0].perQuery == [1, 1, 0, 0])
         #expect(results[0].mean == 0.5)
@@ -45,9 +45,9 @@ import VectorSearch
         evaluator.k = 1
         evaluator.blockRows = 3
         let identity = IdentityTransform(dimension: 2)
-        #expect(try evaluator.evaluate(corpus: rows, transform: identity, dimensions: [2])[0].perQuery == [1, 1, 1, 1])
+        #expect(try evaluator.evaluate(corpus: rows, pipeline: try EmbeddingPipeline(identity), dimensions: [2])[0].perQuery == [1, 1, 1, 1])
         evaluator.referenceCentre = mean
-        #expect(try evaluator.evaluate(corpus: rows, transform: identity, dimensions: [2])[0].perQuery == [1, 0, 0, 1])
+        #expect(try evaluator.evaluate(corpus: rows, pipeline: try EmbeddingPipeline(identity), dimensions: [2])[0].perQuery == [1, 0, 0, 1])
     }
 
     @Test func givenQueriesAreNotExcludedFromTheirOwnLists() throws {
@@ -57,7 +57,7 @@ import VectorSearch
         var evaluator = NeighbourRecallEvaluator()
         evaluator.k = 1
         let queries = Matrix(rows: 2, columns: 3, storage: [0.6, 0.8, 0, 0.1, 0.995, 0])
-        let results = try evaluator.evaluate(corpus: corpus, transform: IdentityTransform(dimension: 3),
+        let results = try evaluator.evaluate(corpus: corpus, pipeline: try EmbeddingPipeline(IdentityTransform(dimension: 3)),
                                              dimensions: [2], queries: queries)
         #expect(results[0].perQuery == [1, 0])
     }
@@ -82,7 +82,7 @@ import VectorSearch
         evaluator.blockRows = 1000
         let results = try [1, 2, 3].map { threads in
             try Parallelism.$threads.withValue(threads) {
-                try evaluator.evaluate(corpus: big, transform: IdentityTransform(dimension: 16), dimensions: [4, 8, 16])
+                try evaluator.evaluate(corpus: big, pipeline: try EmbeddingPipeline(IdentityTransform(dimension: 16)), dimensions: [4, 8, 16])
             }
         }
         #expect(results[0] == results[1] && results[1] == results[2])

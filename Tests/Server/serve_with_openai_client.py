@@ -11,7 +11,9 @@ model fitted on data/scifact, that folder as its search corpus, its own bearer k
 Checks: both encoding formats through `client.embeddings.create(..., dimensions=64)`, equal to the adaptor
 applied offline (`matryoshka apply --dimension 64` on the same upstream vectors); /v1/adapt; /v1/search by
 vector and by text (exact and funnel); /health; /metrics; every error case with its status and OpenAI error
-object; graceful shutdown on SIGTERM. Exits non-zero on the first failure.
+object; graceful shutdown on SIGTERM; and every answer received (each route and status) against the OpenAPI
+document the live server serves at /openapi.yaml (the document itself checked with openapi-spec-validator, each
+body with the OpenAPI 3.1 JSON-schema validator). Exits non-zero after the checks if any failed.
 """
 import base64
 import hashlib
@@ -31,9 +33,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from script_support import ensure_venv, start_serve  # noqa: E402
 
-ensure_venv("venv-serve-test", ["openai", "numpy"])
+ensure_venv("venv-serve-test", ["openai", "numpy", "pyyaml", "openapi-spec-validator", "openapi-schema-validator"])
 import numpy as np  # noqa: E402
 import openai  # noqa: E402
+import yaml  # noqa: E402
+from openapi_schema_validator import OAS31Validator  # noqa: E402
+from openapi_spec_validator import validate as validate_spec  # noqa: E402
 
 DIMENSION = 384
 
@@ -77,6 +82,8 @@ class Upstream(http.server.BaseHTTPRequestHandler):
 
 
 failures = []
+# Every answer received: (method, path, status, JSON body), checked against the OpenAPI document at the end.
+answers = []
 
 
 def check(condition, what):
@@ -92,9 +99,42 @@ def post(port, path, payload, key="server-key", raw=None):
                                               **({"Authorization": f"Bearer {key}"} if key else {})})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
+            status, body = response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+        status, body = error.code, json.loads(error.read() or b"{}")
+    answers.append(("post", path, status, body))
+    return status, body
+
+
+def get(port, path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}") as response:
+        return response.read().decode()
+
+
+def check_against_openapi(port):
+    """The served OpenAPI document is valid, and every answer received has a status it lists with a body its schema
+    accepts."""
+    document = yaml.safe_load(get(port, "/openapi.yaml"))
+    try:
+        validate_spec(document)
+        check(True, "/openapi.yaml is a valid OpenAPI 3.1 document")
+    except Exception as error:  # noqa: BLE001 - any validation failure is a failed check
+        check(False, f"/openapi.yaml is a valid OpenAPI 3.1 document ({error})")
+    seen = set()
+    for method, path, status, body in answers:
+        responses = document["paths"].get(path, {}).get(method, {}).get("responses", {})
+        response = responses.get(str(status))
+        if response is None:
+            check(False, f"{method.upper()} {path} {status} is described by /openapi.yaml")
+            continue
+        if "$ref" in response:
+            response = document["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+        schema = dict(response["content"]["application/json"]["schema"], components=document["components"])
+        problems = [e.message for e in OAS31Validator(schema).iter_errors(body)]
+        if problems or (method, path, status) not in seen:
+            check(not problems, f"{method.upper()} {path} {status} matches /openapi.yaml"
+                  + (f": {problems[0][:120]}" if problems else ""))
+        seen.add((method, path, status))
 
 
 def expect_error(port, path, payload, status, what, key="server-key", raw=None, param=None):
@@ -169,6 +209,9 @@ def run_checks(binary, work, port):
     # The openai client's default (base64, no dimensions): the full 384-d adapted vector, and a single string.
     single = client.embeddings.create(model="mini-adapted", input="one text")
     check(len(single.data) == 1 and len(single.data[0].embedding) == DIMENSION, "one string, no dimensions: 384-d")
+    for encoding in ["float", "base64"]:
+        status, listed = post(port, "/v1/embeddings", {"input": texts, "dimensions": 8, "encoding_format": encoding})
+        check(status == 200 and len(listed["data"]) == 2, f"/v1/embeddings by hand, {encoding}")
     path, authorization, body = Upstream.calls[-1]
     check(path == "/v1/embeddings" and authorization == "Bearer upstream-secret" and body["model"] == "stand-in",
           "upstream called at /v1/embeddings with its own key and model")
@@ -195,8 +238,8 @@ def run_checks(binary, work, port):
     status, by_text = post(port, "/v1/search", {"input": ["cells", "proteins"], "k": 3})
     check(status == 200 and [len(q["results"]) for q in by_text["data"]] == [3, 3], "/v1/search by text, two queries")
 
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health") as response:
-        health = json.loads(response.read())
+    health = json.loads(get(port, "/health"))
+    answers.append(("get", "/health", 200, health))
     check(health["status"] == "ok" and health["dimension"] == DIMENSION and health["corpus_documents"] == len(ids),
           "/health")
 
@@ -244,6 +287,7 @@ def run_checks(binary, work, port):
     check("matryoshka_http_request_duration_seconds_bucket" in metrics, "/metrics has latency histograms")
     check('matryoshka_upstream_errors_total{code="upstream_status_500"} 1' in metrics
           and 'matryoshka_upstream_errors_total{code="upstream_timeout"} 1' in metrics, "/metrics counts upstream errors")
+    check_against_openapi(port)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ import Testing
 @testable import VectorDatabase
 
 /// What needs no server: the binary COPY bytes (hand-computed), URLs and their redaction, table names and layouts.
-/// Against a real PostgreSQL: Tests/AdaptorCommandsTests/PostgresCommandTests.swift (run by scripts/test).
+/// Against a real PostgreSQL: PostgresLoaderTests here, Tests/ServiceCommandsTests/PostgresCommandTests.swift and
+/// Tests/AdaptorServerTests/PostgresServerTests.swift (run by scripts/test).
 @Suite struct BinaryCopyTests {
     @Test func headerAndTrailerAreTheDocumentedBytes() {
         #expect(BinaryCopy.header == [0x50, 0x47, 0x43, 0x4F, 0x50, 0x59, 0x0A, 0xFF, 0x0D, 0x0A, 0x00,

@@ -1,12 +1,14 @@
-import AdaptorNN
-import AdaptorTraining
+import AdaptorCommands
+import Foundation
 import ArgumentParser
-import EmbeddingIO
-import EmbeddingMath
+import Matryoshka
 import VectorDatabase
 
+extension VectorType: ExpressibleByArgument {}
+extension IfExists: ExpressibleByArgument {}
+extension VectorIndexKind: ExpressibleByArgument {}
+
 /// `matryoshka load`: adapted vectors into a PostgreSQL table with pgvector, by binary COPY.
-@available(macOS 10.15, *)
 struct LoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
@@ -73,7 +75,8 @@ struct LoadCommand: AsyncParsableCommand {
     }
 
     func load() async throws {
-        guard let (url, table) = try database.target() else { return }
+        guard let postgres = database.postgres, let table = database.table else { return }
+        let (url, tableName) = (try PostgresURL(postgres), try TableName(table))
         let (file, rowIds): (NpyFile, [String])
         if let input {
             let opened = try openVectors(input, ids: ids)
@@ -82,65 +85,31 @@ struct LoadCommand: AsyncParsableCommand {
             let layout = try DatasetLayout(directory: data!, model: model)
             (file, rowIds) = try openVectors(layout.corpusVectors, ids: layout.corpusIds)
         }
-        let form = try StoredForm(adaptor: adaptor, inputDimension: file.dimension, inputPath: file.path, dimension: dimension,
-                                  storeFull: full, type: type)
+        let prepared = try EmbeddingMethod(modelPath: adaptor).prepare(dimension: file.dimension, dataName: file.path)
+        let form = try flagged("--dimension") {
+            try StoredEmbedding(transform: prepared.transform, fingerprint: prepared.fingerprint, dimension: dimension,
+                                storeFull: full, type: type)
+        }
         let display = ProgressDisplay(quiet: quiet)
-        display.message("loading \(file.rowCount) rows into \(table) at \(url) (\(type.rawValue)(\(form.layout.dimension))"
+        display.message("loading \(file.rowCount) rows into \(tableName) at \(url) (\(type.rawValue)(\(form.layout.dimension))"
             + (full ? " + full \(type.rawValue)(\(form.layout.fullDimension!))" : "") + ")")
         let connected = try await VectorDatabase.connect(url)
-        let loader = VectorLoader(database: connected, table: table, layout: form.layout, ifExists: ifExists, index: index,
-                                  commitEvery: commitEvery)
+        let loader = VectorLoader(table: tableName, ifExists: ifExists, index: index, commitEvery: commitEvery, blockRows: blockRows)
         let start = ContinuousClock.now
+        let report: LoadReport
         do {
-            try await loader.begin()
-            let first = resume ? try await loader.resumeRow(ids: rowIds) : 0
-            if first > 0 { display.message("resuming after the \(first) rows already in \(table)") }
-            // Block i + 1 is read and adapted while block i streams to the server.
-            let (rows, blockRows) = (file.rowCount, self.blockRows)
-            func prepare(_ start: Int) -> Task<(range: Range<Int>, prefixes: Matrix, full: Matrix?), any Error>? {
-                guard start < rows else { return nil }
-                return Task {
-                    let range = start ..< min(start + blockRows, rows)
-                    let (prefixes, fullVectors) = form.apply(try file.block(range))
-                    return (range, prefixes, fullVectors)
-                }
+            report = try await loader.load(file, ids: rowIds, as: form, into: connected, resume: resume) { done, total in
+                display.update(rateLine("loaded", done: done, total: total, unit: "rows", since: start))
             }
-            var next = prepare(first)
-            while let pending = next {
-                let block = try await pending.value
-                next = prepare(block.range.upperBound)
-                do {
-                    try await loader.append(ids: rowIds[block.range], prefixes: block.prefixes, full: block.full)
-                } catch {
-                    next?.cancel()
-                    throw error
-                }
-                display.update(rateLine("loaded", done: block.range.upperBound - first, total: rows - first, unit: "rows",
-                                        since: start))
-            }
-            if index != .none { display.message("building the \(index.rawValue) index") }
-            try await loader.finish(rows: file.rowCount)
         } catch {
-            let state = await loader.abort()
             await connected.close()
             display.finish()
-            guard let state else { throw error }
-            if case let failure as VectorDatabaseError = error, case .server(let what, let message, nil) = failure {
-                throw VectorDatabaseError.server(what: what, message: message, rolledBack: state)
-            }
-            throw LoadFailure(cause: error, state: state)
+            throw error
         }
         await connected.close()
-        let seconds = Double((ContinuousClock.now - start).components.attoseconds) / 1e18
-            + Double((ContinuousClock.now - start).components.seconds)
-        display.message("loaded \(file.rowCount) rows into \(table) in \(String(format: "%.1f", seconds)) s "
-            + "(\(Int(Double(file.rowCount) / max(seconds, 1e-9))) rows/s)" + (index == .none ? "" : " with a \(index.rawValue) index"))
+        if report.resumedAfter > 0 { display.message("resumed after the \(report.resumedAfter) rows already in \(tableName)") }
+        display.message("loaded \(report.rows) rows into \(tableName) in \(String(format: "%.1f", report.seconds)) s "
+            + "(\(Int(Double(report.rows - report.resumedAfter) / max(report.seconds, 1e-9))) rows/s)"
+            + (index == .none ? "" : " with a \(index.rawValue) index"))
     }
-}
-
-/// A load that failed for a reason outside the database (a bad input row, say), with what the table holds now.
-struct LoadFailure: Error, CustomStringConvertible {
-    let cause: any Error
-    let state: String
-    var description: String { "\(cause) \(state)" }
 }

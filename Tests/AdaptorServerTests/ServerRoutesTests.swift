@@ -1,28 +1,15 @@
-import AdaptorNN
-import EmbeddingMath
-import EmbeddingServer
+@testable import AdaptorServer
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Matryoshka
 import Testing
 import _TestSupport
 
 /// The routes in process (HummingbirdTesting's router client), with a stand-in upstream that is a Swift value.
 /// The same server over a socket with the real `openai` client is `Tests/Server/serve_with_openai_client.py`.
-@Suite struct EmbeddingServerTests {
-    /// A 6-d model whose output is 6-d; three documents.
-    static func model() throws -> AdaptorModel {
-        let config = AdaptorConfiguration(inputDimension: 6, hiddenDimension: 5, depth: 2, activation: .tanh,
-                                          centering: false, rotation: .principalAxes)
-        var adaptor = try MatryoshkaAdaptor(configuration: config, corpus: Fixtures.randomMatrix(rows: 30, columns: 6, seed: 1),
-                                            seed: 2)
-        var g = SeededGenerator(seed: 3)
-        adaptor.parameters.output = Linear(inputs: 5, outputs: 6, generator: &g)
-        return AdaptorModel(adaptor: adaptor, sizes: MatryoshkaSizes([2, 6], dimension: 6), method: "matryoshka-adaptor",
-                            training: "{}", dataFingerprint: "", permutation: nil)
-    }
-
+@Suite struct ServerRoutesTests {
     /// Embeds text `i` (by its first character's code) as a fixed row, or fails like an upstream would.
     struct StandIn: TextEmbedder {
         var failure: APIError?
@@ -45,23 +32,20 @@ import _TestSupport
 
     static let corpus = Fixtures.randomMatrix(rows: 12, columns: 6, seed: 9)
 
-    func server(upstream: StandIn? = StandIn(), key: String? = nil, maxBody: Int = 1 << 20) throws -> EmbeddingServer {
-        var settings = ServerSettings()
-        settings.apiKey = key
-        settings.maxBodyBytes = maxBody
-        settings.maxInputs = 4
-        let adaptor = AdaptedVectors(model: try Self.model())
-        let ids = (0 ..< 12).map { "doc\($0)" }
-        return EmbeddingServer(settings: settings, adaptor: adaptor, upstream: upstream,
-                               corpus: SearchCorpus(ids: ids, adapted: adaptor.adapt(Self.corpus, dimensions: nil)),
-                               logger: Self.quiet)
+    /// The router of a server over the 6-d fixture model, twelve documents in memory, at most four inputs.
+    func server(upstream: StandIn? = StandIn(), key: String? = nil, maxBody: Int = 1 << 20,
+                transform: (any EmbeddingTransform)? = nil) throws -> Router<BasicRequestContext> {
+        let transform = try transform ?? Fixtures.smallModel()
+        let state = APIState(embedder: Embedder(transform), upstream: upstream, modelName: "matryoshka", maxBodyBytes: maxBody,
+                             maxInputs: 4, metrics: ServerMetrics(), logger: Self.quiet)
+        let index = try EmbeddingIndex(corpus: Self.corpus, pipeline: EmbeddingPipeline(transform))
+        return buildRouter(state: state, backend: MemorySearch(ids: (0 ..< 12).map { "doc\($0)" }, index: index), apiKey: key)
     }
 
-    func post(_ server: EmbeddingServer, _ path: String, _ body: String, headers: HTTPFields = [:]) async throws
+    func post(_ router: Router<BasicRequestContext>, _ path: String, _ body: String, headers: HTTPFields = [:]) async throws
         -> (status: Int, json: [String: Any])
     {
-        let app = Application(router: server.router())
-        return try await app.test(.router) { client in
+        try await Application(router: router).test(.router) { client in
             try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
                 let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any] ?? [:]
                 return (Int(response.status.code), object)
@@ -78,8 +62,7 @@ import _TestSupport
         let data = try #require(json["data"] as? [[String: Any]])
         #expect(data.count == 2 && json["object"] as? String == "list")
         let raw = try await StandIn().embed(["alpha", "beta"]).vectors
-        let expected = PrefixInference(model: try Self.model(), dimension: 2)
-            .apply(Matrix(rows: 2, columns: 6, storage: raw.flatMap { $0 }), normalizingOutput: true)
+        let expected = PrefixInference(model: try Fixtures.smallModel(), dimension: 2).applyNormalized(Matrix(raw))
         for (i, item) in data.enumerated() {
             let vector = try #require(item["embedding"] as? [Double])
             #expect(item["index"] as? Int == i && vector.count == 2)
@@ -197,7 +180,7 @@ import _TestSupport
     @Test func healthAndMetricsAnswer() async throws {
         let server = try server()
         _ = try await post(server, "/v1/adapt", #"{"input": [[1, 0, 0, 0, 0, 0]]}"#)
-        let app = Application(router: server.router())
+        let app = Application(router: server)
         try await app.test(.router) { client in
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .ok)
@@ -207,6 +190,33 @@ import _TestSupport
             try await client.execute(uri: "/metrics", method: .get) { response in
                 let text = String(buffer: response.body)
                 #expect(response.status == .ok && text.contains("# TYPE"))
+            }
+        }
+    }
+
+    /// Without a model the server serves truncation: the re-normalised prefix of the raw vector, and search over the
+    /// raw corpus's prefixes.
+    @Test func truncationIsServedWithoutAModel() async throws {
+        let router = try server(transform: IdentityTransform(dimension: 6))
+        let (status, json) = try await post(router, "/v1/adapt", #"{"input": [[3, 4, 0, 0, 0, 1]], "dimensions": 2}"#)
+        #expect(status == 200)
+        let vector = try #require((json["data"] as? [[String: Any]])?.first?["embedding"] as? [Double])
+        #expect(vector.map { Float($0) } == [0.6, 0.8])
+        let query = Self.corpus.row(5).map { String($0) }.joined(separator: ", ")
+        let (_, found) = try await post(router, "/v1/search", #"{"vector": [[\#(query)]], "k": 1}"#)
+        let hits = try #require((found["data"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])
+        #expect(hits.first?["id"] as? String == "doc5")
+    }
+
+    /// The OpenAPI document is served and names every route the router has.
+    @Test func theOpenAPIDocumentIsServed() async throws {
+        try await Application(router: try server()).test(.router) { client in
+            try await client.execute(uri: "/openapi.yaml", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(response.status == .ok && text.hasPrefix("openapi: 3.1.0"))
+                for path in ["/health:", "/metrics:", "/openapi.yaml:", "/v1/embeddings:", "/v1/adapt:", "/v1/search:"] {
+                    #expect(text.contains("\n  \(path)\n"), "\(path)")
+                }
             }
         }
     }

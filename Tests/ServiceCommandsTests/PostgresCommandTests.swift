@@ -1,13 +1,8 @@
 @testable import AdaptorCommands
-import AdaptorNN
-import EmbeddingServer
-import Hummingbird
-import HummingbirdTesting
-import NIOCore
-import PostgresNIO
-import EmbeddingIO
-import EmbeddingMath
 import Foundation
+import Matryoshka
+import PostgresNIO
+@testable import ServiceCommands
 import Testing
 import VectorDatabase
 import _TestSupport
@@ -22,6 +17,11 @@ struct PostgresCommandTests {
     static let url = ProcessInfo.processInfo.environment["MATRYOSHKA_POSTGRES_URL"] ?? ""
     static let plainURL = ProcessInfo.processInfo.environment["MATRYOSHKA_POSTGRES_PLAIN_URL"] ?? ""
     let dir = TemporaryDirectory()
+
+    init() {
+        // As matryoshka-services does at start: `search --postgres` runs here, not in another process.
+        SearchCommand.postgresSearch = postgresRunText
+    }
 
     /// 60 documents in 12-d around three directions, 6 queries; a small model fitted on them.
     func dataset() throws -> (folder: String, model: String) {
@@ -161,51 +161,5 @@ struct PostgresCommandTests {
         }
         await #expect { _ = try await search(["--adaptor", model, "--data", folder, "--postgres", Self.url, "--table", "no_such_table"]) }
             throws: { "\($0)".contains("does not exist") }
-    }
-}
-
-/// `serve --postgres`: /v1/search runs in the database through a connection pool and agrees with in-memory search.
-extension PostgresCommandTests {
-    @Test func serveSearchesTheTableThroughAPool() async throws {
-        let (folder, model) = try dataset()
-        try await load(["--adaptor", model, "--data", folder, "--dimension", "4", "--full", "--postgres", Self.url,
-                        "--table", "served_4", "--if-exists", "replace"])
-        let adaptorModel = try AdaptorModel.load(model)
-        let url = try PostgresURL(Self.url)
-        let layout = VectorTableLayout(model: try modelFingerprint(model), dimension: 4, fullDimension: 12, type: .vector)
-        let client = PostgresClient(configuration: url.clientConfiguration())
-        let database = DatabaseSearch(client: client, search: VectorTableSearch(table: try TableName("served_4"), layout: layout),
-                                      efSearch: nil, probes: nil)
-        let corpus = try readNpy("\(folder)/corpus.f32.npy")
-        let inMemory = SearchCorpus(ids: (0 ..< 60).map { "d\($0)" }, adapted: AdaptedVectors(model: adaptorModel).adapt(corpus, dimensions: nil))
-        let adaptor = AdaptedVectors(model: adaptorModel)
-        let query = Fixtures.randomMatrix(rows: 1, columns: 12, seed: 99)
-        let served = EmbeddingServer(settings: ServerSettings(), adaptor: adaptor, upstream: nil, corpus: nil, database: database)
-        let memory = EmbeddingServer(settings: ServerSettings(), adaptor: adaptor, upstream: nil, corpus: inMemory)
-        let body = #"{"vector": [[\#(query.storage.map { "\($0)" }.joined(separator: ","))]], "k": 5"#
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            func ids(_ server: EmbeddingServer, _ extra: String) async throws -> (Int, [String]) {
-                try await Application(router: server.router()).test(.router) { http in
-                    try await http.execute(uri: "/v1/search", method: .post, body: ByteBuffer(string: body + extra + "}")) { response in
-                        let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
-                        let hits = ((json?["data"] as? [[String: Any]])?.first?["results"] as? [[String: Any]]) ?? []
-                        return (Int(response.status.code), hits.compactMap { $0["id"] as? String })
-                    }
-                }
-            }
-            let exact = try await ids(served, "")
-            let reference = try await ids(memory, #", "shortlist_dimension": 4, "shortlist_size": 60"#)
-            // Exact at m = 4, by hand: cosine of the re-normalised 4-prefixes.
-            let documents = adaptor.adapt(corpus, dimensions: 4), q = adaptor.adapt(query, dimensions: 4)
-            let scores = (0 ..< 60).map { i in (0 ..< 4).reduce(Float(0)) { $0 + documents[i, $1] * q[0, $1] } }
-            let expected = (0 ..< 60).sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }.prefix(5).map { "d\($0)" }
-            #expect(exact.0 == 200 && exact.1 == Array(expected))
-            let funnel = try await ids(served, #", "shortlist_size": 60"#)
-            #expect(funnel.0 == 200 && funnel.1 == reference.1, "the funnel over every row is exact search on the full vectors")
-            let wrong = try await ids(served, #", "shortlist_dimension": 8"#)
-            #expect(wrong.0 == 400)
-            group.cancelAll()
-        }
     }
 }

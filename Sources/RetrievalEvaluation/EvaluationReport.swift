@@ -1,21 +1,30 @@
 import Foundation
-import RetrievalEvaluation
 
-/// What `evaluate` prints: the setting and one row of metrics per dimension.
-struct EvaluationReport: Encodable {
+/// What `evaluate` prints: the setting and one row of metrics per dimension, as a table or JSON.
+public struct EvaluationReport: Encodable, Sendable {
     /// One size's metrics: the judged ones when there are judgements, neighbour-recall@10 when it was measured.
-    struct Row: Encodable {
-        var judged: ComparisonReport.Row?
-        var neighbourRecall: NeighbourRecallResult?
+    public struct Row: Encodable, Sendable {
+        /// nDCG@10, Recall@100 and MRR@10 with standard errors, when judged.
+        public var judged: ComparisonReport.Row?
+        /// neighbour-recall@10, when measured.
+        public var neighbourRecall: NeighbourRecallResult?
 
-        var dimension: Int { judged?.dimension ?? neighbourRecall!.dimension }
+        /// A row of either or both.
+        public init(judged: ComparisonReport.Row?, neighbourRecall: NeighbourRecallResult?) {
+            precondition(judged != nil || neighbourRecall != nil, "A row holds judged metrics, neighbour recall or both")
+            self.judged = judged
+            self.neighbourRecall = neighbourRecall
+        }
+
+        /// The size `m`.
+        public var dimension: Int { judged?.dimension ?? neighbourRecall!.dimension }
 
         enum CodingKeys: String, CodingKey {
             case dimension, neighbourRecall = "neighbour-recall@10", neighbourRecallStandardError = "neighbour-recall@10_stderr"
         }
 
         /// One flat object: the judged row's keys, then the label-free ones.
-        func encode(to encoder: any Encoder) throws {
+        public func encode(to encoder: any Encoder) throws {
             try judged?.encode(to: encoder)
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(dimension, forKey: .dimension)
@@ -26,22 +35,51 @@ struct EvaluationReport: Encodable {
         }
     }
 
-    var data: String
-    var directory: String
-    var split: String?
-    var method: String
-    var judgedQueries: Int?
-    var neighbourQueries: Int
-    var documents: Int
-    var inputDimension: Int
+    /// The data set's name (or the corpus file).
+    public var data: String
+    /// The data set's folder (empty for a corpus file).
+    public var directory: String
+    /// The judgements' split, when judged.
+    public var split: String?
+    /// The method's name.
+    public var method: String
+    /// Judged queries scored, when judged.
+    public var judgedQueries: Int?
+    /// Queries of neighbour-recall@10 (0 when not measured).
+    public var neighbourQueries: Int
+    /// Corpus documents `N`.
+    public var documents: Int
+    /// The vectors' dimension `d`.
+    public var inputDimension: Int
     /// With adaptive retrieval: the shortlist's prefix size and length (each row's size is the re-ranking one).
-    var shortlistDimension: Int? = nil
-    var shortlistSize: Int? = nil
-    /// The geometry of neighbour-recall@10's reference (`original` or `centred`) when it was measured, and the
-    /// corpus's mean cosine between documents when `--reference` needed it.
-    var neighbourReference: String? = nil
-    var meanCosine: Double? = nil
-    var results: [Row]
+    public var shortlistDimension: Int? = nil
+    /// The shortlist length `K`.
+    public var shortlistSize: Int? = nil
+    /// The geometry of neighbour-recall@10's reference (`original` or `centred`) when it was measured.
+    public var neighbourReference: String? = nil
+    /// The corpus's mean cosine between documents, when the reference's geometry needed it.
+    public var meanCosine: Double? = nil
+    /// One row per size.
+    public var results: [Row]
+
+    /// A report from its parts.
+    public init(data: String, directory: String, split: String?, method: String, judgedQueries: Int?, neighbourQueries: Int,
+                documents: Int, inputDimension: Int, shortlistDimension: Int? = nil, shortlistSize: Int? = nil,
+                neighbourReference: String? = nil, meanCosine: Double? = nil, results: [Row]) {
+        self.data = data
+        self.directory = directory
+        self.split = split
+        self.method = method
+        self.judgedQueries = judgedQueries
+        self.neighbourQueries = neighbourQueries
+        self.documents = documents
+        self.inputDimension = inputDimension
+        self.shortlistDimension = shortlistDimension
+        self.shortlistSize = shortlistSize
+        self.neighbourReference = neighbourReference
+        self.meanCosine = meanCosine
+        self.results = results
+    }
 
     enum CodingKeys: String, CodingKey {
         case data, directory, split, method, results, neighbourQueries = "neighbour_queries"
@@ -52,14 +90,14 @@ struct EvaluationReport: Encodable {
 
     /// The JSON form: fractions in [0, 1], keys `dimension`, `ndcg@10`, `recall@100`, `mrr@10`,
     /// `neighbour-recall@10`, and the standard errors of the means as `ndcg@10_stderr` and so on.
-    func jsonString() throws -> String {
+    public func jsonString() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
     /// A fixed-width table of values ×100.
-    func table() -> String {
+    public func table() -> String {
         let judged = results.first?.judged != nil, labelFree = results.first?.neighbourRecall != nil
         var setting = [data, "\(documents) documents", "d = \(inputDimension)", method]
         if let split, let judgedQueries { setting.insert("\(split) split · \(judgedQueries) judged queries", at: 1) }

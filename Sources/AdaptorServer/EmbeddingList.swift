@@ -1,0 +1,90 @@
+import Foundation
+import Hummingbird
+import Matryoshka
+
+/// How vectors are written in a response.
+public enum EncodingFormat: String, Sendable {
+    /// JSON arrays of numbers.
+    case float
+    /// Base64 of the little-endian float32 bytes (what the `openai` Python client asks for by default).
+    case base64
+}
+
+/// Base64 of `values` as little-endian float32.
+func encodeBase64Floats(_ values: some Collection<Float>) -> String {
+    var bytes = [UInt8]()
+    bytes.reserveCapacity(values.count * 4)
+    for value in values {
+        let bits = value.bitPattern.littleEndian
+        withUnsafeBytes(of: bits) { bytes.append(contentsOf: $0) }
+    }
+    return Data(bytes).base64EncodedString()
+}
+
+/// The float32 values of base64 text holding little-endian float32 bytes (nil when it is not that).
+func decodeBase64Floats(_ text: String) -> [Float]? {
+    guard let data = Data(base64Encoded: text), data.count % 4 == 0 else { return nil }
+    return data.withUnsafeBytes { raw in
+        (0 ..< data.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+    }
+}
+
+/// OpenAI's embeddings list: `{"object": "list", "data": [{"object": "embedding", "index", "embedding"}], "model",
+/// "usage"}`, each embedding a JSON array of numbers or base64 text.
+///
+/// Written by hand, not by `JSONEncoder`: it is measurably faster for the large float arrays this body carries
+/// (BENCHMARKS.md, "Response bodies"), and each float32 is printed with its shortest round-trip decimal (`0.1`,
+/// where `JSONSerialization` would print the float through a Double as `0.10000000149011612`).
+public struct EmbeddingList: ResponseGenerator, Sendable {
+    /// One embedding per row.
+    public var vectors: Matrix
+    /// Numbers or base64.
+    public var format: EncodingFormat
+    /// The model name reported.
+    public var model: String
+    /// Token counts passed through from the upstream.
+    public var usage: Usage
+
+    /// A list from its parts.
+    public init(vectors: Matrix, format: EncodingFormat, model: String, usage: Usage) {
+        self.vectors = vectors
+        self.format = format
+        self.model = model
+        self.usage = usage
+    }
+
+    /// The JSON text.
+    public var text: String {
+        var text = #"{"object":"list","data":["#
+        text.reserveCapacity(vectors.rows * vectors.columns * 12 + 200)
+        for i in 0 ..< vectors.rows {
+            if i > 0 { text += "," }
+            text += #"{"object":"embedding","index":\#(i),"embedding":"#
+            let row = vectors.rowSlice(i)
+            switch format {
+            case .float:
+                text += "["
+                var first = true
+                for value in row {
+                    if !first { text += "," }
+                    first = false
+                    text += value.description
+                }
+                text += "]"
+            case .base64:
+                text += "\"" + encodeBase64Floats(row) + "\""
+            }
+            text += "}"
+        }
+        let modelJSON = String(decoding: (try? JSONEncoder().encode(model)) ?? Data("\"\"".utf8), as: UTF8.self)
+        text += #"],"model":\#(modelJSON),"usage":{"prompt_tokens":\#(usage.promptTokens),"total_tokens":\#(usage.totalTokens)}}"#
+        return text
+    }
+
+    /// A `200` with the JSON body.
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,80 @@
+import Logging
+import Matryoshka
+import PostgresNIO
+import VectorDatabase
+
+/// The in-memory search corpus of a configuration, opened (not yet read): its vectors file and ids.
+struct OpenedCorpus {
+    let vectors: NpyFile
+    let ids: [String]
+
+    /// The corpus of `configuration` (nil without one, or with a table).
+    init?(_ configuration: ServerConfiguration, logger: Logger) throws {
+        switch configuration.corpus {
+        case let .dataset(directory, model):
+            let layout = try DatasetLayout(directory: directory, model: model)
+            (vectors, ids) = try openVectors(layout.corpusVectors, ids: layout.corpusIds)
+        case let .vectors(path, idsPath):
+            let opened = try openVectors(path, ids: idsPath)
+            vectors = opened.vectors
+            ids = idsPath == nil ? (0 ..< opened.vectors.rowCount).map(String.init) : opened.ids
+        case .postgres, nil:
+            return nil
+        }
+    }
+
+    var dimension: Int { vectors.dimension }
+    var name: String { vectors.path }
+
+    /// The corpus embedded at the transform's full size, streamed (only the embeddings are kept).
+    func memorySearch(_ prepared: PreparedMethod, configuration: ServerConfiguration, logger: Logger) throws -> MemorySearch {
+        let pipeline = try prepared.pipeline()
+        if let m = configuration.shortlistDimension, !(1 ... pipeline.dimension).contains(m) {
+            throw ServerConfigurationError.shortlistDimension(m, outputDimension: pipeline.dimension)
+        }
+        let start = ContinuousClock.now
+        let index = try EmbeddingIndex(corpus: vectors, pipeline: pipeline)
+        logger.info("embedded the search corpus", metadata: ["documents": "\(ids.count)",
+                                                             "seconds": "\((ContinuousClock.now - start) / .seconds(1))"])
+        return MemorySearch(ids: ids, index: index,
+                            defaultShortlist: (configuration.shortlistDimension, configuration.shortlistSize))
+    }
+}
+
+extension PostgresSearch {
+    /// The backend for `table` at `url`: its layout read over one connection (closed again) and checked against
+    /// the prepared method (same model by fingerprint); searches then go through a pool.
+    static func open(url: String, table: String, prepared: PreparedMethod, efSearch: Int?, probes: Int?,
+                     logger: Logger) async throws -> PostgresSearch {
+        let url = try PostgresURL(url)
+        let table = try TableName(table)
+        let connected = try await VectorDatabase.connect(url)
+        let layout: VectorTableLayout
+        do {
+            layout = try await connected.layout(of: table)
+            await connected.close()
+        } catch {
+            await connected.close()
+            throw error
+        }
+        let stored = try StoredEmbedding(table: table, layout: layout, transform: prepared.transform,
+                                         fingerprint: prepared.fingerprint)
+        logger.info("searching in PostgreSQL", metadata: ["table": "\(table)", "at": "\(url)", "dimension": "\(layout.dimension)"])
+        return PostgresSearch(client: PostgresClient(configuration: url.clientConfiguration()), stored: stored,
+                              table: VectorTableSearch(table: table, layout: layout), efSearch: efSearch, probes: probes,
+                              logger: logger)
+    }
+}
+
+/// A server configuration that cannot run.
+public enum ServerConfigurationError: Error, Equatable, CustomStringConvertible {
+    /// The default shortlist size is outside the served sizes.
+    case shortlistDimension(Int, outputDimension: Int)
+
+    public var description: String {
+        switch self {
+        case let .shortlistDimension(m, outputDimension):
+            "the default shortlist dimension \(m) must be in 1...\(outputDimension), the served sizes"
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Logging
+import Matryoshka
+import PostgresNIO
+import VectorDatabase
+
+/// `/v1/search` in PostgreSQL + pgvector on a table made by `matryoshka load`, through a connection pool
+/// (PostgresNIO's `PostgresClient`, which the application runs as a service).
+///
+/// Queries are embedded by the table's own ``StoredEmbedding`` (the same model, checked by fingerprint, at its
+/// `m`); each request leases a connection, applies `hnsw.ef_search` / `ivfflat.probes` when set, and runs one
+/// statement per query: exact order by the stored prefix (the table's index serves it) or the funnel (top `K` by
+/// the prefix, re-ranked by the stored full vectors).
+public struct PostgresSearch: SearchBackend {
+    /// The pool.
+    public let client: PostgresClient
+    /// How the table's rows, and so its queries, are embedded.
+    public let stored: StoredEmbedding
+    /// The table's search statements.
+    public let table: VectorTableSearch
+    /// `hnsw.ef_search` for every search (nil: the server's default).
+    public let efSearch: Int?
+    /// `ivfflat.probes` for every search (nil: the server's default).
+    public let probes: Int?
+    let logger: Logger
+
+    /// A backend over an opened table.
+    public init(client: PostgresClient, stored: StoredEmbedding, table: VectorTableSearch, efSearch: Int?, probes: Int?,
+                logger: Logger) {
+        self.client = client
+        self.stored = stored
+        self.table = table
+        self.efSearch = efSearch
+        self.probes = probes
+        self.logger = logger
+    }
+
+    public var documentCount: Int? { nil }
+    public var tableName: String? { table.table.description }
+
+    public func search(_ raw: Matrix, _ parameters: SearchParameters, model: String) async throws(APIError) -> SearchResponse {
+        let layout = stored.layout
+        if let m = parameters.shortlistDimension, m != layout.dimension {
+            throw APIError.invalid("The table stores \(layout.dimension)-d prefixes; 'shortlist_dimension' must be "
+                                   + "\(layout.dimension) or left out.", param: "shortlist_dimension")
+        }
+        if parameters.shortlistSize != nil, layout.fullDimension == nil {
+            throw APIError.invalid("The table has no full vectors to re-rank with (load it with --full); leave out "
+                                   + "'shortlist_size'.", param: "shortlist_size")
+        }
+        let queries = stored.embed(raw, full: parameters.shortlistSize != nil)
+        let hits: [[(id: String, score: Float)]]
+        do {
+            hits = try await client.withConnection { connection in
+                try await table.search(queries, on: connection, logger: logger, k: parameters.k,
+                                       shortlistSize: parameters.shortlistSize, efSearch: efSearch, probes: probes)
+            }
+        } catch {
+            logger.warning("database search failed", metadata: ["error": "\(VectorDatabaseError.text(of: error))"])
+            throw APIError(status: .badGateway, message: "The database search failed: \(VectorDatabaseError.text(of: error))",
+                           type: "upstream_error", code: "database_error")
+        }
+        var response = SearchResponse(hits: hits, model: model, k: parameters.k)
+        response.table = table.table.description
+        response.dimension = layout.dimension
+        response.shortlistSize = parameters.shortlistSize
+        return response
+    }
+}

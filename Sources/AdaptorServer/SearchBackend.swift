@@ -1,0 +1,39 @@
+import Matryoshka
+
+/// One `/v1/search` request after parsing.
+public struct SearchParameters: Sendable {
+    /// Documents per query.
+    public var k: Int
+    /// The shortlist size `m'` asked for (in memory: the funnel; in a table: must be its stored `m`).
+    public var shortlistDimension: Int?
+    /// The shortlist length `K` asked for.
+    public var shortlistSize: Int?
+
+    /// Parameters from their parts.
+    public init(k: Int, shortlistDimension: Int? = nil, shortlistSize: Int? = nil) {
+        self.k = k
+        self.shortlistDimension = shortlistDimension
+        self.shortlistSize = shortlistSize
+    }
+}
+
+/// Where `/v1/search` runs: the corpus embedded in memory (``MemorySearch``) or a pgvector table
+/// (``PostgresSearch``). Either takes raw query vectors and embeds them as its documents were.
+public protocol SearchBackend: Sendable {
+    /// Documents held, when known (bounds `k`; reported by `/health`).
+    var documentCount: Int? { get }
+    /// The table searched, for a database backend (reported by `/health`).
+    var tableName: String? { get }
+    /// The best documents for each raw query row (`n × d`).
+    func search(_ raw: Matrix, _ parameters: SearchParameters, model: String) async throws(APIError) -> SearchResponse
+}
+
+extension SearchResponse {
+    /// One result per query from rows of `(id, score)` hits.
+    init(hits: [[(id: String, score: Float)]], model: String, k: Int) {
+        self.init(data: hits.enumerated().map { q, found in
+                      Result(index: q, results: found.map { Hit(id: $0.id, score: $0.score) })
+                  },
+                  model: model, k: k)
+    }
+}

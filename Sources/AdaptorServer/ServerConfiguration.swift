@@ -1,0 +1,67 @@
+import Matryoshka
+
+/// Everything `matryoshka serve` is told: where to listen, what to serve, the limits, the upstream and the search
+/// corpus. ``buildApplication(_:onServerRunning:)`` makes the running server from it.
+public struct ServerConfiguration: Sendable {
+    /// Bind address.
+    public var host = "127.0.0.1"
+    /// Port (0: any free port, reported through `onServerRunning`).
+    public var port = 8080
+    /// How embeddings are made: a model written by `fit`, or truncation of the raw vectors.
+    public var method = EmbeddingMethod.truncation
+    /// The vectors' dimension `d` when serving truncation without a corpus to read it from.
+    public var dimension: Int?
+    /// The model name reported in responses.
+    public var modelName = "matryoshka"
+    /// Largest request body accepted (bytes); larger ones get 413.
+    public var maxBodyBytes = 16 << 20
+    /// Most inputs (texts or vectors) in one request.
+    public var maxInputs = 2048
+    /// When set, every `/v1/` request must carry `Authorization: Bearer <key>`.
+    public var apiKey: String?
+    /// The OpenAI-compatible embedding service that `/v1/embeddings` sends texts to, if any.
+    public var upstream: UpstreamConfiguration?
+    /// The corpus `/v1/search` searches, if any.
+    public var corpus: CorpusSource?
+    /// Default shortlist size `m'` for in-memory `/v1/search` (nil: exact search at the full size unless asked).
+    public var shortlistDimension: Int?
+    /// Default shortlist length `K`.
+    public var shortlistSize = 100
+    /// Log level: trace, debug, info (one line per request), notice, warning, error or critical.
+    public var logLevel = "info"
+    /// Worker threads for embedding the corpus and for heavy requests.
+    public var threads = Parallelism.availableCores
+
+    /// The defaults: truncation on loopback port 8080, no upstream, no corpus.
+    public init() {}
+}
+
+/// An OpenAI-compatible embeddings endpoint: `POST {baseURL}/embeddings`.
+public struct UpstreamConfiguration: Sendable {
+    /// The base URL, e.g. `http://127.0.0.1:9000/v1`.
+    public var baseURL: String
+    /// The model name sent upstream.
+    public var model: String
+    /// Its API key (sent in `Authorization` only; never logged).
+    public var apiKey: String?
+    /// Seconds allowed for one call (then 504).
+    public var timeout: Double
+
+    /// An upstream from its parts.
+    public init(baseURL: String, model: String, apiKey: String?, timeout: Double = 30) {
+        self.baseURL = baseURL
+        self.model = model
+        self.apiKey = apiKey
+        self.timeout = timeout
+    }
+}
+
+/// What `/v1/search` searches.
+public enum CorpusSource: Sendable, Equatable {
+    /// A data set folder's corpus (its vectors and ids), embedded into memory at start.
+    case dataset(directory: String, model: String?)
+    /// A `.npy` of vectors (ids from a file, else row numbers), embedded into memory at start.
+    case vectors(path: String, ids: String?)
+    /// A pgvector table made by `matryoshka load`, searched in PostgreSQL through a connection pool.
+    case postgres(url: String, table: String, efSearch: Int?, probes: Int?)
+}

@@ -1,0 +1,90 @@
+/// The Matryoshka embedding of size `m`: the one road from raw vectors to what is stored, searched and served.
+///
+/// `e_m(x) = T(x)[:m] / ‖T(x)[:m]‖₂` for a transform `T` (``IdentityTransform`` for truncation, PCA, an adaptor
+/// model): transform, keep the first `m` coordinates, scale to unit length. Queries and documents, in memory, in a
+/// file, in a database or behind the server, all go through this type (an index owns one, as faiss's
+/// `IndexPreTransform` owns its chain), so the two sides cannot take different roads.
+///
+/// Only the kept coordinates are computed (``EmbeddingTransform/prefixTransform(_:)``, built once here): an
+/// adaptor model folds its front map into its first layer and computes `m` output rows, normalising inside the
+/// same pass. Scoring many sizes at once (evaluation) takes ``transformed(_:)`` once and ``cut(_:to:)`` per size,
+/// which gives the same vectors up to float rounding.
+public struct EmbeddingPipeline: Sendable {
+    /// The whole transform `T` (`d → D`).
+    public let transform: any EmbeddingTransform
+    /// The embedding size `m` (`1 ≤ m ≤ D`).
+    public let dimension: Int
+    /// `x ↦ T(x)[:m]`, built once.
+    private let kept: any EmbeddingTransform
+    /// `x ↦ T(x)` by the same road (the fused pass at `m = D` for an adaptor model), built once.
+    private let whole: any EmbeddingTransform
+
+    /// The size-`dimension` embedding of `transform` (default: its whole output, `m = D`).
+    ///
+    /// - Throws: ``PipelineError/sizeOutOfRange(size:outputDimension:)`` unless `1 ≤ m ≤ D`.
+    public init(_ transform: any EmbeddingTransform, dimension: Int? = nil) throws(PipelineError) {
+        let m = dimension ?? transform.outputDimension
+        guard (1 ... max(1, transform.outputDimension)).contains(m) else {
+            throw .sizeOutOfRange(size: m, outputDimension: transform.outputDimension)
+        }
+        self.transform = transform
+        self.dimension = m
+        kept = transform.prefixTransform(m)
+        whole = m == transform.outputDimension ? kept : transform.prefixTransform(transform.outputDimension)
+    }
+
+    /// The dimension `d` of the raw vectors it takes.
+    public var inputDimension: Int { transform.inputDimension }
+    /// The largest size it could be cut to, `D`.
+    public var outputDimension: Int { transform.outputDimension }
+
+    /// The same transform at another size `m'` (`1 ≤ m' ≤ D`).
+    public func resized(to size: Int) throws(PipelineError) -> EmbeddingPipeline {
+        size == dimension ? self : try EmbeddingPipeline(transform, dimension: size)
+    }
+
+    /// The embeddings of raw rows `x` (`n × d` → `n × m`, unit rows; a row whose prefix is zero stays zero).
+    public func callAsFunction(_ x: Matrix) -> Matrix {
+        precondition(x.columns == inputDimension, "The pipeline takes \(inputDimension)-d vectors, got \(x.columns)")
+        return kept.applyNormalized(x)
+    }
+
+    /// `T(x)` at the full output size, not normalised (`n × D`): what multi-size evaluation scores, each size by
+    /// ``cut(_:to:)``. With an adaptor model this is the same fused pass at `m = D`.
+    public func transformed(_ x: Matrix) -> Matrix {
+        precondition(x.columns == inputDimension, "The pipeline takes \(inputDimension)-d vectors, got \(x.columns)")
+        return whole.apply(x)
+    }
+
+    /// The size-`m` embeddings cut from ``transformed(_:)`` rows: `y[:m] / ‖y[:m]‖` (`n × m`).
+    public static func cut(_ transformed: Matrix, to m: Int) -> Matrix {
+        transformed.normalizedPrefix(columns: m)
+    }
+
+    /// The embeddings of every row of `source`, streamed in blocks (only the `N × m` result is held); `progress`
+    /// gets the rows done and in all.
+    public func embed(_ source: RowSource, blockRows: Int = 16384, progress: ((Int, Int) -> Void)? = nil) throws -> Matrix {
+        precondition(source.dimension == inputDimension, "The pipeline takes \(inputDimension)-d vectors, got \(source.dimension)")
+        let n = source.rowCount
+        var storage: [Float] = []
+        storage.reserveCapacity(n * dimension)
+        try source.forEachBlock(rows: blockRows) { first, block in
+            storage.append(contentsOf: self(block).storage)
+            progress?(first + block.rows, n)
+        }
+        return Matrix(rows: n, columns: dimension, storage: storage)
+    }
+}
+
+/// A size that a transform cannot be cut to, or vectors of the wrong width.
+public enum PipelineError: Error, Equatable, CustomStringConvertible {
+    /// The asked size is not in `1 ... outputDimension`.
+    case sizeOutOfRange(size: Int, outputDimension: Int)
+
+    public var description: String {
+        switch self {
+        case let .sizeOutOfRange(size, outputDimension):
+            return "size \(size) is outside 1...\(outputDimension), the sizes this transform's \(outputDimension)-d output can be cut to"
+        }
+    }
+}

@@ -1,0 +1,25 @@
+extension EmbeddingPipeline {
+    /// What ``write(_:to:output:blockRows:progress:)`` stores for each row.
+    public enum FileOutput: Sendable {
+        /// The size-`m` embeddings (unit rows): ready for inner-product search.
+        case embeddings
+        /// `T(x)` with every output coordinate, not normalised: exactly what the transform computes.
+        case transformed
+    }
+
+    /// Streams `input` through the pipeline into a float32 `.npy` at `path`, block by block (constant memory),
+    /// written atomically: the file appears only when complete, and a failure leaves whatever was there before.
+    ///
+    /// - Parameter progress: rows done and in all.
+    public func write(_ input: any RowSource, to path: String, output: FileOutput = .embeddings, blockRows: Int = 8192,
+                      progress: ((Int, Int) -> Void)? = nil) throws {
+        precondition(input.dimension == inputDimension, "The pipeline takes \(inputDimension)-d vectors, got \(input.dimension)")
+        let width = output == .embeddings ? dimension : outputDimension
+        let writer = try NpyWriter(path: path, rows: input.rowCount, columns: width)
+        try input.forEachBlock(rows: blockRows) { first, block in
+            try writer.append(output == .embeddings ? self(block) : transformed(block))
+            progress?(first + block.rows, input.rowCount)
+        }
+        try writer.finish()
+    }
+}

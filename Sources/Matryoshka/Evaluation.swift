@@ -1,0 +1,107 @@
+/// The geometry of neighbour-recall@10's full-dimension reference.
+public enum NeighbourReference: String, Sendable, CaseIterable {
+    /// Cosine on the vectors as given.
+    case original
+    /// The corpus mean of the normalised vectors removed first: the geometry PCA and a centring adaptor retrieve in.
+    case centred
+    /// Centred when the corpus's mean cosine between documents is at least ``CentringSignal/threshold`` (the rule
+    /// of unsupervised fits' automatic centring).
+    case auto
+}
+
+/// One method scored at a list of sizes: the judged metrics of a data set's split, the label-free
+/// neighbour-recall@10, or both (what `matryoshka evaluate` prints).
+public struct Evaluation {
+    /// The data set's name, or the corpus file.
+    public var name: String
+    /// The data set's folder (empty for a corpus file).
+    public var directory = ""
+    /// The corpus: in memory with judgements, or a file read in blocks.
+    public var corpus: any RowSource
+    /// The judgements, when scoring judged metrics.
+    public var judged: JudgedEvaluation?
+    /// Query vectors for neighbour-recall@10 instead of sampled corpus documents.
+    public var neighbourQueries: Matrix?
+    /// Sizes `m` (nil: powers of two from 16 below the output dimension, then it; with a funnel, the output dimension).
+    public var sizes: [Int]?
+    /// Corpus documents sampled as neighbour-recall@10's queries (0: skip it).
+    public var neighbourSample = NeighbourRecallEvaluator().sampleSize
+    /// Adaptive retrieval: the shortlist's size `m'` and length `K` (judged metrics only).
+    public var funnel: (dimension: Int, size: Int)?
+    /// The geometry of neighbour-recall@10's reference.
+    public var reference = NeighbourReference.original
+    /// Keep each judged query's metrics in the rows.
+    public var perQuery = false
+
+    /// The judged evaluation of a data set (its corpus in memory).
+    public init(judged: JudgedEvaluation) {
+        name = judged.dataset.name
+        directory = judged.dataset.directory
+        corpus = judged.dataset.corpus
+        self.judged = judged
+    }
+
+    /// The label-free evaluation of a corpus (read in blocks) named `name`.
+    public init(corpus: any RowSource, name: String, directory: String = "") {
+        self.name = name
+        self.directory = directory
+        self.corpus = corpus
+    }
+
+    /// Scores `method` (named `methodName` in the report).
+    ///
+    /// - Parameters:
+    ///   - log: one-line notes (the reference geometry).
+    ///   - status: transient progress lines.
+    /// - Throws: ``EvaluationError`` for sizes the method cannot give or nothing to measure; the method's and the
+    ///   data's own errors.
+    public func run(method: EmbeddingMethod, methodName: String, log: ((String) -> Void)? = nil,
+                    status: ((String) -> Void)? = nil) throws -> EvaluationReport {
+        if judged == nil, neighbourSample == 0 { throw EvaluationError.nothingToEvaluate }
+        if funnel != nil, judged == nil { throw EvaluationError.funnelNeedsJudgements }
+        let clock = ContinuousClock.now
+        let prepared = try method.prepare(dimension: corpus.dimension, corpus: corpus) { done, total in
+            status?(rateLine("fitting PCA", done: done, total: total, unit: "rows", since: clock))
+        }
+        let pipeline = try prepared.pipeline()
+        let output = pipeline.outputDimension
+        let sizes = self.sizes ?? (funnel != nil ? [output] : RetrievalEvaluator.defaultDimensions(for: output))
+        if let bad = sizes.first(where: { $0 > output }) {
+            throw EvaluationError.sizeTooLarge(size: bad, method: methodName, outputDimension: output)
+        }
+        if let funnel, let bad = sizes.first(where: { $0 < funnel.dimension }) {
+            throw EvaluationError.sizeBelowShortlist(size: bad, shortlistDimension: funnel.dimension)
+        }
+        let judgedClock = ContinuousClock.now
+        let judgedRows = try judged?.rows(pipeline, sizes: sizes, perQuery: perQuery, funnel: funnel) { done, total in
+            status?(rateLine("evaluated", done: done, total: total, unit: "sizes", since: judgedClock))
+        }
+        var recall: [NeighbourRecallResult]?
+        var geometry: (name: String, meanCosine: Double?) = ("original", nil)
+        if neighbourSample > 0, funnel == nil {
+            var evaluator = NeighbourRecallEvaluator()
+            evaluator.sampleSize = neighbourSample
+            if reference != .original {
+                let mean = try NeighbourRecallEvaluator.normalisedMean(of: corpus)
+                let signal = CentringSignal(normalisedMean: mean, count: corpus.rowCount)
+                let centred = reference == .centred || signal.centre
+                if centred { evaluator.referenceCentre = mean }
+                geometry = (centred ? "centred" : "original", signal.meanCosine)
+                log?("neighbour-recall@10 reference: \(geometry.name) geometry "
+                     + "(mean cosine between corpus documents \(String(format: "%.3f", signal.meanCosine)))")
+            }
+            let recallClock = ContinuousClock.now
+            recall = try evaluator.evaluate(corpus: corpus, pipeline: pipeline, dimensions: sizes,
+                                            queries: neighbourQueries) { done, total in
+                status?(rateLine("neighbour-recall@10", done: done, total: total, unit: "rows", since: recallClock))
+            }
+        }
+        return EvaluationReport(
+            data: name, directory: directory, split: judged?.split, method: methodName,
+            judgedQueries: judged?.queries.count, neighbourQueries: recall?.first?.perQuery.count ?? 0,
+            documents: corpus.rowCount, inputDimension: corpus.dimension, shortlistDimension: funnel?.dimension,
+            shortlistSize: funnel?.size, neighbourReference: recall == nil ? nil : geometry.name,
+            meanCosine: geometry.meanCosine,
+            results: sizes.indices.map { EvaluationReport.Row(judged: judgedRows?[$0], neighbourRecall: recall?[$0]) })
+    }
+}

@@ -1,0 +1,85 @@
+/// A data set's split of judgements, resolved to query and corpus rows, ready to score methods: nDCG@10, Recall@100
+/// and MRR@10 at every size (``RetrievalEvaluator``), the corpus held in memory.
+public struct JudgedEvaluation: Sendable {
+    /// The data set (vectors in memory).
+    public let dataset: Dataset
+    /// The judgements' split.
+    public let split: String
+    /// The judged queries the query set holds, in qrels order.
+    public let queries: [JudgedQuery]
+    /// Their ids, in the same order.
+    public let queryIds: [String]
+    /// A note on judgements naming queries or documents the data lacks, if any.
+    public let warning: String?
+
+    /// The judgements of `split`, optionally only the queries whose ids are in `subset`.
+    ///
+    /// - Throws: ``EmbeddingIOError`` when the folder has no queries or no such split; ``EvaluationError`` when no
+    ///   judged query is in the query set.
+    public init(dataset: Dataset, split: String, subset: Set<String>? = nil) throws {
+        let queryVectors = try dataset.requireQueries()
+        var qrels = try dataset.qrels(split: split)
+        if let subset {
+            qrels = Qrels(path: qrels.path, judgements: qrels.judgements.filter { subset.contains($0.key) },
+                          queryOrder: qrels.queryOrder.filter(subset.contains))
+        }
+        let resolved = ResolvedJudgements(qrels: qrels, queryIds: queryVectors.ids, corpusIds: dataset.corpus.ids)
+        guard !resolved.queries.isEmpty else {
+            throw EvaluationError.noJudgedQuery(qrelsPath: qrels.path, queryIdsPath: queryVectors.idsPath)
+        }
+        self.dataset = dataset
+        self.split = split
+        queries = resolved.queries
+        queryIds = resolved.queries.map { queryVectors.ids[$0.queryIndex] }
+        warning = resolved.warning(qrelsPath: qrels.path)
+    }
+
+    /// nDCG@10, Recall@100 and MRR@10 of `pipeline`'s transform at each size: queries and corpus through
+    /// ``EmbeddingPipeline/transformed(_:)`` once, each size cut from it, float32 shortlists settled in double
+    /// precision; with `funnel`, the top `K` at `m'` re-ranked at each size (every size at least `m'`).
+    ///
+    /// - Parameters:
+    ///   - perQuery: keep each query's metrics in the rows (for paired tests).
+    ///   - progress: sizes done and in all.
+    public func rows(_ pipeline: EmbeddingPipeline, sizes: [Int], perQuery: Bool = false,
+                     funnel: (dimension: Int, size: Int)? = nil,
+                     progress: ((Int, Int) -> Void)? = nil) throws -> [ComparisonReport.Row] {
+        let evaluator = RetrievalEvaluator(judgements: queries)
+        let queryVectors = pipeline.transformed(try dataset.requireQueries().vectors)
+        let corpusVectors = pipeline.transformed(dataset.corpus.vectors)
+        let results = funnel.map {
+            evaluator.evaluateFunnel(queries: queryVectors, corpus: corpusVectors, dimensions: sizes,
+                                     shortlistDimension: $0.dimension, shortlistSize: $0.size)
+        } ?? evaluator.evaluate(queries: queryVectors, corpus: corpusVectors, dimensions: sizes, progress: progress)
+        return results.map { ComparisonReport.Row($0, queryIds: perQuery ? queryIds : nil) }
+    }
+}
+
+/// Evaluation that cannot run as asked.
+public enum EvaluationError: Error, Equatable, CustomStringConvertible {
+    /// None of the split's judged queries is in the query set.
+    case noJudgedQuery(qrelsPath: String, queryIdsPath: String)
+    /// No judgements and no label-free sample: nothing to measure.
+    case nothingToEvaluate
+    /// A size larger than the method's output.
+    case sizeTooLarge(size: Int, method: String, outputDimension: Int)
+    /// A funnel re-ranking size below its shortlist size.
+    case sizeBelowShortlist(size: Int, shortlistDimension: Int)
+    /// The funnel is scored on judgements, and there are none.
+    case funnelNeedsJudgements
+
+    public var description: String {
+        switch self {
+        case let .noJudgedQuery(qrelsPath, queryIdsPath):
+            "\(qrelsPath): no judged query is in \(queryIdsPath); nothing to evaluate"
+        case .nothingToEvaluate:
+            "nothing to evaluate: there are no judgements and the neighbour-recall sample is 0"
+        case let .sizeTooLarge(size, method, outputDimension):
+            "size \(size) exceeds the \(method) output dimension \(outputDimension)"
+        case let .sizeBelowShortlist(size, shortlistDimension):
+            "size \(size) is below the shortlist dimension \(shortlistDimension); the funnel re-ranks at a larger size"
+        case .funnelNeedsJudgements:
+            "the funnel (a shortlist dimension) is scored on judgements: give a data set folder with qrels"
+        }
+    }
+}

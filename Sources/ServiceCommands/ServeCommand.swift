@@ -1,0 +1,137 @@
+import AdaptorCommands
+import AdaptorServer
+import ArgumentParser
+import Foundation
+import Matryoshka
+
+/// `matryoshka serve`: the embeddings on the request path, as an OpenAI-compatible embeddings endpoint.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the adaptor over HTTP: OpenAI-compatible /v1/embeddings with `dimensions`, /v1/adapt, /v1/search.",
+        discussion: """
+        Put it in front of any OpenAI-compatible embedding service: clients call this server exactly as they \
+        called the service, and may ask for `dimensions` m ≤ d: the first m adapted coordinates, re-normalised. \
+        Without --adaptor it serves the raw vectors' prefixes (truncation).
+
+        Routes (described by the OpenAPI document it serves at GET /openapi.yaml):
+          POST /v1/embeddings  {"input": text | [texts], "model", "encoding_format": "float"|"base64", "dimensions"}
+                               texts go to --upstream; its vectors come back adapted (usage passed through)
+          POST /v1/adapt       {"input": [[floats]] | [base64], "dimensions", "encoding_format"}: vectors in, out
+          POST /v1/search      {"input": text | "vector": [floats], "k", "shortlist_dimension", "shortlist_size"}
+                               with --data or --corpus: exact shortlist on m coordinates, re-ranked at full size;
+                               with --postgres URL --table T: in PostgreSQL on a table made by matryoshka load
+                               (its index serves the prefix; shortlist_size re-ranks by its full vectors)
+          GET  /health, GET /metrics (Prometheus text), GET /openapi.yaml
+        Errors are OpenAI's error object: 400 bad request, 401 missing or wrong key (--api-key-env), 413 body \
+        too large, 502 upstream failure (with its status), 504 upstream timeout.
+
+        Examples:
+          OPENAI_API_KEY=... matryoshka serve --adaptor u.safetensors --port 8080 \\
+              --upstream https://api.example.com/v1 --upstream-model text-embedding-3-large
+          matryoshka serve --adaptor u.safetensors --data data/scifact --shortlist-dimension 32
+
+        Stops cleanly on SIGTERM or SIGINT (requests in flight finish). Logs go to standard error.
+        """
+    )
+
+    @Option(help: ArgumentHelp("The model written by fit (default: the raw vectors, i.e. truncation).", valueName: "MODEL"))
+    var adaptor: String?
+    @Option(help: ArgumentHelp("Without --adaptor or a corpus: the raw vectors' dimension d.", valueName: "d"))
+    var inputDimension: Int?
+    @Option(help: "Address to bind.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0: any free port; the chosen one is logged).") var port = 8080
+    @Option(help: ArgumentHelp("Base URL of an OpenAI-compatible embeddings service (…/v1).", valueName: "URL"))
+    var upstream: String?
+    @Option(help: ArgumentHelp("The model name sent upstream.", valueName: "NAME")) var upstreamModel: String?
+    @Option(help: ArgumentHelp("Environment variable holding the upstream's API key (never logged).", valueName: "VAR"))
+    var upstreamKeyEnv = "OPENAI_API_KEY"
+    @Option(help: "Seconds allowed for one upstream call (then 504).") var upstreamTimeout: Double = 30
+    @Option(help: ArgumentHelp("Environment variable holding this server's own bearer key (unset: no key needed).",
+                               valueName: "VAR"))
+    var apiKeyEnv: String?
+    @Option(help: "The model name reported in responses (default: the adaptor file's name).") var modelName: String?
+    @Option(help: "Largest request body in bytes (then 413).") var maxBodyBytes = 16 << 20
+    @Option(help: "Most texts or vectors per request.") var maxInputs = 2048
+
+    @Option(help: ArgumentHelp("Search corpus: a data set folder (its corpus vectors and ids).", valueName: "DIR"))
+    var data: String?
+    @Option(help: ArgumentHelp("With --data: the vectors of DIR/models/NAME.", valueName: "NAME")) var model: String?
+    @Option(help: ArgumentHelp("Search corpus: a .npy file (ids: --corpus-ids, else row numbers).", valueName: "X.npy"))
+    var corpus: String?
+    @Option(help: ArgumentHelp("Ids of --corpus rows, one per line.", valueName: "FILE")) var corpusIds: String?
+    @Option(help: ArgumentHelp("Default shortlist prefix m for /v1/search (omit: exact at the full dimension).",
+                               valueName: "m"))
+    var shortlistDimension: Int?
+    @Option(help: ArgumentHelp("Default shortlist length K.", valueName: "K")) var shortlistSize = 100
+    @OptionGroup(title: "Search in PostgreSQL + pgvector") var database: PostgresOptions
+    @Option(help: ArgumentHelp("With --postgres: hnsw.ef_search for every search.", valueName: "N")) var efSearch: Int?
+    @Option(help: ArgumentHelp("With --postgres: ivfflat.probes for every search.", valueName: "N")) var probes: Int?
+    @Option(help: "Log level: trace, debug, info (one line per request), notice, warning, error, critical.")
+    var logLevel = "info"
+    @OptionGroup var threadOptions: ThreadOptions
+
+    func validate() throws {
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        guard levels.contains(logLevel) else { throw ValidationError("--log-level must be one of \(levels.joined(separator: ", "))") }
+        guard [data, corpus, database.postgres].compactMap({ $0 }).count <= 1 else {
+            throw ValidationError("Give at most one search corpus: --data, --corpus or --postgres")
+        }
+        if database.postgres != nil, shortlistDimension != nil {
+            throw ValidationError("With --postgres the table's m is the shortlist; leave out --shortlist-dimension")
+        }
+        if efSearch != nil || probes != nil, database.postgres == nil { throw ValidationError("--ef-search and --probes go with --postgres") }
+        if model != nil, data == nil { throw ValidationError("--model needs --data") }
+        if corpusIds != nil, corpus == nil { throw ValidationError("--corpus-ids needs --corpus") }
+        if upstream != nil, upstreamModel == nil { throw ValidationError("--upstream needs --upstream-model NAME") }
+        guard (0 ... 65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+        guard upstreamTimeout > 0 else { throw ValidationError("--upstream-timeout must be positive") }
+        guard maxBodyBytes > 0, maxInputs > 0 else { throw ValidationError("--max-body-bytes and --max-inputs must be positive") }
+        guard shortlistSize >= 1 else { throw ValidationError("--shortlist-size must be positive") }
+        if let inputDimension, inputDimension < 1 { throw ValidationError("--input-dimension must be positive") }
+        if adaptor == nil, inputDimension == nil, data == nil, corpus == nil {
+            throw ValidationError("Without --adaptor the server serves the raw vectors: give their dimension with "
+                                  + "--input-dimension d, or a corpus (--data or --corpus)")
+        }
+        if let apiKeyEnv, ProcessInfo.processInfo.environment[apiKeyEnv]?.isEmpty ?? true {
+            throw ValidationError("--api-key-env \(apiKeyEnv): that environment variable is not set")
+        }
+    }
+
+    /// The server these flags describe.
+    func serverConfiguration() -> ServerConfiguration {
+        var c = ServerConfiguration()
+        c.host = host
+        c.port = port
+        c.method = EmbeddingMethod(modelPath: adaptor)
+        c.dimension = inputDimension
+        c.modelName = modelName ?? adaptor.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? "truncation"
+        c.maxBodyBytes = maxBodyBytes
+        c.maxInputs = maxInputs
+        c.apiKey = apiKeyEnv.flatMap { ProcessInfo.processInfo.environment[$0] }
+        c.upstream = upstream.map {
+            UpstreamConfiguration(baseURL: $0, model: upstreamModel!, apiKey: ProcessInfo.processInfo.environment[upstreamKeyEnv],
+                                  timeout: upstreamTimeout)
+        }
+        if let postgres = database.postgres, let table = database.table {
+            c.corpus = .postgres(url: postgres, table: table, efSearch: efSearch, probes: probes)
+        } else if let data {
+            c.corpus = .dataset(directory: data, model: model)
+        } else if let corpus {
+            c.corpus = .vectors(path: corpus, ids: corpusIds)
+        }
+        c.shortlistDimension = shortlistDimension
+        c.shortlistSize = shortlistSize
+        c.logLevel = logLevel
+        c.threads = threadOptions.threads
+        return c
+    }
+
+    func run() async throws {
+        do {
+            try await runServer(serverConfiguration())
+        } catch let error as ServerConfigurationError {
+            throw ValidationError("\(error)")
+        }
+    }
+}
