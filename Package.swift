@@ -150,8 +150,7 @@ let package = Package(
         .testTarget(
             name: "AdaptorTrainingTests",
             dependencies: [
-                "AdaptorTraining", "AdaptorNN", "AdaptorOptimizers", "EmbeddingMath", "EmbeddingIO", "VectorSearch",
-                "RetrievalEvaluation", "_TestSupport",
+                "AdaptorTraining", "AdaptorNN", "EmbeddingMath", "EmbeddingIO", "RetrievalEvaluation", "_TestSupport",
             ]
         ),
         .testTarget(name: "MatryoshkaTests", dependencies: ["Matryoshka", "_TestSupport"]),
@@ -184,7 +183,6 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
     ]

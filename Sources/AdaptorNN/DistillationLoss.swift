@@ -8,7 +8,7 @@ import Foundation
 ///
 /// over the candidates `j ≠ i` (every batch row but the anchor itself), with `t_ij` the original cosine and
 /// `w_m` a weight per size (1 unless given).
-/// `∂L/∂sim_m(ŷ_i, ŷ_j) = w_m (q_ij^m - p_ij) / (τ A)`; the rest is ``SimilarityLoss/crossSimilarities(_:_:lossAtSize:)``.
+/// `∂L/∂sim_m(ŷ_i, ŷ_j) = w_m (q_ij^m - p_ij) / (τ A)`; the rest is ``SimilarityLoss/crossSimilarities(_:_:lossAtRow:)``.
 public struct DistillationLoss: Sendable {
     /// The sizes `M`.
     public let sizes: MatryoshkaSizes
@@ -33,7 +33,8 @@ public struct DistillationLoss: Sendable {
     ///   - outputs: adapted batch `ŷ`, `n × d`; rows `0 ..< anchors` are the anchors.
     ///   - targets: original cosines, `anchors × n` (the diagonal `(i, i)` is ignored).
     ///   - weight: a factor on the term.
-    public func callAsFunction(outputs y: Matrix, anchors: Int, targets: Matrix, weight: Float = 1) -> (Double, Matrix) {
+    /// - Returns: the loss and `∂L/∂outputs` (`n × d`).
+    public func callAsFunction(outputs y: Matrix, anchors: Int, targets: Matrix, weight: Float = 1) -> LossAndGradient<Matrix> {
         let n = y.rows
         precondition(targets.rows == anchors && targets.columns == n, "targets must be \(anchors) × \(n)")
         let tau = Double(temperature)
@@ -49,7 +50,7 @@ public struct DistillationLoss: Sendable {
         let scale = Double(weight) / Double(anchors)
         let a = y.gatherRows(0 ..< anchors)
         // Each anchor's row on its own (rows run concurrently): KL(p_i ‖ q_i^m) and its coefficients.
-        let (loss, da, db) = SimilarityLoss(sizes: sizes).crossSimilarities(a, y) { s, i, cosine, coefficients in
+        let cross = SimilarityLoss(sizes: sizes).crossSimilarities(a, y) { s, i, cosine, coefficients in
             let scale = scale * Double(sizeWeights?[s] ?? 1)
             return withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { e in
                 let sum = softmaxNumerators(count: n, excluding: i, logit: { Double(cosine[$0]) / tau }, into: e)
@@ -63,9 +64,9 @@ public struct DistillationLoss: Sendable {
                 return total
             }
         }
-        var gradient = db
-        gradient.addRows(da, at: 0)
-        return (loss, gradient)
+        var gradient = cross.gradient.documents
+        gradient.addRows(cross.gradient.queries, at: 0)
+        return LossAndGradient(value: cross.value, gradient: gradient)
     }
 }
 

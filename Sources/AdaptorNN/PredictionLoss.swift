@@ -24,14 +24,16 @@ public struct PredictionLoss: Sendable {
 
     /// The loss over relevant pairs `(query row, document row)`, with gradients.
     ///
-    /// - Returns: the weighted loss, `∂L/∂queries`, `∂L/∂documents` and `∂L/∂g` (a ``Linear`` of the same shape).
+    /// - Returns: the weighted loss with `∂L/∂queries`, `∂L/∂documents` and `∂L/∂g` (a ``Linear`` of the same shape).
     public func callAsFunction(queries: Matrix, documents: Matrix, pairs: [(Int, Int)], weight: Float = 1)
-        -> (loss: Double, queryGradient: Matrix, documentGradient: Matrix, predictorGradient: Linear)
+        -> LossAndGradient<PredictionGradient>
     {
         let d = queries.columns
         var dq = Matrix(rows: queries.rows, columns: d), dd = Matrix(rows: documents.rows, columns: d)
         var dg = Linear(inputs: d, outputs: d)
-        guard !pairs.isEmpty else { return (0, dq, dd, dg) }
+        guard !pairs.isEmpty else {
+            return LossAndGradient(value: 0, gradient: PredictionGradient(queries: dq, documents: dd, predictor: dg))
+        }
         let predicted = predictor(documents.gatherRows(pairs.map(\.1)))
         var errors = Matrix(rows: pairs.count, columns: d)
         let scale = weight / Float(pairs.count * d)
@@ -51,6 +53,6 @@ public struct PredictionLoss: Sendable {
         }
         BLAS.gemm(errors, transposeA: true, documents.gatherRows(pairs.map(\.1)), into: &dg.weight)
         dg.bias = errors.columnSums()
-        return (loss * Double(scale), dq, dd, dg)
+        return LossAndGradient(value: loss * Double(scale), gradient: PredictionGradient(queries: dq, documents: dd, predictor: dg))
     }
 }

@@ -8,7 +8,7 @@ import Foundation
 /// with `s_ij[:m] = sim_m(q̂_i, ĉ_j)` and `T` the number of triples. Candidates `k` for query `i` are all
 /// documents given (judged, in-batch and random negatives); unjudged documents have grade 0. The gradient
 /// through the softplus is `∂/∂s_ik = (y_ij - y_ik) σ(s_ik - s_ij) / T = -∂/∂s_ij`, then through the
-/// re-normalised prefixes as in ``SimilarityLoss/crossSimilarities(_:_:lossAtSize:)``. With a single size `d`
+/// re-normalised prefixes as in ``SimilarityLoss/crossSimilarities(_:_:lossAtRow:)``. With a single size `d`
 /// it is Search-Adaptor's full-dimension ranking loss.
 public struct RankingLoss: Sendable {
     /// The sizes `M`.
@@ -26,9 +26,9 @@ public struct RankingLoss: Sendable {
     ///   - documents: adapted candidate documents `ĉ`, `r × d`.
     ///   - grades: `p × r` relevance grades `y` (0 for unjudged; only differences matter).
     ///   - weight: a factor on the whole term (e.g. `γ`).
-    /// - Returns: the loss (weighted), `∂L/∂queries` and `∂L/∂documents`.
+    /// - Returns: the loss (weighted) with `∂L/∂queries` and `∂L/∂documents`.
     public func callAsFunction(queries: Matrix, documents: Matrix, grades: Matrix, weight: Float = 1)
-        -> (loss: Double, queryGradient: Matrix, documentGradient: Matrix)
+        -> LossAndGradient<QueryDocumentGradient>
     {
         let p = queries.rows, r = documents.rows
         precondition(grades.rows == p && grades.columns == r, "grades must be \(p) × \(r)")
@@ -41,9 +41,12 @@ public struct RankingLoss: Sendable {
                 }
             }
         }
-        guard triples > 0 else { return (0, Matrix(rows: p, columns: queries.columns), Matrix(rows: r, columns: documents.columns)) }
+        guard triples > 0 else {
+            return LossAndGradient(value: 0, gradient: QueryDocumentGradient(queries: Matrix(rows: p, columns: queries.columns),
+                                                                           documents: Matrix(rows: r, columns: documents.columns)))
+        }
         let scale = weight / Float(triples)
-        let (loss, dq, dd) = grades.storage.withUnsafeBufferPointer { y in
+        return grades.storage.withUnsafeBufferPointer { y in
             SimilarityLoss(sizes: sizes).crossSimilarities(queries, documents) { _, i, sim, k in
                 var total = 0.0
                 let row = i * r
@@ -60,7 +63,6 @@ public struct RankingLoss: Sendable {
                 return total
             }
         }
-        return (loss, dq, dd)
     }
 }
 

@@ -31,7 +31,7 @@ public struct SimilarityLoss: Sendable {
         precondition(targets.rows == n && targets.columns == n, "targets must be \(n) × \(n)")
         precondition(gradient.rows == n && gradient.columns == y.columns, "gradient must be \(n) × \(y.columns)")
         guard n > 1 else { return 0 }
-        let (loss, first, second) = targets.storage.withUnsafeBufferPointer { t in
+        let cross = targets.storage.withUnsafeBufferPointer { t in
             crossSimilarities(y, y) { _, i, cosine, coefficients in
                 var loss = 0.0
                 for j in 0 ..< n where j != i {
@@ -43,9 +43,9 @@ public struct SimilarityLoss: Sendable {
             }
         }
         // ŷ appears on both sides of each cosine: its gradient is the sum of both sides' gradients.
-        gradient.addRows(first, at: 0)
-        gradient.addRows(second, at: 0)
-        return loss
+        gradient.addRows(cross.gradient.queries, at: 0)
+        gradient.addRows(cross.gradient.documents, at: 0)
+        return cross.value
     }
 
     /// A loss on the prefix cosines between two sets of rows at every size, and its gradients.
@@ -67,11 +67,11 @@ public struct SimilarityLoss: Sendable {
     ///   - a: `p × d` rows.
     ///   - b: `r × d` rows.
     ///   - lossAtRow: `(size index s, row i, C_s[i, :], K_s[i, :]) -> loss of row i at size s`.
-    /// - Returns: the summed loss, `∂L/∂a` (`p × d`) and `∂L/∂b` (`r × d`).
+    /// - Returns: the summed loss with `∂L/∂a` (`p × d`, as the queries) and `∂L/∂b` (`r × d`, as the documents).
     public func crossSimilarities(
         _ a: Matrix, _ b: Matrix,
         lossAtRow: (_ size: Int, _ row: Int, UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Double
-    ) -> (Double, Matrix, Matrix) {
+    ) -> LossAndGradient<QueryDocumentGradient> {
         let p = a.rows, r = b.rows, d = a.columns
         precondition(b.columns == d, "Both sides need dimension \(d)")
         let segments = (0 ..< sizes.count).map(sizes.segment)
@@ -138,7 +138,7 @@ public struct SimilarityLoss: Sendable {
             db.subtractRowScaled(bSegments[s], by: Array(uB))
             gradientB.addColumns(db, at: segment.lowerBound)
         }
-        return (loss, gradientA, gradientB)
+        return LossAndGradient(value: loss, gradient: QueryDocumentGradient(queries: gradientA, documents: gradientB))
     }
 
     /// The loss over an explicit list of pairs (the top-k term, `L_topk`), accumulating `∂L/∂outputs`.
@@ -223,17 +223,19 @@ public struct SimilarityLoss: Sendable {
 
 /// The reconstruction term (Eq. 3): `L_rec = w Σ_i ‖f(x_i)‖₁`, the L1 norm of the residual, with
 /// subgradient `∂L/∂f = w · sign(f)`.
-///
-/// - Parameters:
-///   - residual: `f(x)`, `n × d`.
-///   - weight: `w` (e.g. `1/d` for the sum form, `1/(n d)` for the mean).
-/// - Returns: the loss and `∂L/∂f` (`n × d`).
-public func reconstructionLoss(residual: Matrix, weight: Float) -> (loss: Double, gradient: Matrix) {
-    var gradient = Matrix(rows: residual.rows, columns: residual.columns)
-    let total = residual.storage.withUnsafeBufferPointer { r in
-        gradient.storage.withUnsafeMutableBufferPointer { g in
-            Kernels.l1AndSign(r.baseAddress!, gradient: g.baseAddress!, count: r.count, weight: weight)
+public struct ReconstructionLoss: Sendable {
+    /// The term.
+    public init() {}
+
+    /// The loss of `residual` (`f(x)`, `n × d`) weighted by `weight` (`1/d` for the sum form, `1/(n d)` for the
+    /// mean), and `∂L/∂f` (`n × d`).
+    public func callAsFunction(residual: Matrix, weight: Float) -> LossAndGradient<Matrix> {
+        var gradient = Matrix(rows: residual.rows, columns: residual.columns)
+        let total = residual.storage.withUnsafeBufferPointer { r in
+            gradient.storage.withUnsafeMutableBufferPointer { g in
+                Kernels.l1AndSign(r.baseAddress!, gradient: g.baseAddress!, count: r.count, weight: weight)
+            }
         }
+        return LossAndGradient(value: total * Double(weight), gradient: gradient)
     }
-    return (total * Double(weight), gradient)
 }

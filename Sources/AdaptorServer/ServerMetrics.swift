@@ -70,7 +70,7 @@ struct RequestLogAndMetrics<Context: RequestContext>: RouterMiddleware {
         metrics.duration(route: route).record(elapsed)
         var metadata: Logger.Metadata = [
             "method": "\(request.method.rawValue)", "path": "\(request.uri.path)", "status": "\(status)",
-            "ms": "\(String(format: "%.2f", Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1e3))",
+            "ms": "\(String(format: "%.2f", elapsed / .milliseconds(1)))",
         ]
         if let error = failure as? APIError { metadata["error"] = "\(error.code ?? error.type)" }
         logger.info("request", metadata: metadata)

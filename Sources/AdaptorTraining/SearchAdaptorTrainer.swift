@@ -66,19 +66,18 @@ public struct SearchAdaptorTrainer {
                 let candidateRows = batch.appendRows(candidates)
                 return state.step(current, batch: batch) { forward, gradient in
                     let q = forward.output.gatherRows(queryRows), c = forward.output.gatherRows(candidateRows)
-                    let (rank, dq, dc) = ranking(queries: q, documents: c, grades: grades)
-                    gradient.scatterAddRows(dq, at: queryRows)
-                    gradient.scatterAddRows(dc, at: candidateRows)
+                    let rank = ranking(queries: q, documents: c, grades: grades)
+                    gradient.scatterAddRows(rank.gradient.queries, at: queryRows)
+                    gradient.scatterAddRows(rank.gradient.documents, at: candidateRows)
                     var relevant: [(Int, Int)] = []
                     for i in 0 ..< grades.rows { for j in 0 ..< grades.columns where grades[i, j] > 0 { relevant.append((i, j)) } }
-                    let (predicted, pq, pc, pg) = prediction(queries: q, documents: c, pairs: relevant,
-                                                            weight: config.searchAdaptorPrediction)
-                    gradient.scatterAddRows(pq, at: queryRows)
-                    gradient.scatterAddRows(pc, at: candidateRows)
-                    predictorOptimiser.update(&prediction.predictor, along: pg)
+                    let predicted = prediction(queries: q, documents: c, pairs: relevant, weight: config.searchAdaptorPrediction)
+                    gradient.scatterAddRows(predicted.gradient.queries, at: queryRows)
+                    gradient.scatterAddRows(predicted.gradient.documents, at: candidateRows)
+                    predictorOptimiser.update(&prediction.predictor, along: predicted.gradient.predictor)
                     let weight = Double(config.searchAdaptorPrediction)
-                    return LossTerms(terms: [("rank", rank), ("pred", weight == 0 ? 0 : predicted / weight)],
-                                     total: rank + predicted)
+                    return LossTerms(terms: [("rank", rank.value), ("pred", weight == 0 ? 0 : predicted.value / weight)],
+                                     total: rank.value + predicted.value)
                 }
             },
             validate: { current, _ in validation.score(current) { state.inputs(current, rows: $0).rotated } },

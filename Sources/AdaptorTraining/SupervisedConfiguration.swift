@@ -1,3 +1,5 @@
+import AdaptorNN
+
 /// Settings of supervised training (METHOD.md, two stages) and of the Search-Adaptor baseline.
 public struct SupervisedConfiguration: Codable, Sendable, Equatable {
     /// Stage 1 (unsupervised) settings; its `k`, `α`, `β` and `M` also define stage 2's unsupervised terms.

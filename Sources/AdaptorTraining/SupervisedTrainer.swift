@@ -125,11 +125,10 @@ extension RankingLoss {
     /// gradient into those rows of `gradient` (`y`'s shape).
     func add(outputs y: Matrix, queryRows: [Int], candidateRows: [Int], grades: Matrix, weight: Float,
              into gradient: inout Matrix) -> Double {
-        let (loss, dq, dc) = self(queries: y.gatherRows(queryRows), documents: y.gatherRows(candidateRows),
-                                  grades: grades, weight: weight)
-        gradient.scatterAddRows(dq, at: queryRows)
-        gradient.scatterAddRows(dc, at: candidateRows)
-        return loss
+        let rank = self(queries: y.gatherRows(queryRows), documents: y.gatherRows(candidateRows), grades: grades, weight: weight)
+        gradient.scatterAddRows(rank.gradient.queries, at: queryRows)
+        gradient.scatterAddRows(rank.gradient.documents, at: candidateRows)
+        return rank.value
     }
 }
 

@@ -65,14 +65,6 @@ func preservedSizes(_ sizes: [Int], initialFidelity: [Double], floor: Double) ->
         .filter { $0.element.1 >= 1 - floor || $0.offset == sizes.count - 1 }.map(\.element.0)
 }
 
-/// How losses are reduced over a batch.
-public enum Reduction: String, Codable, Sendable, CaseIterable {
-    /// The paper's literal sums: `Σ_m Σ_{i≠j}`, `Σ_m Σ_{i, j∈NN_k(i)}`, `Σ_i ‖f(x_i)‖₁ / d`.
-    case sum
-    /// Means over pairs and elements: scale-free across batch sizes.
-    case mean
-}
-
 /// The settings of unsupervised Matryoshka-Adaptor training (METHOD.md), every open choice a field.
 ///
 /// Objective: `L_topk + α L_pair + β L_rec`, each summed over the sizes `M`.

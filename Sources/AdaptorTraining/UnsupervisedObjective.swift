@@ -104,8 +104,8 @@ struct UnsupervisedObjective {
     func reconstruction(_ residual: Matrix) -> (value: Double, gradient: Matrix) {
         let n = residual.rows, d = residual.columns
         let weight: Float = reduction == .sum ? 1 / Float(d) : 1 / Float(n * d)
-        let (rec, gradient) = reconstructionLoss(residual: residual, weight: beta * weight)
-        return (beta == 0 ? 0 : rec / Double(beta), gradient)
+        let rec = ReconstructionLoss()(residual: residual, weight: beta * weight)
+        return (beta == 0 ? 0 : rec.value / Double(beta), rec.gradient)
     }
 }
 
@@ -117,9 +117,10 @@ extension UnsupervisedObjective {
         let n = y.rows, d = y.columns
         let anchors = normalisedCorpus.gatherRows(batch.corpusRows.prefix(batch.anchorCount))
         let targets = BLAS.matmul(anchors, normalisedCorpus.gatherRows(batch.corpusRows), transposeB: true)
-        var (dist, gradient) = distillation(outputs: y, anchors: batch.anchorCount, targets: targets)
-        var terms = [(name: "dist", value: dist)]
-        var total = dist
+        let distilled = distillation(outputs: y, anchors: batch.anchorCount, targets: targets)
+        var gradient = distilled.gradient
+        var terms = [(name: "dist", value: distilled.value)]
+        var total = distilled.value
         if let preservation {
             let keep = preservation.loss.pairList(outputs: y, pairs: batch.neighbourPairs, targets: batch.neighbourTargets,
                                                   weight: preservation.weight / Float(max(batch.neighbourPairs.count, 1)),
@@ -127,9 +128,9 @@ extension UnsupervisedObjective {
             terms.append(("keep", keep / Double(preservation.weight)))
             total += keep
         }
-        let (rec, recGradient) = reconstructionLoss(residual: forward.residual, weight: beta / Float(n * d))
-        terms.append(("rec", beta == 0 ? 0 : rec / Double(beta)))
-        return (LossTerms(terms: terms, total: total + rec), gradient, recGradient)
+        let rec = ReconstructionLoss()(residual: forward.residual, weight: beta / Float(n * d))
+        terms.append(("rec", beta == 0 ? 0 : rec.value / Double(beta)))
+        return (LossTerms(terms: terms, total: total + rec.value), gradient, rec.gradient)
     }
 }
 

@@ -23,9 +23,9 @@ import _TestSupport
         let m = MatryoshkaSizes(sizes, dimension: dimension)
         switch loss {
         case "distill":
-            let (value, gradient) = DistillationLoss(sizes: m, temperature: 0.2, sizeWeights: [1, 2, 5])(
+            let distilled = DistillationLoss(sizes: m, temperature: 0.2, sizeWeights: [1, 2, 5])(
                 outputs: y, anchors: anchors, targets: targets(rows: anchors, columns: rows, seed: 82))
-            return (value, [gradient])
+            return (distilled.value, [distilled.gradient])
         case "pairs":
             var gradient = Matrix(rows: rows, columns: dimension)
             let value = SimilarityLoss(sizes: m).allPairs(outputs: y, targets: targets(rows: rows, columns: rows, seed: 83),
@@ -38,8 +38,8 @@ import _TestSupport
                 grades[i, (7 * i + 150) % rows] = 1
             }
             let queries = Fixtures.randomMatrix(rows: anchors, columns: dimension, seed: 84)
-            let (value, dq, dd) = RankingLoss(sizes: m)(queries: queries, documents: y, grades: grades, weight: 0.5)
-            return (value, [dq, dd])
+            let rank = RankingLoss(sizes: m)(queries: queries, documents: y, grades: grades, weight: 0.5)
+            return (rank.value, [rank.gradient.queries, rank.gradient.documents])
         }
     }
 
@@ -61,7 +61,8 @@ import _TestSupport
         let weights: [Float] = [1, 2, 5]
         let loss = DistillationLoss(sizes: MatryoshkaSizes(Self.sizes, dimension: Self.dimension), temperature: 0.2,
                                     sizeWeights: weights)
-        let (value, gradient) = Parallelism.$threads.withValue(3) { loss(outputs: y, anchors: Self.anchors, targets: t) }
+        let distilled = Parallelism.$threads.withValue(3) { loss(outputs: y, anchors: Self.anchors, targets: t) }
+        let (value, gradient) = (distilled.value, distilled.gradient)
         let reference = DistillationLossGradientTests()
         let yd = y.doubleRows, td = t.doubleRows, wd = weights.map(Double.init)
         func f(_ point: [[Double]]) -> Double {

@@ -61,7 +61,8 @@ import _TestSupport
     @Test(arguments: [Float(1) / 12, Float(1) / 60])
     func reconstructionGradientMatchesFiniteDifferences(weight: Float) {
         let r = Fixtures.randomMatrix(rows: 5, columns: 12, seed: 8)
-        let (value, gradient) = reconstructionLoss(residual: r, weight: weight)
+        let rec = ReconstructionLoss()(residual: r, weight: weight)
+        let (value, gradient) = (rec.value, rec.gradient)
         let reference = { (m: [[Double]]) in m.flatMap { $0 }.reduce(0) { $0 + abs($1) } * Double(weight) }
         let rd = r.doubleRows
         #expect(agree(value, reference(rd), relative: 1e-6))

@@ -31,7 +31,8 @@ import _TestSupport
             grades[i, (i + 2) % documentCount] = 1
         }
         let loss = RankingLoss(sizes: MatryoshkaSizes(sizes, dimension: 10))
-        let (value, dq, dc) = loss(queries: q, documents: c, grades: grades, weight: 0.7)
+        let rank = loss(queries: q, documents: c, grades: grades, weight: 0.7)
+        let (value, dq, dc) = (rank.value, rank.gradient.queries, rank.gradient.documents)
         let qd = q.doubleRows, cd = c.doubleRows, yd = grades.doubleRows
         #expect(agree(value, referenceRank(qd, cd, yd, sizes, 0.7), relative: 1e-5))
         expectGradient(dq, matches: { referenceRank($0, cd, yd, sizes, 0.7) }, at: qd, name: "∂/∂query")
@@ -39,9 +40,9 @@ import _TestSupport
     }
 
     @Test func noTriplesMeansNoLoss() {
-        let (value, dq, _) = RankingLoss(sizes: MatryoshkaSizes([4], dimension: 4))(
+        let rank = RankingLoss(sizes: MatryoshkaSizes([4], dimension: 4))(
             queries: Matrix([[1, 0, 0, 0]]), documents: Matrix([[0, 1, 0, 0]]), grades: Matrix([[0]]))
-        #expect(value == 0 && dq.storage.allSatisfy { $0 == 0 })
+        #expect(rank.value == 0 && rank.gradient.queries.storage.allSatisfy { $0 == 0 })
     }
 
     @Test func predictionGradientMatchesFiniteDifferences() {
@@ -51,7 +52,9 @@ import _TestSupport
         var g = SeededGenerator(seed: 33)
         let loss = PredictionLoss(predictor: Linear(inputs: d, outputs: d, generator: &g))
         let pairs = [(0, 1), (1, 3), (2, 1), (0, 0)]
-        let (value, dq, dc, dg) = loss(queries: q, documents: c, pairs: pairs, weight: 2)
+        let predicted = loss(queries: q, documents: c, pairs: pairs, weight: 2)
+        let (value, dq, dc, dg) = (predicted.value, predicted.gradient.queries, predicted.gradient.documents,
+                                   predicted.gradient.predictor)
         func reference(_ qd: [[Double]], _ cd: [[Double]], _ w: [[Double]], _ b: [Double]) -> Double {
             pairs.reduce(0.0) { total, pair in
                 let predicted = (0 ..< d).map { o in (0 ..< d).reduce(b[o]) { $0 + w[o][$1] * cd[pair.1][$1] } }
@@ -100,7 +103,8 @@ import _TestSupport
         var g = SeededGenerator(seed: 72)
         for i in t.storage.indices { t.storage[i] = g.nextUnitFloat() * 2 - 1 }
         let loss = DistillationLoss(sizes: MatryoshkaSizes(sizes, dimension: 10), temperature: temperature)
-        let (value, gradient) = loss(outputs: y, anchors: anchors, targets: t, weight: 1.5)
+        let distilled = loss(outputs: y, anchors: anchors, targets: t, weight: 1.5)
+        let (value, gradient) = (distilled.value, distilled.gradient)
         let yd = y.doubleRows, td = t.doubleRows
         #expect(agree(value, reference(yd, anchors: anchors, targets: td, sizes: sizes, tau: Double(temperature), weight: 1.5), relative: 1e-5))
         expectGradient(gradient, matches: { reference($0, anchors: anchors, targets: td, sizes: sizes, tau: Double(temperature), weight: 1.5) },
@@ -115,7 +119,8 @@ import _TestSupport
         for i in t.storage.indices { t.storage[i] = g.nextUnitFloat() * 2 - 1 }
         let sizes = [2, 4, 8], weights: [Float] = [1, 6.8, 58.7]
         let loss = DistillationLoss(sizes: MatryoshkaSizes(sizes, dimension: 8), temperature: 0.3, sizeWeights: weights)
-        let (value, gradient) = loss(outputs: y, anchors: 3, targets: t)
+        let distilled = loss(outputs: y, anchors: 3, targets: t)
+        let (value, gradient) = (distilled.value, distilled.gradient)
         let yd = y.doubleRows, td = t.doubleRows, wd = weights.map(Double.init)
         let expected = reference(yd, anchors: 3, targets: td, sizes: sizes, tau: 0.3, weight: 1, sizeWeights: wd)
         #expect(agree(value, expected, relative: 1e-5))

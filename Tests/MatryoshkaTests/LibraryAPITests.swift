@@ -1,0 +1,118 @@
+import Foundation
+import Matryoshka
+import Testing
+import _TestSupport
+
+/// The library API a Swift user (and the bindings) call: the one road to the size-m embedding, the index that owns
+/// it, the method factory, fit options, and evaluation.
+@Suite struct LibraryAPITests {
+    let dir = TemporaryDirectory()
+
+    /// Embedding at m by the pipeline, and cutting m from the transformed vectors (what evaluation does for many sizes
+    /// at once), give the same vectors up to float rounding; both are unit length.
+    @Test(arguments: [1, 3, 6])
+    func theSizeMEmbeddingIsOneRoad(m: Int) throws {
+        let model = try Fixtures.smallModel(centering: true, permutation: [4, 1, 0, 5, 3, 2])
+        let x = Fixtures.randomMatrix(rows: 11, columns: 6, seed: 5)
+        let pipeline = try EmbeddingPipeline(model, dimension: m)
+        let embedded = pipeline(x)
+        let cut = EmbeddingPipeline.cut(try EmbeddingPipeline(model).transformed(x), to: m)
+        #expect(embedded.columns == m && maxAbsoluteDifference(embedded, cut) < 1e-5)
+        #expect(embedded.rowNorms().allSatisfy { abs($0 - 1) < 1e-5 })
+        // The unfused training forward pass, cut and normalised: the reference both equal.
+        let reference = model.adaptor.apply(x).columns(model.permutation!).normalizedPrefix(columns: m)
+        #expect(maxAbsoluteDifference(embedded, reference) < 1e-5)
+    }
+
+    @Test func aSizeOutsideTheOutputIsAnError() throws {
+        #expect(throws: PipelineError.sizeOutOfRange(size: 7, outputDimension: 6)) {
+            try EmbeddingPipeline(IdentityTransform(dimension: 6), dimension: 7)
+        }
+        #expect(throws: PipelineError.sizeOutOfRange(size: 0, outputDimension: 6)) {
+            try EmbeddingPipeline(IdentityTransform(dimension: 6), dimension: 0)
+        }
+    }
+
+    /// The index embeds its documents and its queries by the same pipeline: searching raw queries equals exact search
+    /// over the pipeline's own embeddings; the funnel over every document equals exact search.
+    @Test func theIndexEmbedsQueriesAsItsDocuments() throws {
+        let model = try Fixtures.smallModel()
+        let corpus = Fixtures.randomMatrix(rows: 40, columns: 6, seed: 6), queries = Fixtures.randomMatrix(rows: 5, columns: 6, seed: 7)
+        let pipeline = try EmbeddingPipeline(model, dimension: 4)
+        let index = try EmbeddingIndex(corpus: corpus, pipeline: pipeline)
+        let expected = FlatIndex(normalizedVectors: pipeline(corpus)).search(pipeline(queries), k: 5)
+        #expect(index.search(queries, k: 5).indices == expected.indices)
+        #expect(index.search(queries, k: 5, blockRows: 2, progress: nil) == index.search(queries, k: 5))
+        let funnel = index.withShortlist(dimension: 2, size: 40)
+        #expect(funnel.search(queries, k: 5).indices == expected.indices)
+    }
+
+    @Test func methodsAreMadeByOneFactory() throws {
+        let path = dir.file("m.safetensors")
+        try Fixtures.smallModel().save(to: path)
+        let truncation = try EmbeddingMethod(modelPath: nil).prepare(dimension: 6)
+        #expect(truncation.fingerprint == "none" && truncation.transform.outputDimension == 6 && truncation.model == nil)
+        let model = try EmbeddingMethod(modelPath: path).prepare(dimension: 6)
+        #expect(model.fingerprint == (try EmbeddingMethod.fingerprint(ofModelFile: path)) && model.model != nil)
+        #expect(model.fingerprint.hasPrefix("sha256:") && model.fingerprint.count == 71)
+        #expect(throws: AdaptorModelError.self) { try EmbeddingMethod.model(path: path).prepare(dimension: 8, dataName: "x.npy") }
+        #expect(throws: EmbeddingMethodError.pcaNeedsCorpus) { try EmbeddingMethod.pca.prepare(dimension: 6) }
+        #expect(throws: EmbeddingMethodError.truncationNeedsDimension) { try EmbeddingMethod.truncation.prepare(dimension: nil) }
+        let pca = try EmbeddingMethod.pca.prepare(dimension: 6, corpus: Fixtures.randomMatrix(rows: 30, columns: 6, seed: 8))
+        #expect(pca.fingerprint == "pca" && pca.transform is PCATransform)
+    }
+
+    /// Options resolve to the trainer of their method, with the method's own schedule; a bad combination is an
+    /// error naming the option.
+    @Test func fitOptionsMakeTheRightTrainer() throws {
+        var options = FitOptions()
+        #expect(try options.trainer(dimension: 8) is UnsupervisedTrainer)
+        options.method = .searchAdaptor
+        #expect(try options.trainer(dimension: 8) is SearchAdaptorTrainer)
+        options.method = .smec
+        #expect(try options.trainer(dimension: 8).method == "smec")
+        options = FitOptions()
+        options.supervised = true
+        #expect(try options.trainer(dimension: 8) is SupervisedTrainer)
+        options.center = .auto
+        #expect(throws: FitOptionsError.self) { try options.validate() }
+        options = FitOptions()
+        options.sizes = [4, 16]
+        #expect(throws: FitOptionsError("sizes", "16 exceeds the vector dimension 8")) { try options.trainer(dimension: 8) }
+        #expect(throws: TrainingError.needsJudgements(method: "Search-Adaptor")) {
+            var judged = FitOptions()
+            judged.method = .searchAdaptor
+            _ = try judged.fit(.corpus(Fixtures.randomMatrix(rows: 30, columns: 8, seed: 9)))
+        }
+    }
+
+    /// A fit through the library and its evaluation: the model file records the method and the corpus fingerprint,
+    /// and judged and label-free metrics come back at every asked size.
+    @Test func fitThenEvaluateThroughTheLibrary() throws {
+        var corpus = Fixtures.randomMatrix(rows: 60, columns: 8, seed: 10)
+        for i in 0 ..< 60 { corpus[i, i % 3] += 2 }
+        let folder = try Fixtures.writeDataset(in: dir, corpus: corpus, queries: Fixtures.randomMatrix(rows: 5, columns: 8, seed: 11),
+                                               qrels: ["test": [("q0", "d1", 1), ("q1", "d2", 1)]])
+        var options = FitOptions()
+        options.neighbours = 3
+        options.batchSize = 8
+        options.iterations = 10
+        options.validationInterval = 5
+        var logged: [String] = []
+        let trained = try options.fit(.corpus(corpus), callbacks: TrainingCallbacks(log: { logged.append($0) }))
+        #expect(trained.model.method == "matryoshka-adaptor" && trained.model.dataFingerprint == EmbeddingSet.fingerprint(corpus))
+        #expect(!trained.stages.isEmpty && !logged.isEmpty)
+        let path = dir.file("u.safetensors")
+        try trained.model.save(to: path)
+        var evaluation = Evaluation(judged: try JudgedEvaluation(dataset: try Dataset.load(directory: folder), split: "test"))
+        evaluation.sizes = [4, 8]
+        evaluation.neighbourSample = 20
+        let report = try evaluation.run(method: .model(path: path), methodName: "adaptor")
+        #expect(report.results.map(\.dimension) == [4, 8] && report.judgedQueries == 2 && report.neighbourQueries == 20)
+        #expect(report.results.allSatisfy { $0.judged != nil && $0.neighbourRecall != nil })
+        evaluation.sizes = [9]
+        #expect(throws: EvaluationError.sizeTooLarge(size: 9, method: "adaptor", outputDimension: 8)) {
+            try evaluation.run(method: .model(path: path), methodName: "adaptor")
+        }
+    }
+}
