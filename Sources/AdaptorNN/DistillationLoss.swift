@@ -30,7 +30,8 @@ public struct DistillationLoss: Sendable {
     /// The loss of anchors (the first `anchors` rows of `outputs`) against every row, and `∂L/∂outputs`.
     ///
     /// - Parameters:
-    ///   - outputs: adapted batch `ŷ`, `n × d`; rows `0 ..< anchors` are the anchors.
+    ///   - y: the outputs, the adapted batch `ŷ`, `n × d`; rows `0 ..< anchors` are the anchors.
+    ///   - anchors: how many of the first rows are anchors.
     ///   - targets: original cosines, `anchors × n` (the diagonal `(i, i)` is ignored).
     ///   - weight: a factor on the term.
     /// - Returns: the loss and `∂L/∂outputs` (`n × d`).

@@ -3,7 +3,7 @@ import EmbeddingMath
 /// What every loss returns: its value and its gradient, whose type mirrors the loss's inputs (as in swift-apis:
 /// the gradient of an input has that input's shape).
 ///
-/// `Gradient` is a ``Matrix`` for a loss of one batch (the distillation and reconstruction terms),
+/// `Gradient` is a ``/EmbeddingMath/Matrix`` for a loss of one batch (the distillation and reconstruction terms),
 /// ``QueryDocumentGradient`` for one of queries against documents (ranking, and the shared chain rule
 /// ``SimilarityLoss/crossSimilarities(_:_:lossAtRow:)``), ``PredictionGradient`` for Search-Adaptor's prediction term.
 public struct LossAndGradient<Gradient: Sendable>: Sendable {

@@ -47,7 +47,7 @@ public struct MatryoshkaAdaptor: Sendable {
     }
 
     /// A freshly initialised adaptor whose `P` (the principal axes) and `μ` come from the mean and covariance of
-    /// the **normalised** corpus, accumulated in one pass (see ``CovarianceAccumulator``).
+    /// the **normalised** corpus, accumulated in one pass (see ``/EmbeddingMath/CovarianceAccumulator``).
     public init(configuration: AdaptorConfiguration, statistics: CovarianceAccumulator, seed: UInt64) throws(MathError) {
         let d = configuration.inputDimension
         precondition(statistics.dimension == d, "Statistics of \(statistics.dimension)-d vectors, adaptor expects \(d)")

@@ -21,7 +21,7 @@ public struct SimilarityLoss: Sendable {
     /// accumulating `∂L/∂outputs` into `gradient`.
     ///
     /// - Parameters:
-    ///   - outputs: adapted vectors `ŷ`, `n × d`.
+    ///   - y: the outputs, adapted vectors `ŷ`, `n × d`.
     ///   - targets: `t`, `n × n` (symmetric; the diagonal is ignored).
     ///   - weight: `w`, the same for every pair (e.g. 1 for a sum, `1/(n(n-1))` for a mean).
     ///   - gradient: `n × d`, added to.
@@ -58,7 +58,7 @@ public struct SimilarityLoss: Sendable {
     /// `∂A[:, seg q] = (Σ_{s≥q} U_s) B_q - diag(Σ_{s≥q} u_s) A_q`, `U_s = K_s ⊘ (‖a‖ ‖b‖ᵀ)`,
     /// `u_s[i] = Σ_j K_s[i,j] C_s[i,j] / ‖a_i‖²`, and symmetrically for `B`.
     ///
-    /// The element-wise work (cosines, `lossAtRow`, `U` and `u`) runs on the ``Parallelism`` workers in jobs of
+    /// The element-wise work (cosines, `lossAtRow`, `U` and `u`) runs on the ``/EmbeddingMath/Parallelism`` workers in jobs of
     /// rows (and of columns for `B`'s side) fixed by the shapes, each sum in the same order as one thread's, so the
     /// gradients are bit-identical for any thread count. `lossAtRow` is therefore called concurrently for
     /// different rows: it may only read shared state and write its row.
@@ -144,7 +144,7 @@ public struct SimilarityLoss: Sendable {
     /// The loss over an explicit list of pairs (the top-k term, `L_topk`), accumulating `∂L/∂outputs`.
     ///
     /// - Parameters:
-    ///   - outputs: adapted vectors `ŷ`, `n × d`.
+    ///   - y: the outputs, adapted vectors `ŷ`, `n × d`.
     ///   - pairs: `(i, j)` row indices into `outputs`.
     ///   - targets: `t_ij` for each pair.
     ///   - weight: `w` for every pair.

@@ -27,7 +27,9 @@ let lifecycleLogger: Logger = {
 /// The server as Hummingbird runs it: the transform prepared, the search corpus embedded (or the table's layout
 /// checked), the upstream's HTTP client and the database pool added as services, and the router.
 ///
-/// - Parameter onServerRunning: called with the bound port once the server listens (port 0 picks a free one).
+/// - Parameters:
+///   - configuration: what to serve, where and how.
+///   - onServerRunning: called with the bound port once the server listens (port 0 picks a free one).
 /// - Throws: the model's, the corpus's and the database's errors, before anything listens.
 public func buildApplication(_ configuration: ServerConfiguration,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws

@@ -1,7 +1,7 @@
 import Matryoshka
 import Synchronization
 
-/// The transform as the server applies it: `dimensions = m` is the size-`m` ``EmbeddingPipeline`` (the first `m`
+/// The transform as the server applies it: `dimensions = m` is the size-`m` `EmbeddingPipeline` (the first `m`
 /// transformed coordinates, re-normalised; only their work done), built once per `m` and kept.
 public final class Embedder: Sendable {
     /// The transform (a model, or the identity for truncation).

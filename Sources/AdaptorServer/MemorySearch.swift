@@ -1,6 +1,6 @@
 import Matryoshka
 
-/// `/v1/search` over a corpus embedded into memory at start (``EmbeddingIndex``: the documents and the queries
+/// `/v1/search` over a corpus embedded into memory at start (`EmbeddingIndex`: the documents and the queries
 /// through the same pipeline), exact at the full size or by the funnel.
 public struct MemorySearch: SearchBackend {
     /// Document ids, one per row.

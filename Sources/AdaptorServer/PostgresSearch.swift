@@ -6,7 +6,7 @@ import VectorDatabase
 /// `/v1/search` in PostgreSQL + pgvector on a table made by `matryoshka load`, through a connection pool
 /// (PostgresNIO's `PostgresClient`, which the application runs as a service).
 ///
-/// Queries are embedded by the table's own ``StoredEmbedding`` (the same model, checked by fingerprint, at its
+/// Queries are embedded by the table's own ``/VectorDatabase/StoredEmbedding`` (the same model, checked by fingerprint, at its
 /// `m`); each request leases a connection, applies `hnsw.ef_search` / `ivfflat.probes` when set, and runs one
 /// statement per query: exact order by the stored prefix (the table's index serves it) or the funnel (top `K` by
 /// the prefix, re-ranked by the stored full vectors).

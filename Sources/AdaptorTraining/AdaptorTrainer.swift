@@ -61,7 +61,7 @@ public struct JudgedTrainingSet: Sendable {
 
     /// The judgements of `split` (`qrels/<split>.tsv`) resolved against a data set's queries and corpus.
     ///
-    /// - Throws: ``EmbeddingIOError`` when the folder has no queries or no such split.
+    /// - Throws: ``/EmbeddingIO/EmbeddingIOError`` when the folder has no queries or no such split.
     public init(dataset: Dataset, split: String) throws {
         let queries = try dataset.requireQueries()
         let qrels = try dataset.qrels(split: split)

@@ -80,6 +80,8 @@ extension CorpusSample {
     /// Samples `source` for unsupervised training with `configuration` (anchors, `k`, mining, seed, validation).
     ///
     /// - Parameters:
+    ///   - source: the raw corpus, `N × d`, in memory or read in blocks.
+    ///   - configuration: the unsupervised settings that shape the sample.
     ///   - log: one-line messages (what was mined and how well, timings).
     ///   - status: transient progress lines with rate and time left.
     /// - Throws: ``TrainingError`` when the corpus is too small or an explicit anchor count exceeds it;

@@ -3,7 +3,7 @@ import VectorSearch
 
 /// The `k` nearest neighbours of every corpus vector among the others, by cosine on the original vectors.
 ///
-/// Exact search over the whole corpus (``FlatIndex``), with the vector itself removed from its own list.
+/// Exact search over the whole corpus (``/VectorSearch/FlatIndex``), with the vector itself removed from its own list.
 /// Returns `N × k` neighbour indices, row-major.
 ///
 /// - Parameters:
@@ -28,7 +28,7 @@ public func mineNeighbours(corpus: Matrix, k: Int) -> [Int32] {
 ///   pass, and ``recall()`` compares the two.
 ///
 /// A query's own corpus row is never its neighbour. Ties break by corpus order; the work runs on
-/// ``ScoreGrid``'s fixed jobs, so results are identical for any thread count.
+/// ``/VectorSearch/ScoreGrid``'s fixed jobs, so results are identical for any thread count.
 public struct NeighbourMiner {
     /// Query vectors, L2-normalised, `Q × d`.
     public let queries: Matrix
@@ -50,7 +50,10 @@ public struct NeighbourMiner {
     /// - Parameters:
     ///   - queries: unit-length rows, `Q × d`.
     ///   - corpusRows: each query's own corpus row (excluded), or -1.
+    ///   - k: neighbours per query.
     ///   - projection: `m' × d` rows to shortlist on (nil: exact).
+    ///   - shortlist: shortlist length per query when projecting.
+    ///   - checkedQueries: queries also mined exactly, to measure the shortlist's recall.
     public init(queries: Matrix, corpusRows: [Int], k: Int, projection: Matrix? = nil, shortlist: Int = 100,
          checkedQueries: Int = 200) {
         precondition(corpusRows.count == queries.rows, "One corpus row per query")

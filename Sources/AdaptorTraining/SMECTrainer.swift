@@ -20,7 +20,7 @@ struct SMECResult: Sendable {
 ///   the stage ends and bounds every later stage (what earlier stages fixed stays fixed). `--joint` trains
 ///   one stage summing over `M`.
 /// * **ADS** — a learnable importance `a_j` per output coordinate; during training the size-`m` vector is
-///   `x̂ ⊙ mask`, with `mask` the Gumbel-Softmax top-`m` relaxation (``RelaxedTopK``) of `a + g` over the
+///   `x̂ ⊙ mask`, with `mask` the Gumbel-Softmax top-`m` relaxation (``/AdaptorNN/RelaxedTopK``) of `a + g` over the
 ///   candidates, temperature annealed from `initialTemperature` to `finalTemperature` within each stage. The
 ///   chosen order is stored in the model file, so a prefix of the output is always the selected set.
 ///   Without ADS the mask is the first `m` coordinates (plain prefixes).

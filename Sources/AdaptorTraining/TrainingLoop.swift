@@ -38,7 +38,7 @@ struct TrainingLoop {
     /// is the worst yet, the stage stops this many iterations after its best trained weights (nil: never early). A
     /// signal that is still falling has not begun the climb that the long patience waits for.
     var patienceWhileFalling: Int? = nil
-    /// Whether only the front map `P` is trained, on the orthogonal group (``OrthogonalAdam``), with the MLP left as
+    /// Whether only the front map `P` is trained, on the orthogonal group (``/AdaptorOptimizers/OrthogonalAdam``), with the MLP left as
     /// it is (its output layer at zero: `x̂ = P x̃`, every full-dimension cosine kept exactly). Needs a front map.
     var orthogonalFrontMap = false
 

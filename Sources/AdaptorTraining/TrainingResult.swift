@@ -17,7 +17,7 @@ struct TrainingResult: Sendable {
     var fidelityTrace: FidelityTrace?
 }
 
-/// Held-out fidelity (``NeighbourFidelity``, nDCG@10 of held-out documents retrieving their own full-dimension
+/// Held-out fidelity (`NeighbourFidelity`, nDCG@10 of held-out documents retrieving their own full-dimension
 /// top 10) at each size of `M`, at every validation of a training run: what each size gained or gave up, and when.
 public struct FidelityTrace: Sendable, Equatable {
     /// One validation.

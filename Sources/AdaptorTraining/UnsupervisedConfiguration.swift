@@ -23,7 +23,7 @@ public enum SimilarityObjective: String, Codable, Sendable, CaseIterable {
 public enum AdaptorForm: String, Codable, Sendable, CaseIterable {
     /// The paper's residual MLP `f` on a frozen front map: `x̂ = P x̃ + f(P x̃)`.
     case residual
-    /// Only the front map, kept orthogonal (``OrthogonalAdam``), the MLP's output left at zero: `x̂ = R P₀ x̃`
+    /// Only the front map, kept orthogonal (``/AdaptorOptimizers/OrthogonalAdam``), the MLP's output left at zero: `x̂ = R P₀ x̃`
     /// with `R` learned. An isometry: every full-dimension cosine is kept exactly, whatever the training does to
     /// the prefixes.
     case rotation
@@ -40,7 +40,7 @@ public enum SizeWeighting: String, Codable, Sendable, CaseIterable {
     /// Every size of `M` weighs 1.
     case uniform
     /// Each size weighs the inverse of the room the front map leaves it, `w_m ∝ 1 / max(1 − F_m, 0.01)` with
-    /// `F_m` the held-out fidelity of the untrained adaptor at size `m` (see ``headroomWeights(initialFidelity:)``).
+    /// `F_m` the held-out fidelity of the untrained adaptor at size `m` (see ``headroomWeights(initialFidelity:floor:)``).
     case headroom
 }
 
@@ -115,7 +115,7 @@ public struct UnsupervisedConfiguration: Codable, Sendable, Equatable {
     public var sizeWeighting: SizeWeighting = .headroom
     /// The smallest room `h_m` of the `headroom` weights (the largest weight is about `1/floor` times the smallest).
     public var headroomFloor = 0.01
-    /// `λ` of the `distill` objective's preservation term (``Preservation``): an L1 loss on the (anchor, neighbour)
+    /// `λ` of the `distill` objective's preservation term (`Preservation`): an L1 loss on the (anchor, neighbour)
     /// cosines at the sizes the untrained adaptor already reproduces. 0 turns it off; larger values keep more of the
     /// large sizes' fidelity and give up gains at the small ones. The default 3 was chosen on the scifact train
     /// queries (docs/unsupervised-default.md).

@@ -32,7 +32,7 @@ struct UnsupervisedObjective {
     /// The listwise alternative to `L_topk + α L_pair`, when chosen.
     var distillation: DistillationLoss? = nil
     /// With `distill`: the preservation term `λ L_keep`, an L1 loss on the (anchor, neighbour) cosines at the sizes
-    /// the untrained adaptor already reproduces (``Preservation``); nil: off.
+    /// the untrained adaptor already reproduces (`Preservation`); nil: off.
     var preservation: Preservation? = nil
 
     /// Assembles the batch of `anchors` and their neighbours.

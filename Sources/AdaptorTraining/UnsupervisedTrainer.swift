@@ -38,7 +38,7 @@ public struct UnsupervisedTrainer {
     ///
     /// Before the first step: the configuration's ``CentringChoice`` sets the architecture's centring
     /// (``CentringSignal`` decides under `auto`), and with `headroom` size weights the untrained adaptor's
-    /// held-out fidelity at each size sets the distillation weights (``headroomWeights(initialFidelity:)``).
+    /// held-out fidelity at each size sets the distillation weights (``headroomWeights(initialFidelity:floor:)``).
     func train(sample: CorpusSample, log: ((String) -> Void)? = nil,
                       progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult {
         let config = configuration
@@ -110,7 +110,7 @@ public struct UnsupervisedTrainer {
     }
 
     /// Trains `adaptor` in place for one stage: with `headroom` size weights the starting adaptor's held-out
-    /// fidelity at each size sets the distillation weights (``headroomWeights(initialFidelity:)``) and the sizes the
+    /// fidelity at each size sets the distillation weights (``headroomWeights(initialFidelity:floor:)``) and the sizes the
     /// preservation term guards; the loop keeps the best weights by the selection signal. `reference` is the
     /// untrained adaptor's fidelity when an earlier stage measured it; `fidelity` is built on first use and reused.
     private func runStage(_ name: String, configuration config: UnsupervisedConfiguration, adaptor: inout MatryoshkaAdaptor,

@@ -1,7 +1,7 @@
 import EmbeddingMath
 
 /// A 2-D floating-point `.npy` file (formats 1.0 to 3.0) read by blocks of rows at any position, as `Float`
-/// matrices: the ``RowSource`` of corpora too large to load.
+/// matrices: the ``/EmbeddingMath/RowSource`` of corpora too large to load.
 ///
 /// float32 is read directly; float16 and float64 are converted. The file's size is checked against the header
 /// on open, so a truncated file fails before any row is returned. Reads use `pread`, so several threads may read

@@ -84,6 +84,10 @@ public enum BLAS {
     ///   - a: `m × k` (or `k × m` with `transposeA`).
     ///   - b: `k × n` (or `n × k` with `transposeB`).
     ///   - c: `m × n`, overwritten when `beta == 0`.
+    ///   - transposeA: use `Aᵀ`.
+    ///   - transposeB: use `Bᵀ`.
+    ///   - alpha: `α`.
+    ///   - beta: `β` (0: `C` is overwritten).
     public static func gemm(
         _ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
         alpha: Float = 1, beta: Float = 0, into c: inout Matrix

@@ -22,7 +22,10 @@ extension ComparisonReport {
     /// bytes and exact-search queries per second of each size; the report carries the data's fingerprints.
     ///
     /// - Parameters:
+    ///   - evaluation: the data set and its judged queries.
+    ///   - methods: the methods compared, in the report's order.
     ///   - sizes: sizes `m` (nil: powers of two from 16 below `d`, then `d`).
+    ///   - neighbourSample: corpus documents sampled for neighbour-recall@10 (0: none).
     ///   - status: transient progress lines.
     public static func measure(_ evaluation: JudgedEvaluation, methods: [ComparedMethod], sizes: [Int]? = nil,
                                neighbourSample: Int = NeighbourRecallEvaluator().sampleSize,

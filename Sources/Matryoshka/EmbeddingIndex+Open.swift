@@ -3,9 +3,11 @@ extension EmbeddingIndex {
     /// `shortlist`, are held) after checking that they fit in the memory this process may use.
     ///
     /// - Parameters:
+    ///   - corpus: the corpus file, `N × d`.
+    ///   - pipeline: the embedding of documents and queries.
     ///   - shortlist: the funnel's shortlist size `m'` and length `K`, or nil for exact search at `m`.
     ///   - progress: rows done and in all.
-    /// - Throws: ``EmbeddingIOError/tooLargeForMemory(path:rows:columns:needed:available:)`` before reading, and the
+    /// - Throws: ``/EmbeddingIO/EmbeddingIOError/tooLargeForMemory(path:rows:columns:needed:available:)`` before reading, and the
     ///   file's read errors.
     public static func open(_ corpus: NpyFile, pipeline: EmbeddingPipeline, shortlist: (dimension: Int, size: Int)? = nil,
                             progress: ((Int, Int) -> Void)? = nil) throws -> EmbeddingIndex {

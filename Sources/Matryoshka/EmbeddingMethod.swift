@@ -5,9 +5,9 @@ import Foundation
 /// The one factory behind every caller's "an adaptor, or the raw vectors": ``prepare(dimension:dataName:corpus:progress:)``
 /// gives the transform with the fingerprint that names it (recorded in database tables and reports).
 public enum EmbeddingMethod: Sendable, Equatable, CustomStringConvertible {
-    /// The raw vectors (``IdentityTransform``): the size-`m` embedding is `x[:m] / ‖x[:m]‖`.
+    /// The raw vectors (``/EmbeddingMath/IdentityTransform``): the size-`m` embedding is `x[:m] / ‖x[:m]‖`.
     case truncation
-    /// PCA fitted on the corpus (``PCATransform``; one streaming pass).
+    /// PCA fitted on the corpus (``/VectorSearch/PCATransform``; one streaming pass).
     case pca
     /// A model written by `fit` (any method: Matryoshka-Adaptor, Search-Adaptor, SMEC).
     case model(path: String)
@@ -28,17 +28,18 @@ public enum EmbeddingMethod: Sendable, Equatable, CustomStringConvertible {
     /// The transform for `d`-dimensional vectors (`nil`: whatever a model takes; truncation and PCA need `d`).
     ///
     /// - Parameters:
+    ///   - dimension: the vectors' `d`.
     ///   - dataName: where those vectors come from, for the message when a model takes another width (default: the
     ///     corpus's name).
     ///   - corpus: the corpus PCA is fitted on (needed for ``pca`` only).
     ///   - progress: PCA's rows done and in all.
-    /// - Throws: ``AdaptorModelError`` for an unreadable model or one for vectors of another width;
+    /// - Throws: ``/AdaptorNN/AdaptorModelError`` for an unreadable model or one for vectors of another width;
     ///   ``EmbeddingMethodError`` for PCA without a corpus.
-    public func prepare(dimension d: Int?, dataName: String? = nil, corpus: (any RowSource)? = nil,
+    public func prepare(dimension: Int?, dataName: String? = nil, corpus: (any RowSource)? = nil,
                         progress: ((Int, Int) -> Void)? = nil) throws -> PreparedMethod {
         switch self {
         case .truncation:
-            guard let d = d ?? corpus?.dimension else { throw EmbeddingMethodError.truncationNeedsDimension }
+            guard let d = dimension ?? corpus?.dimension else { throw EmbeddingMethodError.truncationNeedsDimension }
             return PreparedMethod(transform: IdentityTransform(dimension: d), fingerprint: "none", model: nil)
         case .pca:
             guard let corpus else { throw EmbeddingMethodError.pcaNeedsCorpus }
@@ -46,7 +47,9 @@ public enum EmbeddingMethod: Sendable, Equatable, CustomStringConvertible {
                                   model: nil)
         case let .model(path):
             let model = try AdaptorModel.load(path)
-            if let d { try model.checkInputDimension(d, of: dataName ?? corpus?.sourceName ?? "the data", modelPath: path) }
+            if let dimension {
+                try model.checkInputDimension(dimension, of: dataName ?? corpus?.sourceName ?? "the data", modelPath: path)
+            }
             return PreparedMethod(transform: model, fingerprint: try Self.fingerprint(ofModelFile: path), model: model)
         }
     }

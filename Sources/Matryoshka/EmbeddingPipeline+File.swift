@@ -10,7 +10,12 @@ extension EmbeddingPipeline {
     /// Streams `input` through the pipeline into a float32 `.npy` at `path`, block by block (constant memory),
     /// written atomically: the file appears only when complete, and a failure leaves whatever was there before.
     ///
-    /// - Parameter progress: rows done and in all.
+    /// - Parameters:
+    ///   - input: the raw vectors, `n × d`.
+    ///   - path: the `.npy` to write.
+    ///   - output: the embeddings, or the transformed vectors.
+    ///   - blockRows: rows read and written at a time.
+    ///   - progress: rows done and in all.
     public func write(_ input: any RowSource, to path: String, output: FileOutput = .embeddings, blockRows: Int = 8192,
                       progress: ((Int, Int) -> Void)? = nil) throws {
         precondition(input.dimension == inputDimension, "The pipeline takes \(inputDimension)-d vectors, got \(input.dimension)")

@@ -4,7 +4,7 @@ public enum NeighbourReference: String, Sendable, CaseIterable {
     case original
     /// The corpus mean of the normalised vectors removed first: the geometry PCA and a centring adaptor retrieve in.
     case centred
-    /// Centred when the corpus's mean cosine between documents is at least ``CentringSignal/threshold`` (the rule
+    /// Centred when the corpus's mean cosine between documents is at least ``/AdaptorTraining/CentringSignal/threshold`` (the rule
     /// of unsupervised fits' automatic centring).
     case auto
 }
@@ -51,6 +51,8 @@ public struct Evaluation {
     /// Scores `method` (named `methodName` in the report).
     ///
     /// - Parameters:
+    ///   - method: how the embeddings are made.
+    ///   - methodName: its name in the report.
     ///   - log: one-line notes (the reference geometry).
     ///   - status: transient progress lines.
     /// - Throws: ``EvaluationError`` for sizes the method cannot give or nothing to measure; the method's and the

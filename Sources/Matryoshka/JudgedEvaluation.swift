@@ -1,5 +1,5 @@
 /// A data set's split of judgements, resolved to query and corpus rows, ready to score methods: nDCG@10, Recall@100
-/// and MRR@10 at every size (``RetrievalEvaluator``), the corpus held in memory.
+/// and MRR@10 at every size (``/RetrievalEvaluation/RetrievalEvaluator``), the corpus held in memory.
 public struct JudgedEvaluation: Sendable {
     /// The data set (vectors in memory).
     public let dataset: Dataset
@@ -14,7 +14,7 @@ public struct JudgedEvaluation: Sendable {
 
     /// The judgements of `split`, optionally only the queries whose ids are in `subset`.
     ///
-    /// - Throws: ``EmbeddingIOError`` when the folder has no queries or no such split; ``EvaluationError`` when no
+    /// - Throws: ``/EmbeddingIO/EmbeddingIOError`` when the folder has no queries or no such split; ``EvaluationError`` when no
     ///   judged query is in the query set.
     public init(dataset: Dataset, split: String, subset: Set<String>? = nil) throws {
         let queryVectors = try dataset.requireQueries()
@@ -35,11 +35,14 @@ public struct JudgedEvaluation: Sendable {
     }
 
     /// nDCG@10, Recall@100 and MRR@10 of `pipeline`'s transform at each size: queries and corpus through
-    /// ``EmbeddingPipeline/transformed(_:)`` once, each size cut from it, float32 shortlists settled in double
+    /// ``/EmbeddingMath/EmbeddingPipeline/transformed(_:)`` once, each size cut from it, float32 shortlists settled in double
     /// precision; with `funnel`, the top `K` at `m'` re-ranked at each size (every size at least `m'`).
     ///
     /// - Parameters:
+    ///   - pipeline: the method's pipeline (its transform; the sizes are cut from it).
+    ///   - sizes: the sizes `m`.
     ///   - perQuery: keep each query's metrics in the rows (for paired tests).
+    ///   - funnel: the shortlist size `m'` and length `K`, or nil for exact search.
     ///   - progress: sizes done and in all.
     public func rows(_ pipeline: EmbeddingPipeline, sizes: [Int], perQuery: Bool = false,
                      funnel: (dimension: Int, size: Int)? = nil,

@@ -32,7 +32,7 @@ public struct NeighbourRecallResult: Sendable, Equatable {
 /// scores 1 at full size.
 ///
 /// The corpus streams past once, block by block, for the reference and every size together, so memory is a
-/// block plus the queries' lists whatever the corpus size; the searches run on ``ScoreGrid``'s fixed jobs
+/// block plus the queries' lists whatever the corpus size; the searches run on ``/VectorSearch/ScoreGrid``'s fixed jobs
 /// (results identical for any thread count).
 public struct NeighbourRecallEvaluator: Sendable {
     /// Neighbours compared per query (`k`, 10 by default).
@@ -91,7 +91,8 @@ public struct NeighbourRecallEvaluator: Sendable {
     /// - Parameters:
     ///   - corpus: the raw corpus vectors (`N × d`).
     ///   - pipeline: the method (truncation, PCA, an adaptor model); each block goes through
-    ///     ``EmbeddingPipeline/transformed(_:)`` once and every size is ``EmbeddingPipeline/cut(_:to:)`` from it.
+    ///     ``/EmbeddingMath/EmbeddingPipeline/transformed(_:)`` once and every size is ``/EmbeddingMath/EmbeddingPipeline/cut(_:to:)`` from it.
+    ///   - dimensions: the sizes `m`, each at most the pipeline's output dimension.
     ///   - queries: raw query vectors (`n × d`) to use instead of sampled corpus documents (none is excluded from
     ///     its own list then).
     ///   - progress: called with the corpus rows done and in all.

@@ -43,7 +43,7 @@ public struct DimensionResult: Sendable, Equatable {
 /// Scores exact cosine retrieval at a list of Matryoshka sizes against relevance judgements.
 ///
 /// At each size `m`, queries and documents are cut to their first `m` coordinates and re-normalised,
-/// the whole corpus is ranked for every judged query (``FlatIndex``, with the shortlist re-ranked in
+/// the whole corpus is ranked for every judged query (``/VectorSearch/FlatIndex``, with the shortlist re-ranked in
 /// double precision), and nDCG@10, Recall@100 and MRR@10 are averaged over the judged queries.
 public struct RetrievalEvaluator: Sendable {
     /// The judged queries to score.
@@ -87,7 +87,7 @@ public struct RetrievalEvaluator: Sendable {
 
     /// Evaluates adaptive retrieval (the funnel) at every re-ranking size in `dimensions`: each judged query's top
     /// `shortlistSize` on the first `shortlistDimension` coordinates, re-ranked by cosine at size `m`
-    /// (``TwoTierIndex``).
+    /// (``/VectorSearch/TwoTierIndex``).
     ///
     /// - Parameters: as ``evaluate(queries:corpus:dimensions:progress:)``; every `m` is at least `shortlistDimension`.
     public func evaluateFunnel(queries: Matrix, corpus: Matrix, dimensions: [Int], shortlistDimension: Int,

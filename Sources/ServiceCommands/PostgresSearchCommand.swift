@@ -4,7 +4,7 @@ import Matryoshka
 import VectorDatabase
 
 /// `matryoshka search --postgres`: the run from PostgreSQL, each query embedded as the table's rows were (the
-/// table's own ``StoredEmbedding``: same model by fingerprint, same `m`), searched by the database.
+/// table's own ``/VectorDatabase/StoredEmbedding``: same model by fingerprint, same `m`), searched by the database.
 @Sendable func postgresRunText(_ command: SearchCommand) async throws -> String {
     guard let postgres = command.database.postgres, let table = command.database.table else { return "" }
     let (url, tableName) = (try PostgresURL(postgres), try TableName(table))

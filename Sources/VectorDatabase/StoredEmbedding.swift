@@ -1,6 +1,6 @@
 import EmbeddingMath
 
-/// Queries and documents as a table stores them, by the one ``EmbeddingPipeline``: the size-`m` embedding
+/// Queries and documents as a table stores them, by the one ``/EmbeddingMath/EmbeddingPipeline``: the size-`m` embedding
 /// `T(x)[:m] / ‖T(x)[:m]‖` in `embedding`, and with full vectors `T(x) / ‖T(x)‖` in `full` (for re-ranking).
 ///
 /// `load` embeds rows with it; `search --postgres` and the server embed queries with one built from the table's own

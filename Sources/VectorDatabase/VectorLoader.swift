@@ -56,7 +56,7 @@ public struct LoadReport: Sendable, Equatable {
 }
 
 /// Bulk-loads embeddings into a pgvector table with binary `COPY … FROM STDIN`: the one road from raw vectors (a
-/// ``RowSource``) through a ``StoredEmbedding`` into the table.
+/// ``/EmbeddingMath/RowSource``) through a ``StoredEmbedding`` into the table.
 ///
 /// One transaction holds the whole load by default (`commitEvery == nil`): a failure at any row leaves the table
 /// as it was. With `commitEvery = R` a transaction is committed after every block that brings its row count to at
@@ -89,7 +89,13 @@ public struct VectorLoader: Sendable {
     /// Loads every row of `source` with its id (`ids[i]` for row `i`) as `form` stores it; with `resume`, first
     /// checks that the table holds exactly a prefix of this input and continues after it.
     ///
-    /// - Parameter progress: rows sent and rows to send.
+    /// - Parameters:
+    ///   - source: the raw vectors, `N × d`, read block by block.
+    ///   - ids: one id per row.
+    ///   - form: how rows are embedded and stored (its layout is recorded in the table's comment).
+    ///   - database: an open connection.
+    ///   - resume: continue a `commitEvery` load that failed, after the prefix the table holds.
+    ///   - progress: rows sent and rows to send.
     /// - Throws: ``VectorDatabaseError`` (a server failure says what the table holds now), or ``LoadFailure`` for
     ///   another failure (a bad input row) after the table was touched.
     public func load(_ source: any RowSource, ids: [String], as form: StoredEmbedding, into database: VectorDatabase,

@@ -70,7 +70,7 @@ public struct VectorTableSearch: Sendable {
         return hits
     }
 
-    /// The `k` best rows for each query of a batch that ``StoredEmbedding/embed(_:)`` made (`prefixes` `n × m`,
+    /// The `k` best rows for each query of a batch that ``StoredEmbedding/embed(_:full:)`` made (`prefixes` `n × m`,
     /// and `full` `n × D` for the funnel), one statement per query on `connection`, after the search settings
     /// (``settings(efSearch:probes:shortlistSize:)``) are applied for the session.
     public func search(_ queries: (prefixes: Matrix, full: Matrix?), on connection: PostgresConnection, logger: Logger,

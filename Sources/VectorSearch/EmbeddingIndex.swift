@@ -1,7 +1,7 @@
 import EmbeddingMath
 
 /// A corpus indexed with the pipeline that embedded it (faiss's `IndexPreTransform`): documents and queries go
-/// through the same ``EmbeddingPipeline``, so a caller hands raw query vectors and cannot embed them differently.
+/// through the same ``/EmbeddingMath/EmbeddingPipeline``, so a caller hands raw query vectors and cannot embed them differently.
 ///
 /// Search is exact cosine at the pipeline's size `m` (``FlatIndex``), or the funnel (``TwoTierIndex``): a top-`K`
 /// shortlist on the first `m'` coordinates, re-ranked at `m`. Memory: the `N × m` embeddings, plus `N × m'` for a
@@ -16,7 +16,11 @@ public struct EmbeddingIndex: Sendable {
 
     /// Embeds every row of `corpus` (`N × d`, read in blocks) with `pipeline` and indexes the result.
     ///
-    /// - Parameter progress: called with the rows done and in all.
+    /// - Parameters:
+    ///   - corpus: the raw corpus vectors, `N × d`.
+    ///   - pipeline: the embedding of documents and, later, queries.
+    ///   - blockRows: rows read and embedded at a time.
+    ///   - progress: called with the rows done and in all.
     public init(corpus: RowSource, pipeline: EmbeddingPipeline, blockRows: Int = 16384,
                 progress: ((Int, Int) -> Void)? = nil) throws {
         self.init(pipeline: pipeline,

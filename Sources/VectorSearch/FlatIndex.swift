@@ -3,7 +3,7 @@ import EmbeddingMath
 /// Exact cosine-similarity search over a whole corpus (faiss `IndexFlatIP` on normalised vectors).
 ///
 /// Scores are computed tile by tile with `sgemm` on the fixed job grid of ``ScoreGrid`` and merged into
-/// per-query top-`k` lists (``TopKAccumulator``), in parallel on ``Parallelism/threads`` workers with results
+/// per-query top-`k` lists (``TopKAccumulator``), in parallel on ``/EmbeddingMath/Parallelism/threads`` workers with results
 /// that do not depend on the thread count; memory stays bounded for any corpus size.
 public struct FlatIndex: Sendable {
     /// The indexed vectors, L2-normalised, `count × dimension`.
@@ -41,7 +41,7 @@ public struct FlatIndex: Sendable {
         search(unitQueries: queries.normalizedRows(), k: k)
     }
 
-    /// ``search(_:k:)`` for query rows that are unit length already (an ``EmbeddingPipeline``'s output).
+    /// ``search(_:k:)`` for query rows that are unit length already (an ``/EmbeddingMath/EmbeddingPipeline``'s output).
     func search(unitQueries queries: Matrix, k: Int) -> SearchResults {
         precondition(queries.columns == dimension,
                      "Query dimension \(queries.columns) differs from the index dimension \(dimension)")

@@ -34,7 +34,10 @@ public struct PCATransform: EmbeddingTransform {
 
     /// Fits all `d` axes on a corpus read block by block (one pass; memory is one block and a `d × d` accumulator).
     ///
-    /// - Parameter progress: called with the rows done and in all.
+    /// - Parameters:
+    ///   - source: the raw corpus, `N × d`.
+    ///   - blockRows: rows read at a time.
+    ///   - progress: called with the rows done and in all.
     public static func fit(source: RowSource, blockRows: Int = 16384,
                            progress: ((Int, Int) -> Void)? = nil) throws -> PCATransform {
         var statistics = CovarianceAccumulator(dimension: source.dimension)

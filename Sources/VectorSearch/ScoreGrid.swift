@@ -23,6 +23,9 @@ public struct ScoreGrid: Sendable {
     /// within a chunk).
     ///
     /// - Parameters:
+    ///   - queries: `n × m` unit rows.
+    ///   - documents: `N × m` unit rows.
+    ///   - threads: workers (the jobs and their results do not depend on it).
     ///   - start: a job's fresh state, given its query rows and document rows.
     ///   - tile: called for each tile of a job, in increasing document order, with the state, the job's query
     ///     rows, the tile's first document row, its document count `t`, and its `queries × t` scores (row stride

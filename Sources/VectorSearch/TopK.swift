@@ -12,7 +12,7 @@ import Darwin
 /// earlier one); ``merge(_:queryOffset:)`` combines lists built over different documents in the same order,
 /// so the result of a search is the top `k` under (score descending, index ascending) however the documents
 /// were split among jobs. A row of scores is scanned 32 at a time against the list's current threshold
-/// (``Kernels/firstAbove(_:count:threshold:)``), so scores that cannot enter cost a fraction of a cycle each.
+/// (``/EmbeddingMath/Kernels/firstAbove(_:count:threshold:)``), so scores that cannot enter cost a fraction of a cycle each.
 public struct TopKAccumulator: Sendable {
     /// Number of lists (queries).
     public let queryCount: Int
@@ -28,9 +28,12 @@ public struct TopKAccumulator: Sendable {
 
     /// Empty lists for `queryCount` queries, `k` slots each.
     ///
-    /// - Parameter floors: per query, a score at or below which nothing is taken: the `k`-th score of a list
-    ///   over earlier (smaller-index) documents that this one will be merged into, so that a job skips what
-    ///   could never enter the merged list.
+    /// - Parameters:
+    ///   - queryCount: the number of lists.
+    ///   - k: slots per list.
+    ///   - floors: per query, a score at or below which nothing is taken: the `k`-th score of a list over earlier
+    ///     (smaller-index) documents that this one will be merged into, so that a job skips what could never enter
+    ///     the merged list.
     public init(queryCount: Int, k: Int, floors: [Float]? = nil) {
         precondition(k > 0, "top-k needs k > 0, got \(k)")
         precondition(floors.map { $0.count == queryCount } ?? true, "\(floors!.count) floors for \(queryCount) queries")
