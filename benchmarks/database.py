@@ -13,7 +13,7 @@
 2. Bulk load of 100,000 x 768 (benchmarks/out/synthetic-100k, from generate_corpus.py, with its adaptor) at
    m = 64 and 768, median of --runs, against the peer a Python user would write: psycopg 3 with the `pgvector`
    package, `COPY ... FROM STDIN WITH (FORMAT BINARY)` and `write_row` per row. Two tasks: the whole job (read the
-   768-d input, adapt, load; the peer adapts each 8,192-row block with README.md's numpy `apply_adaptor`) and the
+   768-d input, adapt, load; the peer adapts each 8,192-row block with docs/model-file.md's numpy `apply_adaptor`) and the
    transport alone (vectors already adapted by `matryoshka apply`, loaded by `matryoshka load` without --adaptor
    and by the peer). Both create the table and load it in one transaction, on the same server, in the same run;
    `matryoshka load` is timed as a whole process (start-up, model and file reading included).
@@ -123,8 +123,8 @@ def peer_load(url, ids, blocks, table, type_name, width):
 
 
 def readme_apply():
-    """The numpy `apply_adaptor` of README.md, executed as written (the Python user's forward pass)."""
-    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    """The numpy `apply_adaptor` of docs/model-file.md, executed as written (the Python user's forward pass)."""
+    readme = open(os.path.join(ROOT, "docs", "model-file.md"), encoding="utf-8").read()
     block = next(b for b in readme.split("```python")[1:] if "def apply_adaptor" in b).split("```")[0]
     namespace = {}
     exec(block, namespace)

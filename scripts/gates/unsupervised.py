@@ -4,7 +4,7 @@
 Fits an adaptor with the default settings on the corpus vectors alone, evaluates it on the test judgements,
 and checks nDCG@10 x 100: above PCA at m = 16, 32, 64 and no more than 0.5 below truncation at m >= 128
 (reference numbers from BASELINES.md). Also checks that the model file loads with the `safetensors` package
-and that the numpy forward pass in README.md reproduces `matryoshka apply`.
+and that the numpy forward pass in docs/model-file.md reproduces `matryoshka apply`.
 
 Usage: scripts/gates/unsupervised.py MATRYOSHKA_BINARY SHARED_DATA_DIR WORK_DIR
 """
@@ -22,8 +22,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def readme_apply():
-    """The numpy `apply_adaptor` shown in README.md, executed as written."""
-    readme = open(os.path.join(HERE, "..", "..", "README.md"), encoding="utf-8").read()
+    """The numpy `apply_adaptor` shown in docs/model-file.md, executed as written."""
+    readme = open(os.path.join(HERE, "..", "..", "docs", "model-file.md"), encoding="utf-8").read()
     block = next(b for b in readme.split("```python")[1:] if "def apply_adaptor" in b).split("```")[0]
     namespace = {}
     exec(block, namespace)
@@ -61,7 +61,7 @@ def main():
     difference = max(difference, float(np.abs(apply_adaptor(model, corpus, 64) - np.load(short)).max()))
     ok = difference < 1e-4
     failures += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} README's numpy + safetensors forward pass reproduces apply "
+    print(f"{'ok  ' if ok else 'FAIL'} docs/model-file.md's numpy + safetensors forward pass reproduces apply "
           f"(max |diff| {difference:.2e})")
     print(f"unsupervised gate: {'passed' if failures == 0 else f'{failures} failures'}")
     return 1 if failures else 0
