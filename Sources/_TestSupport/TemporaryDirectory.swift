@@ -27,7 +27,7 @@ public final class TemporaryDirectory {
     @discardableResult
     public func write(_ text: String, to name: String) -> String {
         let full = file(name)
-        FileManager.default.createFile(atPath: full, contents: Data(text.utf8))
+        precondition(FileManager.default.createFile(atPath: full, contents: Data(text.utf8)), "cannot write \(full)")
         return full
     }
 
@@ -35,7 +35,7 @@ public final class TemporaryDirectory {
     @discardableResult
     public func write(bytes: [UInt8], to name: String) -> String {
         let full = file(name)
-        FileManager.default.createFile(atPath: full, contents: Data(bytes))
+        precondition(FileManager.default.createFile(atPath: full, contents: Data(bytes)), "cannot write \(full)")
         return full
     }
 }
