@@ -32,13 +32,13 @@ def ensure_venv(name, packages, folder=".build"):
     os.execv(python, [python] + sys.argv)
 
 
-def start_serve(command, env=None, log=None, timeout=60):
+def start_serve(command, env=None, log=None, timeout=60, preexec_fn=None):
     """Starts `command` (a `matryoshka serve … --port 0` command line) and returns (process, port) once it prints
     `listening on http://HOST:PORT`. Standard error is then drained by a thread, into the list `log` when given
     (every line read, the start-up lines included), so the pipe never blocks the server. When the server closes
     standard error without that line, or prints for `timeout` seconds without it, it is stopped and the script exits
     with what it printed."""
-    server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=preexec_fn)
     lines = log if log is not None else []
     port = None
     deadline = time.time() + timeout

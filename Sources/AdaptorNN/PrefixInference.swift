@@ -97,8 +97,7 @@ public struct PrefixInference: EmbeddingTransform {
         pre.update(from: x, count: r * d)
         for i in 0 ..< r {
             let row = pre + i * d
-            let norm = Kernels.dot(row, row, count: d).squareRoot()
-            if norm > 0 { Kernels.scale(row, by: 1 / norm, count: d) }
+            Kernels.normalize(row, count: d)
             if let mean { for j in 0 ..< d { row[j] -= mean[j] } }
         }
         stacked.storage.withUnsafeBufferPointer { w in
@@ -132,11 +131,7 @@ public struct PrefixInference: EmbeddingTransform {
                        b: w.baseAddress!, ldb: hiddenWidth, beta: 1, c: out, ldc: m)
         }
         guard normalizingOutput else { return }
-        for i in 0 ..< r {
-            let row = out + i * m
-            let norm = Kernels.dot(row, row, count: m).squareRoot()
-            if norm > 0 { Kernels.scale(row, by: 1 / norm, count: m) }
-        }
+        for i in 0 ..< r { Kernels.normalize(out + i * m, count: m) }
     }
 
     /// `a ← act(a + b)` over one row.

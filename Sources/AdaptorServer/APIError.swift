@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Matryoshka
 
 /// An error in OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`, with its HTTP status.
 ///
@@ -29,6 +30,22 @@ public struct APIError: HTTPResponseError, Equatable {
     /// 400 with `invalid_request_error`.
     public static func invalid(_ message: String, param: String? = nil, code: String? = nil) -> APIError {
         APIError(status: .badRequest, message: message, type: "invalid_request_error", param: param, code: code)
+    }
+
+    /// A vector whose embedding has no direction or is not finite: 400 naming `input` for a client's vectors, 502 for
+    /// an upstream's (`status`).
+    static func noDirection(_ error: PipelineError, status: HTTPResponse.Status) -> APIError {
+        let (row, what, code): (Int, String, String) = switch error {
+        case let .noDirection(row, size): (row, "its size-\(size) embedding is all zeros: it has no direction", "no_direction")
+        case let .notFinite(row, size): (row, "its size-\(size) embedding is not finite", "not_finite")
+        case let .sizeOutOfRange(size, output): (0, "size \(size) is outside 1...\(output)", "invalid_size")
+        }
+        if status == .badGateway {
+            return APIError(status: .badGateway, message: "The upstream embedding service returned a vector (input \(row)) "
+                            + "that cannot be embedded: \(what).", type: "upstream_error", code: "upstream_malformed")
+        }
+        return APIError(status: .badRequest, message: "Input \(row) cannot be embedded: \(what).", type: "invalid_request_error",
+                        param: "input", code: code)
     }
 
     struct Body: Encodable {

@@ -3,38 +3,64 @@ import Hummingbird
 import Logging
 import Matryoshka
 
-/// What every `/v1/` route shares: the embedder, the upstream, the limits, metrics and the logger.
+/// The limits every request is held to (ServerConfiguration's, checked at start).
+struct RequestLimits: Sendable {
+    /// Largest request body (bytes): 413 beyond.
+    var maxBodyBytes = 16 << 20
+    /// Most inputs (texts, token arrays or vectors) per request.
+    var maxInputs = 2048
+    /// Most numbers in an embeddings answer (inputs × `dimensions`).
+    var maxResponseValues = 1 << 21
+    /// Most search results in an answer (queries × `k`).
+    var maxResults = 100_000
+    /// Most floating-point operations one search may take (queries × the documents' coordinates searched, × 2).
+    var maxRequestFLOP = 2e11
+}
+
+/// What every `/v1/` route shares: the embedder, the upstream, the limits, the heavy-work queue, metrics and the logger.
 struct APIState: Sendable {
     let embedder: Embedder
     let upstream: (any TextEmbedder)?
     let modelName: String
-    let maxBodyBytes: Int
-    let maxInputs: Int
+    let limits: RequestLimits
+    let work: HeavyWork
     let metrics: ServerMetrics
     let logger: Logger
 
-    /// The request body as a JSON object with only `allowed` keys (413 past the size limit, 400 when malformed).
-    func parse(_ request: Request, allowed: Set<String>) async throws(APIError) -> JSONRequest {
-        let data: Data
+    /// The request body's bytes (413 past the size limit). Parsing them is heavy work for a large body, so the routes
+    /// parse inside ``work``.
+    func body(_ request: Request) async throws(APIError) -> Data {
         do {
-            data = Data(buffer: try await request.body.collect(upTo: maxBodyBytes))
+            return Data(buffer: try await request.body.collect(upTo: limits.maxBodyBytes))
         } catch {
-            throw APIError(status: .contentTooLarge, message: "The request body is larger than \(maxBodyBytes) bytes.",
+            throw APIError(status: .contentTooLarge, message: "The request body is larger than \(limits.maxBodyBytes) bytes.",
                            type: "invalid_request_error", code: "request_too_large")
         }
-        return try JSONRequest(data, allowed: allowed)
     }
 
-    /// Upstream vectors for `texts` as a matrix, checked against the transform's input dimension; failures are
-    /// counted and logged.
-    func embedUpstream(_ texts: [String]) async throws(APIError) -> (vectors: Matrix, usage: Usage) {
+    /// Size-`m` embeddings of raw rows (call it inside ``work``); an answer over the size limit is refused before
+    /// any work, and rows that cannot be embedded are an error with `status` (400 for a client's vectors, 502 for the
+    /// upstream's).
+    func embed(_ rows: Matrix, dimensions m: Int?, status: HTTPResponse.Status = .badRequest) throws(APIError) -> Matrix {
+        let width = m ?? embedder.outputDimension
+        guard rows.rows * width <= limits.maxResponseValues else {
+            throw APIError.invalid("The answer would hold \(rows.rows) × \(width) = \(rows.rows * width) numbers; at most "
+                                   + "\(limits.maxResponseValues) per request (fewer inputs, or a smaller 'dimensions').",
+                                   param: "input", code: "response_too_large")
+        }
+        return try embedder.embed(rows, dimensions: m, status: status)
+    }
+
+    /// Upstream vectors for `input` as a matrix, each checked as a client's would be (the adaptor's width, finite,
+    /// not all zeros; a 502 when not); failures are counted and logged.
+    func embedUpstream(_ input: EmbeddingInput) async throws(APIError) -> (vectors: Matrix, usage: Usage) {
         guard let upstream else {
             throw APIError(status: .notImplemented, message: "This server has no upstream embedding service (--upstream); "
                            + "send vectors instead.", type: "invalid_request_error", code: "no_upstream")
         }
         let start = ContinuousClock.now
         do throws(APIError) {
-            let (vectors, usage) = try await upstream.embed(texts)
+            let (vectors, usage) = try await upstream.embed(input)
             metrics.upstreamDuration.record(ContinuousClock.now - start)
             let d = embedder.inputDimension
             if let bad = vectors.firstIndex(where: { $0.count != d }) {
@@ -42,9 +68,9 @@ struct APIState: Sendable {
                                + "vector; the adaptor takes \(d)-d vectors (is --upstream-model the model it was fitted on?).",
                                type: "upstream_error", code: "upstream_dimension")
             }
-            if vectors.contains(where: { $0.contains { !$0.isFinite } }) {
-                throw APIError(status: .badGateway, message: "The upstream embedding service returned non-finite values.",
-                               type: "upstream_error", code: "upstream_malformed")
+            if let bad = vectors.firstIndex(where: { $0.contains { !$0.isFinite } || $0.allSatisfy { $0 == 0 } }) {
+                throw APIError(status: .badGateway, message: "The upstream embedding service returned a vector (input \(bad)) "
+                               + "that is not finite or is all zeros.", type: "upstream_error", code: "upstream_malformed")
             }
             return (Matrix(vectors), usage)
         } catch {

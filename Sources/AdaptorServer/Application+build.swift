@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Matryoshka
 import NIOCore
@@ -8,12 +9,19 @@ import PostgresNIO
 import ServiceLifecycle
 import VectorDatabase
 
-/// Runs the server until SIGTERM or SIGINT (requests in flight finish): logs to standard error, builds the
-/// application from `configuration` and runs it with its services.
+/// Runs the server until SIGTERM or SIGINT (requests in flight finish, their answers written whole): logs to standard
+/// error, builds the application from `configuration` and runs it with its services.
 public func runServer(_ configuration: ServerConfiguration) async throws {
     LoggingSystem.bootstrap(StreamLogHandler.standardError)
     let app = try await buildApplication(configuration)
-    try await app.runService()
+    do {
+        try await app.runService()
+    } catch let error as IOError where error.errnoCode == EADDRINUSE || error.errnoCode == EACCES
+        || error.errnoCode == EADDRNOTAVAIL
+    {
+        throw ServerConfigurationError.cannotListen(host: configuration.host, port: configuration.port,
+                                                    problem: String(cString: strerror(error.errnoCode)))
+    }
     lifecycleLogger.info("stopped")
 }
 
@@ -24,26 +32,27 @@ let lifecycleLogger: Logger = {
     return logger
 }()
 
-/// The server as Hummingbird runs it: the transform prepared, the search corpus embedded (or the table's layout
-/// checked), the upstream's HTTP client and the database pool added as services, and the router.
+/// The server as Hummingbird runs it: the configuration checked, the transform prepared, the search corpus embedded
+/// with its funnel tiers (or the table's layout checked), the upstream's HTTP client and the database pool added as
+/// services, the router, and each connection's deadlines and drain (``ConnectionGuard``).
 ///
 /// - Parameters:
 ///   - configuration: what to serve, where and how.
 ///   - onServerRunning: called with the bound port once the server listens (port 0 picks a free one).
-/// - Throws: the model's, the corpus's and the database's errors, before anything listens.
+/// - Throws: ``ServerConfigurationError``, and the model's, the corpus's and the database's errors, before anything
+///   listens.
 public func buildApplication(_ configuration: ServerConfiguration,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
     -> some ApplicationProtocol
 {
+    try configuration.validate()
     var logger = Logger(label: "matryoshka.serve")
     logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
-    let corpus = try Parallelism.$threads.withValue(configuration.threads) {
-        try OpenedCorpus(configuration, logger: logger)
-    }
+    let upstreamURL = try configuration.upstream.map { try UpstreamURL($0.baseURL) }
+    let corpus = try Parallelism.$threads.withValue(configuration.threads) { try OpenedCorpus(configuration, logger: logger) }
     let prepared = try configuration.method.prepare(dimension: corpus?.dimension ?? configuration.dimension,
                                                     dataName: corpus?.name, corpus: corpus?.vectors)
     var services: [any Service] = []
-    let embedder = Embedder(prepared.transform)
     var backend: (any SearchBackend)?
     if let corpus {
         backend = try Parallelism.$threads.withValue(configuration.threads) {
@@ -56,31 +65,50 @@ public func buildApplication(_ configuration: ServerConfiguration,
         backend = search
     }
     var upstream: OpenAIUpstream?
-    if let settings = configuration.upstream {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    if let settings = configuration.upstream, let upstreamURL {
+        var clientConfiguration = HTTPClient.Configuration()
+        // A refused connection fails at once, not after the request's whole timeout of retries.
+        clientConfiguration.connectionPool.retryConnectionEstablishment = false
+        clientConfiguration.timeout.connect = .milliseconds(Int64(min(settings.timeout, 10) * 1000))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         services.append(HTTPClientService(client: client))
-        upstream = OpenAIUpstream(baseURL: settings.baseURL, model: settings.model, apiKey: settings.apiKey,
-                                  timeout: .milliseconds(Int64(settings.timeout * 1000)), client: client)
+        upstream = OpenAIUpstream(base: upstreamURL, model: settings.model, apiKey: settings.apiKey,
+                                  timeout: .milliseconds(Int64(settings.timeout * 1000)), client: client,
+                                  maxAnswerBytes: settings.maxAnswerBytes, secrets: configuration.apiKey.map { [$0] } ?? [])
     }
     let metrics = ServerMetrics()
-    let state = APIState(embedder: embedder, upstream: upstream, modelName: configuration.modelName,
-                         maxBodyBytes: configuration.maxBodyBytes, maxInputs: configuration.maxInputs, metrics: metrics,
-                         logger: logger)
+    let state = APIState(embedder: Embedder(prepared.transform, cachedSizes: configuration.cachedSizes), upstream: upstream,
+                         modelName: configuration.modelName, limits: configuration.limits,
+                         work: HeavyWork(concurrency: configuration.concurrency, queueLength: configuration.queueLength),
+                         metrics: metrics, logger: logger)
     let router = buildRouter(state: state, backend: backend, apiKey: configuration.apiKey)
     let host = configuration.host
+    let connections = configuration.maxConnections ?? ServerConfiguration.defaultMaxConnections()
     let facts: Logger.Metadata = [
-        "dimension": "\(embedder.outputDimension)", "model": "\(configuration.method)",
-        "upstream": "\(upstream?.baseURL ?? "none")", "corpus_documents": "\(backend?.documentCount ?? 0)",
-        "table": "\(backend?.tableName ?? "none")",
+        "dimension": "\(state.embedder.outputDimension)", "model": "\(configuration.method)",
+        "upstream": "\(upstreamURL?.redacted ?? "none")", "corpus_documents": "\(backend?.documentCount ?? 0)",
+        "table": "\(backend?.tableName ?? "none")", "max_connections": "\(connections)",
     ]
-    var app = Application(router: router, configuration: .init(address: .hostname(host, port: configuration.port),
-                                                               serverName: "matryoshka"),
-                          onServerRunning: { channel in
-                              let port = channel.localAddress?.port ?? 0
-                              lifecycleLogger.info("listening on http://\(host):\(port)", metadata: facts)
-                              await onServerRunning(port)
-                          },
-                          logger: logger)
+    if configuration.apiKey == nil, !ServerConfiguration.isLoopback(host) {
+        lifecycleLogger.warning("listening on \(host) without a key: anyone who can reach it can use it (and its upstream's key); set --api-key-env VAR")
+    }
+    func amount(_ seconds: Double) -> TimeAmount { .milliseconds(Int64(seconds * 1000)) }
+    let guardSettings = (idle: amount(configuration.idleTimeout), request: amount(configuration.requestTimeout),
+                         drain: amount(configuration.drainTimeout))
+    var app = Application(
+        router: router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [
+            ConnectionGuard(idleTimeout: guardSettings.idle, requestTimeout: guardSettings.request,
+                            drainTimeout: guardSettings.drain) { reason in metrics.connectionsClosed(reason).increment() },
+        ])),
+        configuration: .init(address: .hostname(host, port: configuration.port), serverName: "matryoshka",
+                             availableConnectionsDelegate: MaximumAvailableConnections(connections, logger: logger)),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? 0
+            lifecycleLogger.info("listening on http://\(host):\(port)", metadata: facts)
+            await onServerRunning(port)
+        },
+        logger: logger)
     app.addServices(services)
     return app
 }

@@ -1,16 +1,20 @@
+import Hummingbird
 import Matryoshka
 import Synchronization
 
 /// The transform as the server applies it: `dimensions = m` is the size-`m` `EmbeddingPipeline` (the first `m`
-/// transformed coordinates, re-normalised; only their work done), built once per `m` and kept.
+/// transformed coordinates, re-normalised; only their work done). The pipelines of the last `cachedSizes` sizes asked
+/// for are kept (each holds about `(h + m) × d` floats for an adaptor), so requests cycling through every size cannot
+/// grow memory without bound; another size is built again when asked.
 public final class Embedder: Sendable {
     /// The transform (a model, or the identity for truncation).
     public let transform: any EmbeddingTransform
-    private let pipelines = Memo<Int, EmbeddingPipeline>()
+    private let pipelines: Memo<Int, EmbeddingPipeline>
 
-    /// An embedder of `transform`.
-    public init(_ transform: any EmbeddingTransform) {
+    /// An embedder of `transform` keeping the pipelines of `cachedSizes` sizes.
+    public init(_ transform: any EmbeddingTransform, cachedSizes: Int = 16) {
         self.transform = transform
+        pipelines = Memo(capacity: cachedSizes)
     }
 
     /// The input dimension `d`.
@@ -28,22 +32,43 @@ public final class Embedder: Sendable {
         }
     }
 
-    /// Unit-length size-`m` embeddings of raw rows (`n × d` → `n × m`).
-    public func embed(_ rows: Matrix, dimensions m: Int?) throws(APIError) -> Matrix {
-        try pipeline(m)(rows)
+    /// Unit-length size-`m` embeddings of raw rows (`n × d` → `n × m`); a row whose embedding has no direction or is
+    /// not finite is an error with `status` (400 for a client's vectors, 502 for the upstream's).
+    public func embed(_ rows: Matrix, dimensions m: Int?, status: HTTPResponse.Status = .badRequest) throws(APIError) -> Matrix {
+        let pipeline = try pipeline(m)
+        do {
+            return try pipeline.checked(rows)
+        } catch {
+            throw APIError.noDirection(error, status: status)
+        }
     }
 }
 
-/// Values made once per key and kept: the server's pipelines per size and funnel tiers per shortlist size.
+/// Values made once per key, the `capacity` most recently used kept (the least recently used goes first).
 final class Memo<Key: Hashable & Sendable, Value: Sendable>: Sendable {
-    private let values = Mutex<[Key: Value]>([:])
+    let capacity: Int
+    private let state = Mutex<(values: [Key: Value], order: [Key])>(([:], []))
 
-    /// The value of `key`, made by `make` the first time it is asked for (a failure keeps nothing).
+    init(capacity: Int) {
+        precondition(capacity >= 1, "A memo keeps at least one value")
+        self.capacity = capacity
+    }
+
+    /// How many values are kept now.
+    var count: Int { state.withLock { $0.values.count } }
+
+    /// The value of `key`, made by `make` when it is not kept (a failure keeps nothing).
     func value<E: Error>(_ key: Key, make: () throws(E) -> Value) throws(E) -> Value {
-        try values.withLock { (cache) throws(E) -> Value in
-            if let known = cache[key] { return known }
+        try state.withLock { (state) throws(E) -> Value in
+            if let known = state.values[key] {
+                state.order.removeAll { $0 == key }
+                state.order.append(key)
+                return known
+            }
             let made = try make()
-            cache[key] = made
+            state.values[key] = made
+            state.order.append(key)
+            if state.order.count > capacity { state.values[state.order.removeFirst()] = nil }
             return made
         }
     }

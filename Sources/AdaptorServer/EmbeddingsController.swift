@@ -1,8 +1,9 @@
 import Hummingbird
 import Matryoshka
 
-/// `POST /v1/embeddings` (OpenAI's, with `dimensions`: texts to the upstream, its vectors embedded) and
-/// `POST /v1/adapt` (vectors in, embeddings out).
+/// `POST /v1/embeddings` (OpenAI's, with `dimensions`: texts or token arrays to the upstream, its vectors embedded)
+/// and `POST /v1/adapt` (vectors in, embeddings out). Parsing, embedding and writing the answer run in the heavy-work
+/// queue; only reading the body and calling the upstream stay on the request's own task.
 struct EmbeddingsController<Context: RequestContext> {
     let state: APIState
 
@@ -18,25 +19,37 @@ struct EmbeddingsController<Context: RequestContext> {
         return routes
     }
 
-    func embeddings(_ request: Request) async throws -> EmbeddingList {
-        let parsed = try await state.parse(request, allowed: Self.embeddingsFields)
-        let texts = try parsed.texts(limit: state.maxInputs)
-        let format = try parsed.encodingFormat()
-        let m = try parsed.integer("dimensions", in: 1 ... state.embedder.outputDimension)
-        _ = try parsed.string("model")
-        _ = try parsed.string("user")
-        let (raw, usage) = try await state.embedUpstream(texts)
-        return EmbeddingList(vectors: try state.embedder.embed(raw, dimensions: m), format: format, model: state.modelName,
-                             usage: usage)
+    func embeddings(_ request: Request) async throws -> PreparedResponse {
+        let data = try await state.body(request)
+        let state = self.state
+        let (input, format, m) = try await state.work.run { () throws(APIError) in
+            let parsed = try JSONRequest(data, allowed: Self.embeddingsFields)
+            let input = try parsed.input(limit: state.limits.maxInputs)
+            let format = try parsed.encodingFormat()
+            let m = try parsed.integer("dimensions", in: 1 ... state.embedder.outputDimension)
+            _ = try parsed.string("model")
+            _ = try parsed.string("user")
+            return (input, format, m)
+        }
+        let (raw, usage) = try await state.embedUpstream(input)
+        return try await state.work.run { () throws(APIError) in
+            let vectors = try state.embed(raw, dimensions: m, status: .badGateway)
+            return PreparedResponse(text: EmbeddingList(vectors: vectors, format: format, model: state.modelName, usage: usage).text)
+        }
     }
 
-    func adapt(_ request: Request) async throws -> EmbeddingList {
-        let parsed = try await state.parse(request, allowed: Self.adaptFields)
-        let vectors = try parsed.vectors(dimension: state.embedder.inputDimension, limit: state.maxInputs)
-        let format = try parsed.encodingFormat()
-        let m = try parsed.integer("dimensions", in: 1 ... state.embedder.outputDimension)
-        _ = try parsed.string("model")
-        return EmbeddingList(vectors: try state.embedder.embed(Matrix(vectors), dimensions: m), format: format,
-                             model: state.modelName, usage: Usage(promptTokens: 0, totalTokens: 0))
+    func adapt(_ request: Request) async throws -> PreparedResponse {
+        let data = try await state.body(request)
+        let state = self.state
+        return try await state.work.run { () throws(APIError) in
+            let parsed = try JSONRequest(data, allowed: Self.adaptFields)
+            let vectors = try parsed.vectors(dimension: state.embedder.inputDimension, limit: state.limits.maxInputs)
+            let format = try parsed.encodingFormat()
+            let m = try parsed.integer("dimensions", in: 1 ... state.embedder.outputDimension)
+            _ = try parsed.string("model")
+            let embedded = try state.embed(Matrix(vectors), dimensions: m)
+            return PreparedResponse(text: EmbeddingList(vectors: embedded, format: format, model: state.modelName,
+                                                        usage: Usage(promptTokens: 0, totalTokens: 0)).text)
+        }
     }
 }

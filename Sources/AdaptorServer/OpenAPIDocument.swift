@@ -55,6 +55,7 @@ paths:
         "413": {$ref: "#/components/responses/Error"}
         "501": {$ref: "#/components/responses/Error"}
         "502": {$ref: "#/components/responses/Error"}
+        "503": {$ref: "#/components/responses/Error"}
         "504": {$ref: "#/components/responses/Error"}
   /v1/adapt:
     post:
@@ -70,6 +71,7 @@ paths:
         "400": {$ref: "#/components/responses/Error"}
         "401": {$ref: "#/components/responses/Error"}
         "413": {$ref: "#/components/responses/Error"}
+        "503": {$ref: "#/components/responses/Error"}
   /v1/search:
     post:
       summary: Search the corpus with query texts or raw query vectors
@@ -90,6 +92,7 @@ paths:
         "413": {$ref: "#/components/responses/Error"}
         "501": {$ref: "#/components/responses/Error"}
         "502": {$ref: "#/components/responses/Error"}
+        "503": {$ref: "#/components/responses/Error"}
         "504": {$ref: "#/components/responses/Error"}
 components:
   securitySchemes:
@@ -101,7 +104,11 @@ components:
         application/json:
           schema: {$ref: "#/components/schemas/EmbeddingList"}
     Error:
-      description: OpenAI's error object.
+      description: >-
+        OpenAI's error object. 400: a bad field (named in param), or an answer over the server's limits (code
+        response_too_large, request_too_expensive); 401: the bearer key; 413: the body over its limit; 501: no upstream
+        or no corpus; 502: the upstream or the database failed; 503: too many heavy requests at once (server_busy),
+        retry shortly; 504: the upstream's timeout.
       content:
         application/json:
           schema: {$ref: "#/components/schemas/Error"}
@@ -121,12 +128,21 @@ components:
         - type: string
           description: base64 of little-endian float32 values
     Texts:
+      description: One text, or several; or token ids (one array, or an array of arrays), passed to the upstream as they are.
       oneOf:
         - type: string
           minLength: 1
         - type: array
           minItems: 1
           items: {type: string, minLength: 1}
+        - $ref: "#/components/schemas/Tokens"
+        - type: array
+          minItems: 1
+          items: {$ref: "#/components/schemas/Tokens"}
+    Tokens:
+      type: array
+      minItems: 1
+      items: {type: integer, minimum: 0, maximum: 2147483647}
     EmbeddingsRequest:
       type: object
       additionalProperties: false

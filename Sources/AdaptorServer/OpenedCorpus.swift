@@ -29,14 +29,15 @@ struct OpenedCorpus {
     /// The corpus embedded at the transform's full size, streamed (only the embeddings are kept).
     func memorySearch(_ prepared: PreparedMethod, configuration: ServerConfiguration, logger: Logger) throws -> MemorySearch {
         let pipeline = try prepared.pipeline()
-        if let m = configuration.shortlistDimension, !(1 ... pipeline.dimension).contains(m) {
+        let sizes = configuration.shortlistDimensions + (configuration.shortlistDimension.map { [$0] } ?? [])
+        if let m = sizes.first(where: { !(1 ... pipeline.dimension).contains($0) }) {
             throw ServerConfigurationError.shortlistDimension(m, outputDimension: pipeline.dimension)
         }
         let start = ContinuousClock.now
         let index = try EmbeddingIndex(corpus: vectors, pipeline: pipeline)
         logger.info("embedded the search corpus", metadata: ["documents": "\(ids.count)",
                                                              "seconds": "\((ContinuousClock.now - start) / .seconds(1))"])
-        return MemorySearch(ids: ids, index: index,
+        return MemorySearch(ids: ids, index: index, shortlistDimensions: configuration.shortlistDimensions,
                             defaultShortlist: (configuration.shortlistDimension, configuration.shortlistSize))
     }
 }
@@ -68,13 +69,25 @@ extension PostgresSearch {
 
 /// A server configuration that cannot run.
 public enum ServerConfigurationError: Error, Equatable, CustomStringConvertible {
-    /// The default shortlist size is outside the served sizes.
+    /// A shortlist size is outside the served sizes.
     case shortlistDimension(Int, outputDimension: Int)
+    /// The upstream's base URL cannot be called.
+    case invalidUpstream(redacted: String, problem: String)
+    /// The address cannot be listened on.
+    case cannotListen(host: String, port: Int, problem: String)
+    /// A limit that makes no sense.
+    case invalidLimit(name: String, problem: String)
 
     public var description: String {
         switch self {
         case let .shortlistDimension(m, outputDimension):
-            "the default shortlist dimension \(m) must be in 1...\(outputDimension), the served sizes"
+            "the shortlist dimension \(m) must be in 1...\(outputDimension), the served sizes"
+        case let .invalidUpstream(redacted, problem):
+            "the upstream URL \(redacted) cannot be used: \(problem)"
+        case let .cannotListen(host, port, problem):
+            "cannot listen on \(host):\(port): \(problem)"
+        case let .invalidLimit(name, problem):
+            "\(name): \(problem)"
         }
     }
 }

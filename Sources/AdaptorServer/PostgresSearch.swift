@@ -37,7 +37,9 @@ public struct PostgresSearch: SearchBackend {
     public var documentCount: Int? { nil }
     public var tableName: String? { table.table.description }
 
-    public func search(_ raw: Matrix, _ parameters: SearchParameters, model: String) async throws(APIError) -> SearchResponse {
+    public func search(_ raw: Matrix, _ parameters: SearchParameters, in context: SearchContext) async throws(APIError)
+        -> SearchResponse
+    {
         let layout = stored.layout
         if let m = parameters.shortlistDimension, m != layout.dimension {
             throw APIError.invalid("The table stores \(layout.dimension)-d prefixes; 'shortlist_dimension' must be "
@@ -47,7 +49,14 @@ public struct PostgresSearch: SearchBackend {
             throw APIError.invalid("The table has no full vectors to re-rank with (load it with --full); leave out "
                                    + "'shortlist_size'.", param: "shortlist_size")
         }
-        let queries = stored.embed(raw, full: parameters.shortlistSize != nil)
+        let stored = self.stored, full = parameters.shortlistSize != nil
+        let queries = try await context.work.run { () throws(APIError) in
+            do throws(PipelineError) {
+                return (try stored.prefix.checked(raw), full ? try stored.full?.checked(raw) : nil)
+            } catch {
+                throw APIError.noDirection(error, status: .badRequest)
+            }
+        }
         let hits: [[(id: String, score: Float)]]
         do {
             hits = try await client.withConnection { connection in
@@ -59,7 +68,7 @@ public struct PostgresSearch: SearchBackend {
             throw APIError(status: .badGateway, message: "The database search failed: \(VectorDatabaseError.text(of: error))",
                            type: "upstream_error", code: "database_error")
         }
-        var response = SearchResponse(hits: hits, model: model, k: parameters.k)
+        var response = SearchResponse(hits: hits, model: context.model, k: parameters.k)
         response.table = table.table.description
         response.dimension = layout.dimension
         response.shortlistSize = parameters.shortlistSize

@@ -29,10 +29,12 @@ struct JSONRequest {
         return value
     }
 
-    /// An integer field in `range` (JSON numbers with a fraction are refused).
+    /// An integer field in `range` (JSON numbers with a fraction, and `true` and `false`, are refused).
     func integer(_ key: String, in range: ClosedRange<Int>) throws(APIError) -> Int? {
         guard has(key) else { return nil }
-        guard let number = fields[key] as? NSNumber, let value = Int(exactly: number.doubleValue) else { throw .invalid("'\(key)' must be an integer.", param: key) }
+        guard let number = fields[key] as? NSNumber, !isBoolean(number), let value = Int(exactly: number.doubleValue) else {
+            throw .invalid("'\(key)' must be an integer.", param: key)
+        }
         guard range.contains(value) else {
             throw .invalid("'\(key)' must be between \(range.lowerBound) and \(range.upperBound); got \(value).", param: key)
         }
@@ -50,31 +52,62 @@ struct JSONRequest {
 
     /// `input` as texts: one string or an array of strings, none empty, at most `limit`.
     func texts(_ key: String = "input", limit: Int) throws(APIError) -> [String] {
+        guard case let .texts(texts) = try input(key, limit: limit) else {
+            throw .invalid("'\(key)' holds token arrays; this route takes texts (a string or an array of strings).",
+                           param: key)
+        }
+        return texts
+    }
+
+    /// `input` as OpenAI's embeddings API takes it: a string, an array of strings, an array of token ids, or an array
+    /// of such arrays (token ids are non-negative integers); none empty, at most `limit` inputs.
+    func input(_ key: String = "input", limit: Int) throws(APIError) -> EmbeddingInput {
         guard has(key) else { throw .invalid("'\(key)' is required.", param: key) }
-        let texts: [String]
-        if let one = fields[key] as? String {
-            texts = [one]
-        } else if let many = fields[key] as? [Any] {
-            if many.first is NSNumber || many.first is [Any] {
-                throw .invalid("'\(key)' holds token arrays; this server takes texts (a string or an array of strings).",
-                               param: key)
-            }
+        let value = fields[key]!
+        if let one = value as? String {
+            guard !one.isEmpty else { throw .invalid("'\(key)' is an empty string; every input must have text.", param: key) }
+            return .texts([one])
+        }
+        guard let many = value as? [Any] else {
+            throw .invalid("'\(key)' must be a string, an array of strings or token arrays.", param: key)
+        }
+        try Self.checkCount(many.count, key: key, limit: limit)
+        if many.first is String {
             var strings: [String] = []
             for (i, element) in many.enumerated() {
-                guard let text = element as? String else {
-                    throw .invalid("'\(key)[\(i)]' must be a string.", param: key)
+                guard let text = element as? String else { throw .invalid("'\(key)[\(i)]' must be a string.", param: key) }
+                guard !text.isEmpty else {
+                    throw .invalid("'\(key)[\(i)]' is an empty string; every input must have text.", param: key)
                 }
                 strings.append(text)
             }
-            texts = strings
-        } else {
-            throw .invalid("'\(key)' must be a string or an array of strings.", param: key)
+            return .texts(strings)
         }
-        try Self.checkCount(texts.count, key: key, limit: limit)
-        if let empty = texts.firstIndex(where: \.isEmpty) {
-            throw .invalid("'\(key)[\(empty)]' is an empty string; every input must have text.", param: key)
+        if many.first is NSNumber {
+            return .tokens([try tokens(many, name: key)])
         }
-        return texts
+        var arrays: [[Int]] = []
+        for (i, element) in many.enumerated() {
+            guard let array = element as? [Any] else {
+                throw .invalid("'\(key)[\(i)]' must be a token array like the others.", param: key)
+            }
+            arrays.append(try tokens(array, name: "\(key)[\(i)]"))
+        }
+        return .tokens(arrays)
+    }
+
+    /// A non-empty array of token ids (integers from 0 to 2³¹ − 1, not booleans).
+    func tokens(_ array: [Any], name: String) throws(APIError) -> [Int] {
+        guard !array.isEmpty else { throw .invalid("'\(name)' is an empty token array.", param: "input") }
+        var ids: [Int] = []
+        ids.reserveCapacity(array.count)
+        for element in array {
+            guard let number = element as? NSNumber, !isBoolean(number), let id = Int(exactly: number.doubleValue),
+                  id >= 0, id <= Int(Int32.max)
+            else { throw .invalid("'\(name)' must hold token ids: integers from 0 to 2147483647.", param: "input") }
+            ids.append(id)
+        }
+        return ids
     }
 
     /// `input` as vectors: an array of number arrays or of base64 strings (little-endian float32), or one of
@@ -104,7 +137,7 @@ struct JSONRequest {
                 var values: [Float] = []
                 values.reserveCapacity(numbers.count)
                 for number in numbers {
-                    guard let value = number as? NSNumber else {
+                    guard let value = number as? NSNumber, !isBoolean(value) else {
                         throw .invalid("'\(key)[\(i)]' must hold only numbers.", param: key)
                     }
                     values.append(value.floatValue)
@@ -133,4 +166,9 @@ struct JSONRequest {
             throw .invalid("'\(key)' has \(count) inputs; at most \(limit) are allowed per request.", param: key)
         }
     }
+}
+
+/// Whether a JSON number is really `true` or `false` (Foundation hands both as `NSNumber`, and `true as? Int` is 1).
+func isBoolean(_ number: NSNumber) -> Bool {
+    String(cString: number.objCType) == "c"
 }

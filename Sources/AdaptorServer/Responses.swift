@@ -105,3 +105,27 @@ struct HealthResponse: JSONBody {
         try container.encode(table, forKey: .table)  // null without a table, as before
     }
 }
+
+/// A JSON body already written (off the request threads, by the heavy-work queue), sent as it is.
+struct PreparedResponse: ResponseGenerator, Sendable {
+    var bytes: ByteBuffer
+
+    /// The body of `text`.
+    init(text: String) { bytes = ByteBuffer(string: text) }
+
+    /// The JSON of a typed body.
+    init(_ body: some JSONBody) throws(APIError) {
+        do {
+            bytes = ByteBuffer(bytes: try body.jsonData())
+        } catch {
+            throw APIError(status: .internalServerError, message: "The answer could not be encoded.", type: "server_error",
+                           code: "encoding_failed")
+        }
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: bytes))
+    }
+}

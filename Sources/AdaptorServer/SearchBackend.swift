@@ -17,6 +17,13 @@ public struct SearchParameters: Sendable {
     }
 }
 
+/// What a search may use: the heavy-work queue, the request limits and the model's name for the answer.
+public struct SearchContext: Sendable {
+    let work: HeavyWork
+    let limits: RequestLimits
+    let model: String
+}
+
 /// Where `/v1/search` runs: the corpus embedded in memory (``MemorySearch``) or a pgvector table
 /// (``PostgresSearch``). Either takes raw query vectors and embeds them as its documents were.
 public protocol SearchBackend: Sendable {
@@ -25,7 +32,7 @@ public protocol SearchBackend: Sendable {
     /// The table searched, for a database backend (reported by `/health`).
     var tableName: String? { get }
     /// The best documents for each raw query row (`n × d`).
-    func search(_ raw: Matrix, _ parameters: SearchParameters, model: String) async throws(APIError) -> SearchResponse
+    func search(_ raw: Matrix, _ parameters: SearchParameters, in context: SearchContext) async throws(APIError) -> SearchResponse
 }
 
 extension SearchResponse {

@@ -25,11 +25,37 @@ public struct ServerConfiguration: Sendable {
     public var corpus: CorpusSource?
     /// Default shortlist size `m'` for in-memory `/v1/search` (nil: exact search at the full size unless asked).
     public var shortlistDimension: Int?
+    /// Shortlist sizes `m'` whose funnel tiers (`N × m'` floats each) are built at start; a request may ask only these
+    /// (and the default).
+    public var shortlistDimensions: [Int] = []
     /// Default shortlist length `K`.
     public var shortlistSize = 100
+    /// Most numbers in an embeddings answer (inputs × `dimensions`).
+    public var maxResponseValues = 1 << 21
+    /// Most search results in an answer (queries × `k`).
+    public var maxResults = 100_000
+    /// Most floating-point operations one in-memory search may take.
+    public var maxRequestFLOP = 2e11
+    /// Heavy jobs (parsing a body, embedding, searching, writing an answer) run at once, each on one thread of its own
+    /// (default: the cores this process may use).
+    public var concurrency = Parallelism.availableCores
+    /// Heavy requests allowed to wait for their turn (then 503).
+    public var queueLength = 64
+    /// Sizes whose pipelines are kept (least recently used dropped first).
+    public var cachedSizes = 16
+    /// Open connections at most (nil: the process's file limit less a reserve, at most 1,024); more wait in the
+    /// kernel's queue.
+    public var maxConnections: Int?
+    /// Seconds a connection may sit without a request under way (before its first request, between requests).
+    public var idleTimeout: Double = 30
+    /// Seconds from a request's head to the end of its body.
+    public var requestTimeout: Double = 30
+    /// Seconds a shutdown waits for a response still being written.
+    public var drainTimeout: Double = 30
     /// Log level: trace, debug, info (one line per request), notice, warning, error or critical.
     public var logLevel = "info"
-    /// Worker threads for embedding the corpus and for heavy requests.
+    /// Worker threads for embedding the corpus at start (each request's heavy job runs on one thread; see
+    /// ``concurrency``).
     public var threads = Parallelism.availableCores
 
     /// The defaults: truncation on loopback port 8080, no upstream, no corpus.
@@ -46,6 +72,8 @@ public struct UpstreamConfiguration: Sendable {
     public var apiKey: String?
     /// Seconds allowed for one call (then 504).
     public var timeout: Double
+    /// The largest answer read (bytes; then 502).
+    public var maxAnswerBytes = 256 << 20
 
     /// An upstream from its parts.
     public init(baseURL: String, model: String, apiKey: String?, timeout: Double = 30) {

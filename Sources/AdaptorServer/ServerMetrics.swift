@@ -39,6 +39,13 @@ public final class ServerMetrics: Sendable {
             labels: [("route", route)], buckets: Self.buckets)
     }
 
+    func connectionsClosed(_ reason: String) -> Counter {
+        registry.makeCounter(descriptor: .init(namespace: "matryoshka", subsystem: "http", metricName: "connections_closed",
+                                               unitName: "total",
+                                               helpText: "Connections the server closed: idle, slow_request or drain_timeout."),
+                             labels: [("reason", reason)])
+    }
+
     func upstreamErrors(_ code: String) -> Counter {
         registry.makeCounter(descriptor: .init(namespace: "matryoshka", metricName: "upstream_errors", unitName: "total",
                                                helpText: "Failed upstream embedding calls by error code."),

@@ -9,4 +9,10 @@ public enum Allocator {
     public static func keepFreedMemory() {
         matryoshka_tune_allocator()
     }
+
+    /// Gives freed large blocks back to the system again (glibc's default thresholds): for a long-running server,
+    /// whose memory after a burst of large requests should fall back.
+    public static func returnFreedMemory() {
+        matryoshka_default_allocator()
+    }
 }

@@ -49,6 +49,22 @@ public struct EmbeddingPipeline: Sendable {
         return kept.applyNormalized(x)
     }
 
+    /// ``callAsFunction(_:)`` with every embedding checked: a row whose size-`m` prefix is zero (it has no direction) or
+    /// holds NaN or ±∞ is an error naming it (`firstRow` is added to the row number, for blocks of a larger input).
+    public func checked(_ x: Matrix, firstRow: Int = 0) throws(PipelineError) -> Matrix {
+        let embedded = self(x)
+        try embedded.storage.withUnsafeBufferPointer { (values) throws(PipelineError) in
+            for i in 0 ..< embedded.rows {
+                switch Kernels.rowState(values.baseAddress! + i * dimension, count: dimension) {
+                case .valid: continue
+                case .zero: throw .noDirection(row: firstRow + i, size: dimension)
+                case .nonFinite: throw .notFinite(row: firstRow + i, size: dimension)
+                }
+            }
+        }
+        return embedded
+    }
+
     /// `T(x)` at the full output size, not normalised (`n × D`): what multi-size evaluation scores, each size by
     /// ``cut(_:to:)``. With an adaptor model this is the same fused pass at `m = D`.
     public func transformed(_ x: Matrix) -> Matrix {
@@ -80,11 +96,19 @@ public struct EmbeddingPipeline: Sendable {
 public enum PipelineError: Error, Equatable, CustomStringConvertible {
     /// The asked size is not in `1 ... outputDimension`.
     case sizeOutOfRange(size: Int, outputDimension: Int)
+    /// Row `row`'s embedding is zero: its first `size` transformed coordinates have no direction.
+    case noDirection(row: Int, size: Int)
+    /// Row `row`'s embedding holds NaN or ±∞ (a model holding such values, or an input that is not finite).
+    case notFinite(row: Int, size: Int)
 
     public var description: String {
         switch self {
         case let .sizeOutOfRange(size, outputDimension):
             return "size \(size) is outside 1...\(outputDimension), the sizes this transform's \(outputDimension)-d output can be cut to"
+        case let .noDirection(row, size):
+            return "row \(row): its size-\(size) embedding is all zeros and has no direction"
+        case let .notFinite(row, size):
+            return "row \(row): its size-\(size) embedding is not finite"
         }
     }
 }

@@ -33,6 +33,57 @@ public enum Kernels {
         return sum
     }
 
+    /// `‖x‖₂` over `count` elements without overflow or underflow: `√(Σ x_i²)` when that sum is a normal float (the
+    /// fast path, and the only one ordinary vectors take), else `s · ‖x/s‖₂` with `s = max_i |x_i|`, so a vector of
+    /// 1e30s or of denormals has its true length (`+∞` when that exceeds `Float.greatestFiniteMagnitude`; NaN when a
+    /// value is NaN; 0 only for a zero vector).
+    @inlinable
+    public static func norm(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        let squares = dot(x, x, count: count)
+        if squares.isNormal, squares.isFinite { return squares.squareRoot() }
+        let largest = maxMagnitude(x, count: count)
+        guard largest > 0, largest.isFinite else { return largest.isNaN || squares.isNaN ? .nan : largest }
+        var sum: Float = 0
+        for i in 0 ..< count {
+            let v = x[i] / largest
+            sum += v * v
+        }
+        return largest * sum.squareRoot()
+    }
+
+    /// Scales `x` (`count` elements) to unit Euclidean length in place and returns whether it could: `false` for a zero
+    /// vector (left zero) or one holding NaN or ±∞ (left as it is). The common case is `x ← x / √(Σ x_i²)`; a vector
+    /// whose squared length over- or underflows float32 is first divided by its largest magnitude, so 1e30s and
+    /// denormals get a direction instead of becoming zero.
+    @inlinable
+    @discardableResult
+    public static func normalize(_ x: UnsafeMutablePointer<Float>, count: Int) -> Bool {
+        let squares = dot(x, x, count: count)
+        if squares.isNormal, squares.isFinite {
+            scale(x, by: 1 / squares.squareRoot(), count: count)
+            return true
+        }
+        let largest = maxMagnitude(x, count: count)
+        guard largest > 0, largest.isFinite, !squares.isNaN else { return false }
+        // Divided, not multiplied by 1/largest: the reciprocal of a denormal is infinite.
+        for i in 0 ..< count { x[i] /= largest }
+        let rescaled = dot(x, x, count: count)
+        scale(x, by: 1 / rescaled.squareRoot(), count: count)
+        return true
+    }
+
+    /// `max_i |x_i|` over `count` elements (NaN when one is NaN, 0 for none).
+    @inlinable
+    public static func maxMagnitude(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var largest: Float = 0
+        for i in 0 ..< count {
+            let v = abs(x[i])
+            if v.isNaN { return .nan }
+            largest = max(largest, v)
+        }
+        return largest
+    }
+
     /// `x[i] ← x[i] * factor` over `count` elements.
     @inlinable
     public static func scale(_ x: UnsafeMutablePointer<Float>, by factor: Float, count: Int) {

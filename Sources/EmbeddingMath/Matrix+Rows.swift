@@ -33,30 +33,25 @@ extension Matrix {
         return out
     }
 
-    /// The Euclidean norm of every row: `‖x_i‖₂`, `rows` values.
+    /// The Euclidean norm of every row: `‖x_i‖₂`, `rows` values, without overflow or underflow
+    /// (``Kernels/norm(_:count:)``).
     public func rowNorms() -> [Float] {
         storage.withUnsafeBufferPointer { buffer in
-            (0 ..< rows).map { i in
-                Kernels.dot(buffer.baseAddress! + i * columns, buffer.baseAddress! + i * columns, count: columns)
-                    .squareRoot()
-            }
+            (0 ..< rows).map { i in Kernels.norm(buffer.baseAddress! + i * columns, count: columns) }
         }
     }
 
-    /// Scales every row to unit Euclidean norm in place: `x_i ← x_i / ‖x_i‖₂`.
+    /// Scales every row to unit Euclidean norm in place: `x_i ← x_i / ‖x_i‖₂` (``Kernels/normalize(_:count:)``: a row of
+    /// huge or denormal values gets its direction too).
     ///
-    /// Rows of norm zero stay zero (their cosine similarity to anything is then 0).
+    /// Rows of norm zero stay zero (their cosine similarity to anything is then 0), and rows holding NaN or ±∞ stay as
+    /// they are; ``EmbeddingPipeline/checked(_:)`` refuses both.
     public mutating func normalizeRows() {
         let columns = self.columns
         storage.withUnsafeMutableBufferPointer { buffer in
             let base = UncheckedSendable(buffer.baseAddress!)
             Parallelism.forEachRowChunk(rows: rows, columns: columns) { range in
-                for i in range {
-                    let p = base.value + i * columns
-                    let norm = Kernels.dot(p, p, count: columns).squareRoot()
-                    guard norm > 0 else { continue }
-                    Kernels.scale(p, by: 1 / norm, count: columns)
-                }
+                for i in range { Kernels.normalize(base.value + i * columns, count: columns) }
             }
         }
     }

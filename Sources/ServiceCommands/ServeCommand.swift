@@ -60,10 +60,34 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Search corpus: a .npy file (ids: --corpus-ids, else row numbers).", valueName: "X.npy"))
     var corpus: String?
     @Option(help: ArgumentHelp("Ids of --corpus rows, one per line.", valueName: "FILE")) var corpusIds: String?
-    @Option(help: ArgumentHelp("Default shortlist prefix m for /v1/search (omit: exact at the full dimension).",
-                               valueName: "m"))
+    @Option(help: ArgumentHelp("Default shortlist prefix m' for /v1/search (omit: exact at the full dimension).",
+                               valueName: "m'"))
     var shortlistDimension: Int?
+    @Option(help: ArgumentHelp(
+        "Shortlist prefixes m' a /v1/search request may ask for: their funnel tiers (N × m' floats each) are built at "
+            + "start, with --shortlist-dimension's (default: that one alone).", valueName: "m',m',..."))
+    var shortlistDimensions: String?
     @Option(help: ArgumentHelp("Default shortlist length K.", valueName: "K")) var shortlistSize = 100
+
+    @Option(help: "Most numbers in one embeddings answer (inputs × dimensions; then 400).")
+    var maxResponseValues = 1 << 21
+    @Option(help: "Most search results in one answer (queries × k; then 400).") var maxResults = 100_000
+    @Option(help: ArgumentHelp("Most work one in-memory search may take, in GFLOP (then 400).", valueName: "G"))
+    var maxRequestGflop: Double = 200
+    @Option(help: ArgumentHelp(
+        "Heavy jobs (parsing, embedding, searching, writing answers) at once, each on a thread of its own (default: the "
+            + "cores this process may use; --threads only sets the start-up embedding of the corpus).", valueName: "N"))
+    var concurrency: Int?
+    @Option(help: "Heavy jobs that may wait for their turn (then 503).") var queueLength = 64
+    @Option(help: "Sizes whose pipelines are kept (the least recently used is dropped).") var cachedSizes = 16
+    @Option(help: ArgumentHelp(
+        "Open connections at most; more wait in the kernel's queue (default: the file limit less 64, at most 1024).",
+        valueName: "N"))
+    var maxConnections: Int?
+    @Option(help: "Seconds a connection may sit with no request under way (then closed).") var idleTimeout: Double = 30
+    @Option(help: "Seconds from a request's head to the end of its body (then closed).") var requestTimeout: Double = 30
+    @Option(help: "Seconds a shutdown waits for an answer still being written.") var drainTimeout: Double = 30
+    @Option(help: "Largest upstream answer read, in MB (then 502).") var upstreamMaxMegabytes = 256
     @OptionGroup(title: "Search in PostgreSQL + pgvector") var database: PostgresOptions
     @Option(help: ArgumentHelp("With --postgres: hnsw.ef_search for every search.", valueName: "N")) var efSearch: Int?
     @Option(help: ArgumentHelp("With --postgres: ivfflat.probes for every search.", valueName: "N")) var probes: Int?
@@ -96,10 +120,19 @@ struct ServeCommand: AsyncParsableCommand {
         if let apiKeyEnv, ProcessInfo.processInfo.environment[apiKeyEnv]?.isEmpty ?? true {
             throw ValidationError("--api-key-env \(apiKeyEnv): that environment variable is not set")
         }
+        if let upstream {
+            do { _ = try UpstreamURL(upstream) } catch { throw ValidationError("--upstream: \(error)") }
+        }
+        do { try serverConfiguration(shortlistDimensions: try sizes()).validate() } catch { throw ValidationError("\(error)") }
     }
 
-    /// The server these flags describe.
-    func serverConfiguration() -> ServerConfiguration {
+    /// `--shortlist-dimensions`, parsed.
+    func sizes() throws -> [Int] {
+        try shortlistDimensions.map { try parseDimensions($0, flag: "--shortlist-dimensions") } ?? []
+    }
+
+    /// The server these flags describe (`--shortlist-dimensions` parsed by ``sizes()``).
+    func serverConfiguration(shortlistDimensions: [Int] = []) -> ServerConfiguration {
         var c = ServerConfiguration()
         c.host = host
         c.port = port
@@ -121,15 +154,29 @@ struct ServeCommand: AsyncParsableCommand {
             c.corpus = .vectors(path: corpus, ids: corpusIds)
         }
         c.shortlistDimension = shortlistDimension
+        c.shortlistDimensions = shortlistDimensions
         c.shortlistSize = shortlistSize
+        c.maxResponseValues = maxResponseValues
+        c.maxResults = maxResults
+        c.maxRequestFLOP = maxRequestGflop * 1e9
+        c.concurrency = concurrency ?? Parallelism.availableCores
+        c.queueLength = queueLength
+        c.cachedSizes = cachedSizes
+        c.maxConnections = maxConnections
+        c.idleTimeout = idleTimeout
+        c.requestTimeout = requestTimeout
+        c.drainTimeout = drainTimeout
+        c.upstream?.maxAnswerBytes = upstreamMaxMegabytes << 20
         c.logLevel = logLevel
         c.threads = threadOptions.threads
         return c
     }
 
     func run() async throws {
+        // A server gives freed memory back after a large request (the batch commands keep it, for speed).
+        Allocator.returnFreedMemory()
         do {
-            try await runServer(serverConfiguration())
+            try await runServer(serverConfiguration(shortlistDimensions: try sizes()))
         } catch let error as ServerConfigurationError {
             throw ValidationError("\(error)")
         }

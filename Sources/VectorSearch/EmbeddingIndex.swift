@@ -52,6 +52,12 @@ public struct EmbeddingIndex: Sendable {
         search(embedded: pipeline(rawQueries), k: k)
     }
 
+    /// ``search(_:k:)``, refusing a query whose embedding has no direction or is not finite
+    /// (``/EmbeddingMath/EmbeddingPipeline/checked(_:firstRow:)``).
+    public func search(checking rawQueries: Matrix, k: Int) throws(PipelineError) -> SearchResults {
+        search(embedded: try pipeline.checked(rawQueries), k: k)
+    }
+
     /// ``search(_:k:)`` for queries this index's pipeline embedded (`n × m`, unit rows).
     func search(embedded queries: Matrix, k: Int) -> SearchResults {
         funnel?.search(queries, k: k) ?? exact.search(unitQueries: queries, k: k)

@@ -12,3 +12,11 @@ void matryoshka_tune_allocator(void) {
     mallopt(M_TRIM_THRESHOLD, 0x7fffffff);
 #endif
 }
+
+void matryoshka_default_allocator(void) {
+#if defined(__GLIBC__)
+    // glibc's own thresholds (128 KiB): large blocks are mapped and unmapped, and the heap's free top is returned.
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+#endif
+}

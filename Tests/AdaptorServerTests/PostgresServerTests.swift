@@ -33,8 +33,9 @@ struct PostgresServerTests {
         logger.logLevel = .critical
         let backend = try await PostgresSearch.open(url: url, table: "served_2", prepared: prepared, efSearch: nil, probes: nil,
                                                     logger: logger)
-        let state = APIState(embedder: Embedder(prepared.transform), upstream: nil, modelName: "m", maxBodyBytes: 1 << 20,
-                             maxInputs: 8, metrics: ServerMetrics(), logger: logger)
+        let state = APIState(embedder: Embedder(prepared.transform), upstream: nil, modelName: "m",
+                             limits: RequestLimits(maxInputs: 8), work: HeavyWork(concurrency: 1, queueLength: 8),
+                             metrics: ServerMetrics(), logger: logger)
         let served = buildRouter(state: state, backend: backend, apiKey: nil)
         let memory = buildRouter(state: state, backend: MemorySearch(
             ids: ids, index: try EmbeddingIndex(corpus: corpus, pipeline: prepared.pipeline())), apiKey: nil)

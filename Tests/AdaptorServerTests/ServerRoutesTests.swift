@@ -15,12 +15,14 @@ import _TestSupport
         var failure: APIError?
         var width = 6
 
-        func embed(_ texts: [String]) async throws(APIError) -> (vectors: [[Float]], usage: Usage) {
+        func embed(_ input: EmbeddingInput) async throws(APIError) -> (vectors: [[Float]], usage: Usage) {
             if let failure { throw failure }
-            let rows = texts.map { text in
-                (0 ..< width).map { Float(sin(Double(Int(text.unicodeScalars.first?.value ?? 0) + 7 * $0))) }
+            let seeds: [Int] = switch input {
+            case let .texts(texts): texts.map { Int($0.unicodeScalars.first?.value ?? 0) }
+            case let .tokens(tokens): tokens.map { $0[0] }
             }
-            return (rows, Usage(promptTokens: texts.count * 2, totalTokens: texts.count * 2))
+            let rows = seeds.map { seed in (0 ..< width).map { Float(sin(Double(seed + 7 * $0))) } }
+            return (rows, Usage(promptTokens: seeds.count * 2, totalTokens: seeds.count * 2))
         }
     }
 
@@ -36,10 +38,12 @@ import _TestSupport
     func server(upstream: StandIn? = StandIn(), key: String? = nil, maxBody: Int = 1 << 20,
                 transform: (any EmbeddingTransform)? = nil) throws -> Router<BasicRequestContext> {
         let transform = try transform ?? Fixtures.smallModel()
-        let state = APIState(embedder: Embedder(transform), upstream: upstream, modelName: "matryoshka", maxBodyBytes: maxBody,
-                             maxInputs: 4, metrics: ServerMetrics(), logger: Self.quiet)
+        let state = APIState(embedder: Embedder(transform), upstream: upstream, modelName: "matryoshka",
+                             limits: RequestLimits(maxBodyBytes: maxBody, maxInputs: 4), work: HeavyWork(concurrency: 1, queueLength: 8),
+                             metrics: ServerMetrics(), logger: Self.quiet)
         let index = try EmbeddingIndex(corpus: Self.corpus, pipeline: EmbeddingPipeline(transform))
-        return buildRouter(state: state, backend: MemorySearch(ids: (0 ..< 12).map { "doc\($0)" }, index: index), apiKey: key)
+        return buildRouter(state: state, backend: MemorySearch(ids: (0 ..< 12).map { "doc\($0)" }, index: index,
+                                                               shortlistDimensions: [2]), apiKey: key)
     }
 
     func post(_ router: Router<BasicRequestContext>, _ path: String, _ body: String, headers: HTTPFields = [:]) async throws
@@ -61,7 +65,7 @@ import _TestSupport
         #expect(status == 200)
         let data = try #require(json["data"] as? [[String: Any]])
         #expect(data.count == 2 && json["object"] as? String == "list")
-        let raw = try await StandIn().embed(["alpha", "beta"]).vectors
+        let raw = try await StandIn().embed(.texts(["alpha", "beta"])).vectors
         let expected = PrefixInference(model: try Fixtures.smallModel(), dimension: 2).applyNormalized(Matrix(raw))
         for (i, item) in data.enumerated() {
             let vector = try #require(item["embedding"] as? [Double])
@@ -175,6 +179,9 @@ import _TestSupport
         #expect(both == 400)
         let (tooShort, _) = try await post(server, "/v1/search", #"{"vector": [[\#(query)]], "k": 5, "shortlist_size": 4}"#)
         #expect(tooShort == 400)
+        // Only the shortlist sizes built at start can be asked for: memory cannot grow with requests.
+        let (unserved, refusal) = try await post(server, "/v1/search", #"{"vector": [[\#(query)]], "shortlist_dimension": 3}"#)
+        #expect(unserved == 400 && error(refusal)["param"] as? String == "shortlist_dimension")
     }
 
     @Test func healthAndMetricsAnswer() async throws {

@@ -62,7 +62,7 @@ class Upstream(http.server.BaseHTTPRequestHandler):
             return self.reply(500, {"error": {"message": "stand-in failure", "type": "server_error"}})
         if "upstream-slow" in texts:
             time.sleep(2.5)
-        vectors = [upstream_vector(t) for t in texts]
+        vectors = [upstream_vector(t if isinstance(t, str) else json.dumps(t)) for t in texts]
         if "upstream-short" in texts:
             vectors = [v[:10] for v in vectors]
         self.reply(200, {"object": "list", "model": body["model"],
@@ -161,7 +161,8 @@ def main():
         [binary, "serve", "--adaptor", model, "--port", "0", "--model-name", "mini-adapted",
          "--upstream", f"http://127.0.0.1:{upstream.server_address[1]}/v1", "--upstream-model", "stand-in",
          "--upstream-key-env", "STANDIN_UPSTREAM_KEY", "--upstream-timeout", "1", "--api-key-env", "MATRYOSHKA_KEY",
-         "--max-inputs", "8", "--max-body-bytes", "200000", "--data", os.path.join(ROOT, "data", "scifact")],
+         "--max-inputs", "8", "--max-body-bytes", "200000", "--data", os.path.join(ROOT, "data", "scifact"),
+         "--shortlist-dimensions", "32"],
         env=environment, log=log)
     try:
         run_checks(binary, work, port)
@@ -253,7 +254,12 @@ def run_checks(binary, work, port):
     expect_error(port, "/v1/embeddings", {"model": "m"}, 400, "missing input", param="input")
     expect_error(port, "/v1/embeddings", {"input": 5}, 400, "input of the wrong type", param="input")
     expect_error(port, "/v1/embeddings", {"input": ["a", 5]}, 400, "a non-string in the input list", param="input")
-    expect_error(port, "/v1/embeddings", {"input": [[1, 2, 3]]}, 400, "token arrays", param="input")
+    status, tokens = post(port, "/v1/embeddings", {"input": [[101, 2023, 102]], "dimensions": 8})
+    check(status == 200 and Upstream.calls[-1][2]["input"] == [[101, 2023, 102]] and len(tokens["data"]) == 1,
+          "token arrays are passed to the upstream as they are")
+    expect_error(port, "/v1/embeddings", {"input": [[1, -2]]}, 400, "a token array with a negative id", param="input")
+    expect_error(port, "/v1/search", {"vector": corpus[0].tolist(), "shortlist_dimension": 16}, 400,
+                 "a shortlist size not built at start", param="shortlist_dimension")
     expect_error(port, "/v1/embeddings", {"input": ["t"] * 9}, 400, "too many inputs (9 > 8)", param="input")
     expect_error(port, "/v1/embeddings", {"input": "x", "encoding_format": "int8"}, 400, "unknown encoding_format",
                  param="encoding_format")

@@ -62,6 +62,9 @@ void matryoshka_temporary_unregister(int slot);
 /// that the many same-sized block buffers of a streaming pass reuse memory instead of page-faulting fresh pages
 /// each time; a no-op where the C library is not glibc. Called once by the executables.
 void matryoshka_tune_allocator(void);
+
+/// Puts glibc's default allocation thresholds back: freed large blocks go back to the system (a no-op elsewhere).
+void matryoshka_default_allocator(void);
 /// Records a temporary file being written for `destination_path`: on SIGINT or SIGTERM (when their disposition
 /// is the default) every recorded temporary is unlinked, one line naming the destinations goes to standard
 /// error, and the process exits with 128 + the signal (130, 143). Returns the slot, or -1 when none is free.
