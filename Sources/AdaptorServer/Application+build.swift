@@ -34,7 +34,7 @@ let lifecycleLogger: Logger = {
 
 /// The server as Hummingbird runs it: the configuration checked, the transform prepared, the search corpus embedded
 /// with its funnel tiers (or the table's layout checked), the upstream's HTTP client and the database pool added as
-/// services, the router, and each connection's deadlines and drain (``ConnectionGuard``).
+/// services, the router, and each connection's deadlines and drain (`ConnectionGuard`).
 ///
 /// - Parameters:
 ///   - configuration: what to serve, where and how.

@@ -45,7 +45,7 @@ extension Matrix {
     /// huge or denormal values gets its direction too).
     ///
     /// Rows of norm zero stay zero (their cosine similarity to anything is then 0), and rows holding NaN or ±∞ stay as
-    /// they are; ``EmbeddingPipeline/checked(_:)`` refuses both.
+    /// they are; ``EmbeddingPipeline/checked(_:firstRow:)`` refuses both.
     public mutating func normalizeRows() {
         let columns = self.columns
         storage.withUnsafeMutableBufferPointer { buffer in
