@@ -85,7 +85,8 @@ def main():
         times.append(time.perf_counter() - start)
     apply_rate = len(rows) / sorted(times)[1]
 
-    server, port = start_serve([BINARY, "serve", "--adaptor", model, "--port", "0", "--data", data])
+    server, port = start_serve([BINARY, "serve", "--adaptor", model, "--port", "0", "--data", data,
+                                "--shortlist-dimensions", "32"])
     try:
         adapt_body = json.dumps({"input": [base64.b64encode(v.astype("<f4").tobytes()).decode() for v in corpus[:32]],
                                  "dimensions": 64, "encoding_format": "base64"})

@@ -22,7 +22,7 @@ struct EmbeddingsController<Context: RequestContext> {
     func embeddings(_ request: Request) async throws -> PreparedResponse {
         let data = try await state.body(request)
         let state = self.state
-        let (input, format, m) = try await state.work.run { () throws(APIError) in
+        let (input, format, m) = try await state.work.run(inline: data.count <= HeavyWork.inlineBytes) { () throws(APIError) in
             let parsed = try JSONRequest(data, allowed: Self.embeddingsFields)
             let input = try parsed.input(limit: state.limits.maxInputs)
             let format = try parsed.encodingFormat()
@@ -32,7 +32,7 @@ struct EmbeddingsController<Context: RequestContext> {
             return (input, format, m)
         }
         let (raw, usage) = try await state.embedUpstream(input)
-        return try await state.work.run { () throws(APIError) in
+        return try await state.work.run(inline: raw.rows * (m ?? raw.columns) <= HeavyWork.inlineBytes / 16) { () throws(APIError) in
             let vectors = try state.embed(raw, dimensions: m, status: .badGateway)
             return PreparedResponse(text: EmbeddingList(vectors: vectors, format: format, model: state.modelName, usage: usage).text)
         }

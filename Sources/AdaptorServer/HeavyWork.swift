@@ -37,10 +37,16 @@ final class HeavyWork: Sendable {
     /// Jobs running and waiting now.
     var load: (running: Int, waiting: Int) { pool.load }
 
-    /// Runs `body` on one of the threads when one is free (waiting if the queue has room).
+    /// The most bytes of request body parsed, or numbers of an answer written, where the request is handled rather
+    /// than on the heavy threads: tens of microseconds, less than handing the job over and back costs.
+    static let inlineBytes = 16 << 10
+
+    /// Runs `body` on one of the threads when one is free (waiting if the queue has room), or, when `inline` (work
+    /// of tens of microseconds, see ``inlineBytes``), here and now: the hand-over would cost more than the work.
     ///
     /// - Throws: 503 `server_busy` when every thread is busy and the queue is full; whatever `body` throws.
-    func run<T: Sendable>(_ body: @escaping @Sendable () throws(APIError) -> T) async throws(APIError) -> T {
+    func run<T: Sendable>(inline: Bool = false, _ body: @escaping @Sendable () throws(APIError) -> T) async throws(APIError) -> T {
+        if inline { return try Parallelism.$threads.withValue(1) { Result { () throws(APIError) -> T in try body() } }.get() }
         let (concurrency, queueLength) = (self.concurrency, self.queueLength)
         let result: Result<T, APIError>? = await withCheckedContinuation { continuation in
             let admitted = pool.enqueue(if: { busy, waiting in busy < concurrency || waiting < queueLength }) {

@@ -32,7 +32,7 @@ struct SearchController<Context: RequestContext> {
         }
         let state = self.state
         let documents = backend.documentCount ?? Int.max
-        let (parameters, queries) = try await state.work.run { () throws(APIError) in
+        let (parameters, queries) = try await state.work.run(inline: data.count <= HeavyWork.inlineBytes) { () throws(APIError) in
             let parsed = try JSONRequest(data, allowed: Self.fields)
             let limits = state.limits
             let k = try parsed.integer("k", in: 1 ... min(1000, documents)) ?? min(10, documents)
@@ -65,7 +65,8 @@ struct SearchController<Context: RequestContext> {
         }
         let answer = try await backend.search(raw, parameters,
                                               in: SearchContext(work: state.work, limits: state.limits, model: state.modelName))
-        return try await state.work.run { () throws(APIError) in try PreparedResponse(answer) }
+        let results = answer.data.reduce(0) { $0 + $1.results.count }
+        return try await state.work.run(inline: results <= HeavyWork.inlineBytes / 64) { () throws(APIError) in try PreparedResponse(answer) }
     }
 
     /// Refuses an answer of more than `limit` results (queries × `k`) before any work is done.
