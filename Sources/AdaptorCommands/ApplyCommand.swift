@@ -38,6 +38,7 @@ struct ApplyCommand: ParsableCommand {
     }
 
     func adapt() throws {
+        try refuseOutputsOverwritingInputs(outputs: [("--output", output)], inputs: [("--adaptor", adaptor), ("--input", input)])
         let file = try openVectors(input, ids: nil).vectors
         let prepared = try EmbeddingMethod.model(path: adaptor).prepare(dimension: file.dimension, dataName: input)
         let pipeline = try flagged("--dimension") { try prepared.pipeline(dimension: dimension) }

@@ -13,6 +13,11 @@ struct DataOptions: ParsableArguments {
         valueName: "NAME"))
     var model: String?
 
+    /// The files the folder gives (see ``DatasetLayout/inputFiles``), named by `--data`.
+    func inputFiles() throws -> [(option: String, path: String?)] {
+        try DatasetLayout(directory: data, model: model).inputFiles.map { ("--data", $0) }
+    }
+
     /// Loads and validates the data set.
     func load() throws -> Dataset {
         try Dataset.load(directory: data, model: model)
@@ -45,6 +50,11 @@ public struct CorpusOptions: ParsableArguments {
     /// Fails unless exactly one of `--data` and `--corpus` is given (commands that read a corpus call this).
     public func requireCorpus() throws {
         guard data != nil || corpus != nil else { throw ValidationError("Give exactly one of --data DIR or --corpus X.npy") }
+    }
+
+    /// The files `--data` or `--corpus` gives, for ``refuseOutputsOverwritingInputs(outputs:inputs:)``.
+    public func inputFiles() throws -> [(option: String, path: String?)] {
+        try [("--corpus", corpus)] + (layout()?.inputFiles.map { ("--data", Optional($0)) } ?? [])
     }
 
     /// The data set folder's files, with `--data`.

@@ -112,6 +112,10 @@ struct FitCommand: ParsableCommand {
     func fit() throws {
         let display = ProgressDisplay(quiet: quiet)
         let options = try options()
+        let folder = try data.map { try DatasetLayout(directory: $0, model: model).inputFiles.map { ("--data", Optional($0)) } } ?? []
+        try refuseOutputsOverwritingInputs(
+            outputs: [("--out", out), ("--fidelity-log", fidelityLog)],
+            inputs: [("--corpus", corpus), ("--init", initialModel)] + queryOverride.inputFiles + folder)
         let trainingData: TrainingData
         if options.needsJudgements {
             let dataset = try queryOverride.apply(to: try Dataset.load(directory: data!, model: model))

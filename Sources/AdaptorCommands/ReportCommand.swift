@@ -70,6 +70,9 @@ struct ReportCommand: ParsableCommand {
         }
     }
 
+    /// Where the JSON goes: `--json`, or the HTML path with `.json`.
+    var jsonPath: String { json ?? (out.hasSuffix(".html") ? String(out.dropLast(5)) : out) + ".json" }
+
     func validate() throws {
         guard try !specs().isEmpty else { throw ValidationError("--methods names no method") }
         if let dims { _ = try parseDimensions(dims) }
@@ -81,6 +84,9 @@ struct ReportCommand: ParsableCommand {
 
     func write() throws {
         let display = ProgressDisplay(quiet: quiet)
+        let models = try specs().compactMap(\.method.modelPath).map { ("--methods", Optional($0)) }
+        try refuseOutputsOverwritingInputs(outputs: [("--out", out), ("--json", jsonPath)],
+                                           inputs: try dataOptions.inputFiles() + models)
         let judged: JudgedEvaluation
         do {
             judged = try JudgedEvaluation(dataset: try dataOptions.load(), split: split)
@@ -92,7 +98,6 @@ struct ReportCommand: ParsableCommand {
                                                   neighbourSample: neighbourSample, status: { display.update($0) })
         display.finish()
         try writeTextFileAtomically(report.html(), to: out)
-        let jsonPath = json ?? (out.hasSuffix(".html") ? String(out.dropLast(5)) : out) + ".json"
         try writeTextFileAtomically(try report.jsonString() + "\n", to: jsonPath)
         print(report.textTable())
         display.message("wrote \(out) and \(jsonPath)")

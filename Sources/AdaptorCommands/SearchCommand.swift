@@ -104,6 +104,8 @@ public struct SearchCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
+        try refuseOutputsOverwritingInputs(outputs: [("--output", output)],
+                                           inputs: [("--adaptor", adaptor)] + queryOverride.inputFiles + corpusOptions.inputFiles())
         let text: String
         if database.postgres != nil {
             guard let postgresSearch = Self.postgresSearch else { try Services.run(CommandLine.arguments) }

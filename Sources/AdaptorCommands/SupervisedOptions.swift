@@ -71,6 +71,11 @@ public struct QueryOverrideOptions: ParsableArguments {
 
     public init() {}
 
+    /// The files these flags name, for ``refuseOutputsOverwritingInputs(outputs:inputs:)``.
+    var inputFiles: [(option: String, path: String?)] {
+        [("--query-vectors", queryVectors), ("--query-ids", queryIds)]
+    }
+
     public func validate() throws {
         guard (queryVectors == nil) == (queryIds == nil) else {
             throw ValidationError("--query-vectors and --query-ids go together")

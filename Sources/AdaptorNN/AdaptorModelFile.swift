@@ -42,14 +42,25 @@ public struct AdaptorModel: Sendable {
     }
 
     /// Writes the model atomically; the same model always gives the same bytes.
+    ///
+    /// - Throws: ``AdaptorModelError/nonFinite(path:name:index:value:)`` (nothing written) when a weight is NaN or
+    ///   infinite, as a diverged fit leaves them: ``load(_:)`` would refuse the file.
     public func save(to path: String) throws {
         let config = adaptor.configuration
         let parameters = adaptor.parameters
         var tensors: [String: SafetensorsTensor] = [:]
+        var firstBad: AdaptorModelError?
+        func check(_ name: String, _ values: [Float], _ shape: [Int]) {
+            if firstBad == nil, let bad = values.firstIndex(where: { !$0.isFinite }) {
+                firstBad = .nonFinite(path: path, name: name, index: Self.position(bad, shape: shape), value: values[bad])
+            }
+        }
         func put(_ name: String, _ matrix: Matrix) {
+            check(name, matrix.storage, [matrix.rows, matrix.columns])
             tensors[name] = SafetensorsTensor(shape: [matrix.rows, matrix.columns], values: .float32(matrix.storage))
         }
         func put(_ name: String, _ vector: [Float]) {
+            check(name, vector, [vector.count])
             tensors[name] = SafetensorsTensor(shape: [vector.count], values: .float32(vector))
         }
         if let rotation = parameters.rotation { put("rotation", rotation) }
@@ -63,6 +74,7 @@ public struct AdaptorModel: Sendable {
         if let permutation {
             tensors["permutation"] = SafetensorsTensor(shape: [permutation.count], values: .int32(permutation.map(Int32.init)))
         }
+        if let firstBad { throw firstBad }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let metadata: [String: String] = [
@@ -101,6 +113,10 @@ public struct AdaptorModel: Sendable {
             guard t.shape == shape, let values = t.floats else {
                 throw AdaptorModelError.shapeMismatch(path: path, name: name, expected: shape, actual: t.shape)
             }
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw AdaptorModelError.nonFinite(path: path, name: name, index: Self.position(bad, shape: shape),
+                                                  value: values[bad])
+            }
             used.insert(name)
             return values
         }
@@ -137,6 +153,17 @@ public struct AdaptorModel: Sendable {
         return AdaptorModel(adaptor: adaptor, sizes: MatryoshkaSizes(sizeValues, dimension: d),
                             method: metadata["method"] ?? "matryoshka-adaptor", training: metadata["training"] ?? "{}",
                             dataFingerprint: metadata["data_fingerprint"] ?? "", permutation: permutation)
+    }
+
+    /// The row-major multi-index of flat position `flat` in a tensor of `shape`.
+    static func position(_ flat: Int, shape: [Int]) -> [Int] {
+        var rest = flat
+        var index = [Int](repeating: 0, count: shape.count)
+        for axis in shape.indices.reversed() where shape[axis] > 0 {
+            index[axis] = rest % shape[axis]
+            rest /= shape[axis]
+        }
+        return index
     }
 
     /// Throws unless the model takes `dimension`-d vectors such as those of `dataPath`.
@@ -178,6 +205,8 @@ public enum AdaptorModelError: Error, Equatable, CustomStringConvertible {
     case missingTensor(path: String, name: String)
     /// A tensor has the wrong shape (or dtype).
     case shapeMismatch(path: String, name: String, expected: [Int], actual: [Int])
+    /// A weight is NaN or infinite (a corrupted file, or a fit that diverged): `index` is its position in the tensor.
+    case nonFinite(path: String, name: String, index: [Int], value: Float)
     /// The model's input dimension differs from the data's.
     case dimensionMismatch(modelPath: String, modelDimension: Int, dataPath: String, dataDimension: Int)
 
@@ -189,6 +218,9 @@ public enum AdaptorModelError: Error, Equatable, CustomStringConvertible {
             return "\(path): tensor '\(name)' is missing"
         case let .shapeMismatch(path, name, expected, actual):
             return "\(path): tensor '\(name)' has shape \(actual), expected \(expected) (F32)"
+        case let .nonFinite(path, name, index, value):
+            return "\(path): tensor '\(name)' holds \(value) at \(index); every weight must be finite (the file is "
+                + "corrupted, or the fit that wrote it diverged: fit again, with a lower --learning-rate)"
         case let .dimensionMismatch(modelPath, modelDimension, dataPath, dataDimension):
             return "\(modelPath) takes \(modelDimension)-d vectors but \(dataPath) holds \(dataDimension)-d vectors"
         }

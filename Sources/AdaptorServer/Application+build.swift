@@ -60,7 +60,7 @@ public func buildApplication(_ configuration: ServerConfiguration,
         }
     } else if case let .postgres(url, table, efSearch, probes) = configuration.corpus {
         let search = try await PostgresSearch.open(url: url, table: table, prepared: prepared, efSearch: efSearch,
-                                                   probes: probes, logger: logger)
+                                                   probes: probes, timeout: configuration.databaseTimeout, logger: logger)
         services.append(search.client)
         backend = search
     }

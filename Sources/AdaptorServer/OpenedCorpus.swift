@@ -46,10 +46,11 @@ extension PostgresSearch {
     /// The backend for `table` at `url`: its layout read over one connection (closed again) and checked against
     /// the prepared method (same model by fingerprint); searches then go through a pool.
     static func open(url: String, table: String, prepared: PreparedMethod, efSearch: Int?, probes: Int?,
-                     logger: Logger) async throws -> PostgresSearch {
+                     timeout: Double?, logger: Logger) async throws -> PostgresSearch {
         let url = try PostgresURL(url)
         let table = try TableName(table)
-        let connected = try await VectorDatabase.connect(url)
+        let limit = timeout.map { Duration.milliseconds(Int64(($0 * 1000).rounded())) }
+        let connected = try await VectorDatabase.connect(url, timeout: limit)
         let layout: VectorTableLayout
         do {
             layout = try await connected.layout(of: table)
@@ -63,7 +64,7 @@ extension PostgresSearch {
         logger.info("searching in PostgreSQL", metadata: ["table": "\(table)", "at": "\(url)", "dimension": "\(layout.dimension)"])
         return PostgresSearch(client: PostgresClient(configuration: url.clientConfiguration()), stored: stored,
                               table: VectorTableSearch(table: table, layout: layout), efSearch: efSearch, probes: probes,
-                              logger: logger)
+                              deadline: limit.map { (url.place, $0) }, logger: logger)
     }
 }
 

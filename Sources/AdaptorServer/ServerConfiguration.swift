@@ -54,6 +54,9 @@ public struct ServerConfiguration: Sendable {
     public var drainTimeout: Double = 30
     /// Log level: trace, debug, info (one line per request), notice, warning, error or critical.
     public var logLevel = "info"
+    /// With a PostgreSQL corpus: the longest a search may wait for a connection or for one statement, in seconds
+    /// (then 504 `database_timeout`; nil: no limit).
+    public var databaseTimeout: Double? = 10
     /// Worker threads for embedding the corpus at start (each request's heavy job runs on one thread; see
     /// ``concurrency``).
     public var threads = Parallelism.availableCores

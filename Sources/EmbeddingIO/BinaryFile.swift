@@ -109,41 +109,76 @@ final class RandomAccessFile: @unchecked Sendable {
 /// A file written to a temporary name beside its destination and renamed into place on ``commit()``,
 /// so that readers never see a half-written file. Dropped without commit, the temporary is removed.
 ///
-/// The temporary is `.<name>.<pid>-<random>.tmp` in the destination's folder. While it is open it is recorded
-/// for the SIGINT / SIGTERM handler (`matryoshka_temporary_register`), which removes it and exits with 130 / 143;
-/// and opening a destination first removes temporaries of its own name left by processes that no longer exist
-/// (a `kill -9`, a power cut), never those of a live process.
+/// What the destination is decides how it is written, as `>` in a shell and `numpy.save` would (never by renaming
+/// over something that is not a regular file):
+/// - a regular file, or none: a temporary `.<name>.<pid>-<random>.tmp` in the destination's folder, renamed over it on
+///   commit. An existing file keeps its permission bits and, where the process may set them (root), its owner and
+///   group; a new one gets the umask's. An existing file the process may not write is refused, as `>` would be.
+/// - a symbolic link (or a chain of them, dangling or not): the file it points to, by the rule above; the link stays.
+/// - a character device (`/dev/null`, `/dev/stdout` on a terminal) or a FIFO (`/dev/stdout` in a pipe, `mkfifo`):
+///   written directly, in order, with nothing renamed; a write error (`/dev/full`) is reported.
+/// - a directory, a block device or a socket: refused.
+///
+/// While a temporary is open it is recorded for the SIGINT / SIGTERM handler (`matryoshka_temporary_register`),
+/// which removes it and exits with 130 / 143; and opening a destination first removes temporaries of its own name
+/// left by processes that no longer exist (a `kill -9`, a power cut), never those of a live process.
 public final class AtomicOutputFile {
-    /// The final path.
+    /// The path as given.
     public let path: String
-    private let temporaryPath: String
+    /// Where the bytes go: the temporary file, or the device or FIFO itself.
+    private let writingPath: String
+    /// The regular file the temporary replaces on commit (the end of any symbolic links), or nil when writing
+    /// directly.
+    private let destination: String?
     private var handle: UnsafeMutablePointer<FILE>?
     private var slot: Int32 = -1
 
-    /// Opens a temporary file beside `path` for writing.
+    /// Opens `path` for writing: a temporary file beside it, or the device or FIFO itself.
     public init(path: String) throws(EmbeddingIOError) {
         self.path = path
+        let target = try OutputTarget(path)
+        guard let regular = target.regularFile else {
+            // A character device or a FIFO: opened as `>` opens it (a FIFO waits for its reader).
+            guard let handle = fopen(path, "wb") else {
+                throw .cannotWrite(path: path, reason: String(cString: strerror(errno)))
+            }
+            writingPath = path
+            destination = nil
+            self.handle = handle
+            return
+        }
         let random = UInt32.random(in: 0 ... UInt32.max)
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[...$0]) } ?? ""
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let slash = regular.lastIndex(of: "/")
+        let directory = slash.map { String(regular[...$0]) } ?? ""
+        let name = slash.map { String(regular[regular.index(after: $0)...]) } ?? regular
         Self.removeStaleTemporaries(directory: directory, name: name)
-        temporaryPath = "\(directory).\(name).\(getpid())-\(random).tmp"
+        let temporaryPath = "\(directory).\(name).\(getpid())-\(random).tmp"
+        writingPath = temporaryPath
+        destination = regular
         // Registered before it exists: a signal that arrives while the file is being created still removes it.
-        slot = matryoshka_temporary_register(temporaryPath, path)
-        guard let handle = fopen(temporaryPath, "wb") else {
+        slot = matryoshka_temporary_register(temporaryPath, regular)
+        let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard descriptor >= 0, let handle = fdopen(descriptor, "wb") else {
             let reason = String(cString: strerror(errno))
             matryoshka_temporary_unregister(slot)
             slot = -1
             throw .cannotWrite(path: path, reason: reason)
         }
         self.handle = handle
+        if let existing = target.existing {
+            // The owner first: changing it may clear set-id bits, which the mode then restores. A process that may not
+            // give the file away (not root) keeps it as its own, as GNU tools do; the mode is always kept.
+            if existing.st_uid != geteuid() || existing.st_gid != getegid() {
+                _ = fchown(descriptor, existing.st_uid, existing.st_gid)
+            }
+            _ = fchmod(descriptor, existing.st_mode & 0o7777)
+        }
     }
 
     deinit {
         if let handle {
             fclose(handle)
-            unlink(temporaryPath)
+            if destination != nil { unlink(writingPath) }
         }
         matryoshka_temporary_unregister(slot)
     }
@@ -179,7 +214,7 @@ public final class AtomicOutputFile {
         }
     }
 
-    /// Flushes, closes and renames the temporary file to ``path``.
+    /// Flushes and closes the file; a temporary is synced to disk and renamed over the destination.
     public func commit() throws(EmbeddingIOError) {
         guard let handle else { preconditionFailure("commit twice") }
         self.handle = nil
@@ -187,19 +222,133 @@ public final class AtomicOutputFile {
             matryoshka_temporary_unregister(slot)
             slot = -1
         }
+        guard let destination else {
+            let flushed = fflush(handle) == 0
+            let reason = String(cString: strerror(errno))
+            let closed = fclose(handle) == 0
+            guard flushed, closed else { throw .cannotWrite(path: path, reason: flushed ? String(cString: strerror(errno)) : reason) }
+            return
+        }
         let flushed = fflush(handle) == 0 && fsync(fileno(handle)) == 0
         let reason = String(cString: strerror(errno))
         fclose(handle)
         guard flushed else {
-            unlink(temporaryPath)
+            unlink(writingPath)
             throw .cannotWrite(path: path, reason: reason)
         }
-        guard rename(temporaryPath, path) == 0 else {
+        guard rename(writingPath, destination) == 0 else {
             let reason = String(cString: strerror(errno))
-            unlink(temporaryPath)
+            unlink(writingPath)
             throw .cannotWrite(path: path, reason: reason)
         }
     }
+}
+
+/// What an output path names, found before anything is written (see ``AtomicOutputFile``).
+struct OutputTarget {
+    /// The regular file to replace or create (symbolic links followed), or nil for a device or FIFO written directly.
+    let regularFile: String?
+    /// The existing regular file's status (mode, owner), or nil for a new one.
+    let existing: stat?
+
+    init(_ path: String) throws(EmbeddingIOError) {
+        guard !path.isEmpty else { throw .cannotWrite(path: path, reason: "the path is empty") }
+        var info = stat()
+        if stat(path, &info) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFREG:
+                guard access(path, W_OK) == 0 else { throw .cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+                regularFile = try Self.endOfLinks(path)
+                existing = info
+            case S_IFCHR, S_IFIFO:
+                regularFile = nil
+                existing = nil
+            case S_IFDIR:
+                throw .cannotWrite(path: path, reason: "is a directory; name a file")
+            case S_IFBLK:
+                throw .cannotWrite(path: path, reason: "is a block device; name a regular file, a character device or a FIFO")
+            default:
+                throw .cannotWrite(path: path, reason: "is a socket; name a regular file, a character device or a FIFO")
+            }
+            return
+        }
+        guard errno == ENOENT else { throw .cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        // Nothing there yet, or a dangling link: create the file the links end at.
+        regularFile = try Self.endOfLinks(path)
+        existing = nil
+    }
+
+    /// `path` with every symbolic link along it followed to the name it finally points at (relative targets taken
+    /// from the link's folder), whether or not that name exists; at most 40 links, as the kernel allows.
+    static func endOfLinks(_ path: String) throws(EmbeddingIOError) -> String {
+        var current = path
+        for _ in 0 ..< 40 {
+            var info = stat()
+            guard lstat(current, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK else { return current }
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let length = readlink(current, &buffer, buffer.count - 1)
+            guard length > 0 else { throw .cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+            let target = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if target.hasPrefix("/") {
+                current = target
+            } else {
+                let slash = current.lastIndex(of: "/")
+                current = (slash.map { String(current[...$0]) } ?? "") + target
+            }
+        }
+        throw .cannotWrite(path: path, reason: "too many levels of symbolic links")
+    }
+}
+
+/// The device and inode of an existing file (symbolic links followed), or nil when there is none.
+func fileIdentity(_ path: String) -> (device: UInt64, inode: UInt64)? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return nil }
+    return (UInt64(info.st_dev), UInt64(info.st_ino))
+}
+
+/// Refuses outputs that would destroy what the command reads: an output naming the same file as an input (the same
+/// device and inode, through any link or path spelling), or two outputs naming one file. Commands call it before any
+/// work, with each path's option name for the message.
+///
+/// - Parameters:
+///   - outputs: `(option, path)` of every file the command will write (nil paths: not asked for).
+///   - inputs: `(option, path)` of every file it reads.
+/// - Throws: ``EmbeddingIOError/outputIsInput(output:outputOption:input:inputOption:)``.
+public func refuseOutputsOverwritingInputs(outputs: [(option: String, path: String?)],
+                                          inputs: [(option: String, path: String?)]) throws(EmbeddingIOError) {
+    var seen: [(option: String, path: String, device: UInt64, inode: UInt64)] = []
+    for input in inputs {
+        guard let path = input.path, let id = fileIdentity(path) else { continue }
+        seen.append((input.option, path, id.device, id.inode))
+    }
+    var newOutputs: [(option: String, path: String, name: String)] = []
+    for output in outputs {
+        guard let path = output.path else { continue }
+        if let id = fileIdentity(path) {
+            if let clash = seen.first(where: { $0.device == id.device && $0.inode == id.inode }) {
+                throw .outputIsInput(output: path, outputOption: output.option, input: clash.path, inputOption: clash.option)
+            }
+            seen.append((output.option, path, id.device, id.inode))
+        } else if let name = try? canonicalNewFile(path) {
+            // Two outputs that do not exist yet are the same file when they end at the same name in the same folder.
+            if let clash = newOutputs.first(where: { $0.name == name }) {
+                throw .outputIsInput(output: path, outputOption: output.option, input: clash.path, inputOption: clash.option)
+            }
+            newOutputs.append((output.option, path, name))
+        }
+    }
+}
+
+/// The absolute name a new file at `path` would get: its links followed, its folder resolved by `realpath`.
+func canonicalNewFile(_ path: String) throws(EmbeddingIOError) -> String {
+    let end = try OutputTarget.endOfLinks(path)
+    let slash = end.lastIndex(of: "/")
+    let directory = slash.map { String(end[..<$0]) } ?? "."
+    let name = slash.map { String(end[end.index(after: $0)...]) } ?? end
+    guard let resolved = realpath(directory.isEmpty ? "/" : directory, nil) else { return end }
+    defer { free(resolved) }
+    return String(cString: resolved) + "/" + name
 }
 
 /// The bytes a C-order array of `shape` takes, `elementSize × ∏ shape`; nil when a size is negative or the

@@ -106,6 +106,15 @@ public struct DatasetLayout: QrelsLocating, Sendable {
         qrelsSearchPath = search
     }
 
+    /// Every file a command may read from the folder: the vectors, the ids and each `qrels/*.tsv` on
+    /// ``qrelsSearchPath``; what ``refuseOutputsOverwritingInputs(outputs:inputs:)`` protects.
+    public var inputFiles: [String] {
+        [corpusVectors, corpusIds] + [queryVectors, queryIds].compactMap { $0 }
+            + qrelsSearchPath.flatMap { folder in
+                listDirectory("\(folder)/qrels").filter { $0.hasSuffix(".tsv") }.map { "\(folder)/qrels/\($0)" }
+            }
+    }
+
     /// Loads and validates every file into memory.
     public func load() throws(EmbeddingIOError) -> Dataset {
         let corpus = try EmbeddingSet.load(vectors: corpusVectors, ids: corpusIds)

@@ -29,6 +29,8 @@ public enum EmbeddingIOError: Error, Equatable, CustomStringConvertible {
     case missingFile(path: String, what: String)
     /// A file cannot be written.
     case cannotWrite(path: String, reason: String)
+    /// An output names a file the command reads (or another output): writing it would destroy that file.
+    case outputIsInput(output: String, outputOption: String, input: String, inputOption: String)
     /// Holding a file's vectors in memory would take more memory than is available.
     case tooLargeForMemory(path: String, rows: Int, columns: Int, needed: Int, available: Int)
 
@@ -60,6 +62,10 @@ public enum EmbeddingIOError: Error, Equatable, CustomStringConvertible {
             return "\(path): missing (\(what))"
         case let .cannotWrite(path, reason):
             return "\(path): cannot write (\(reason))"
+        case let .outputIsInput(output, outputOption, input, inputOption):
+            let same = output == input ? "" : " (\(input))"
+            return "\(output): \(outputOption) names the same file as \(inputOption)\(same); writing it would destroy "
+                + "what \(inputOption) gives, so nothing was written: choose another \(outputOption) path"
         case let .tooLargeForMemory(path, rows, columns, needed, available):
             return "\(path): this step holds the \(rows) × \(columns) vectors in memory (about \(gigabytes(needed)) "
                 + "with its working copies) but only \(gigabytes(available)) is available; fit (unsupervised), apply, "

@@ -65,6 +65,16 @@ public struct EmbeddingPipeline: Sendable {
         return embedded
     }
 
+    /// ``transformed(_:)``, refusing a row that holds NaN or ±∞ (``PipelineError/notFinite(row:size:)``, rows
+    /// counted from `firstRow`).
+    public func checkedTransformed(_ x: Matrix, firstRow: Int = 0) throws(PipelineError) -> Matrix {
+        let y = transformed(x)
+        if let bad = y.storage.firstIndex(where: { !$0.isFinite }) {
+            throw .notFinite(row: firstRow + bad / y.columns, size: y.columns)
+        }
+        return y
+    }
+
     /// `T(x)` at the full output size, not normalised (`n × D`): what multi-size evaluation scores, each size by
     /// ``cut(_:to:)``. With an adaptor model this is the same fused pass at `m = D`.
     public func transformed(_ x: Matrix) -> Matrix {
@@ -92,7 +102,22 @@ public struct EmbeddingPipeline: Sendable {
     }
 }
 
-/// A size that a transform cannot be cut to, or vectors of the wrong width.
+/// A ``PipelineError`` about a row of a named source (a file): "`source`, row `r`: …".
+public struct SourcePipelineError: Error, Equatable, CustomStringConvertible {
+    /// Where the rows came from (``RowSource/sourceName``).
+    public let source: String
+    /// What was wrong with the row.
+    public let error: PipelineError
+
+    public init(source: String, error: PipelineError) {
+        self.source = source
+        self.error = error
+    }
+
+    public var description: String { "\(source), \(error)" }
+}
+
+/// A size that a transform cannot be cut to, or an embedding without a direction or not finite.
 public enum PipelineError: Error, Equatable, CustomStringConvertible {
     /// The asked size is not in `1 ... outputDimension`.
     case sizeOutOfRange(size: Int, outputDimension: Int)

@@ -17,6 +17,12 @@ public enum EmbeddingMethod: Sendable, Equatable, CustomStringConvertible {
         self = modelPath.map { .model(path: $0) } ?? .truncation
     }
 
+    /// The model file, for ``model(path:)``; nil for truncation and PCA.
+    public var modelPath: String? {
+        if case let .model(path) = self { return path }
+        return nil
+    }
+
     public var description: String {
         switch self {
         case .truncation: "truncation"

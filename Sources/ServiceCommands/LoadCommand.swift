@@ -51,6 +51,8 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Index on the prefix: none, hnsw or ivfflat (inner product).") var index: VectorIndexKind = .none
     @Option(name: .customLong("if-exists"), help: "When the table exists: fail, replace (in the load's transaction) or append.")
     var ifExists: IfExists = .fail
+    @Flag(help: "With --if-exists replace: drop the table even if no load made it (its comment records no layout).")
+    var force = false
     @Option(help: ArgumentHelp("Commit about every R rows (default: one transaction for the whole load).", valueName: "R"))
     var commitEvery: Int?
     @Flag(help: "With --if-exists append: skip the input rows a failed --commit-every load already committed.")
@@ -66,6 +68,7 @@ struct LoadCommand: AsyncParsableCommand {
         if let dimension, dimension < 1 { throw ValidationError("--dimension must be positive, got \(dimension)") }
         guard database.postgres != nil, database.table != nil else { throw ValidationError("load needs --postgres URL and --table T") }
         if let commitEvery, commitEvery < 1 { throw ValidationError("--commit-every must be positive") }
+        if force, ifExists != .replace { throw ValidationError("--force goes with --if-exists replace") }
         if resume, ifExists != .append { throw ValidationError("--resume continues a table: use it with --if-exists append") }
         guard blockRows >= 1 else { throw ValidationError("--block-rows must be positive") }
     }
@@ -93,8 +96,9 @@ struct LoadCommand: AsyncParsableCommand {
         let display = ProgressDisplay(quiet: quiet)
         display.message("loading \(file.rowCount) rows into \(tableName) at \(url) (\(type.rawValue)(\(form.layout.dimension))"
             + (full ? " + full \(type.rawValue)(\(form.layout.fullDimension!))" : "") + ")")
-        let connected = try await VectorDatabase.connect(url)
-        let loader = VectorLoader(table: tableName, ifExists: ifExists, index: index, commitEvery: commitEvery, blockRows: blockRows)
+        let connected = try await VectorDatabase.connect(url, timeout: database.timeout)
+        let loader = VectorLoader(table: tableName, ifExists: ifExists, index: index, commitEvery: commitEvery, blockRows: blockRows,
+                                  force: force)
         let start = ContinuousClock.now
         let report: LoadReport
         do {

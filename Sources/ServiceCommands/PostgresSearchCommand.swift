@@ -11,7 +11,7 @@ import VectorDatabase
     let queries = try command.loadQueries(dimension: nil)
     let prepared = try EmbeddingMethod(modelPath: command.adaptor).prepare(dimension: queries.dimension,
                                                                            dataName: queries.vectorsPath)
-    let connected = try await VectorDatabase.connect(url)
+    let connected = try await VectorDatabase.connect(url, timeout: command.database.timeout)
     do {
         let layout = try await connected.layout(of: tableName)
         if let dimension = command.dimension, dimension != layout.dimension {
@@ -22,10 +22,16 @@ import VectorDatabase
                                          fingerprint: prepared.fingerprint)
         let display = ProgressDisplay(quiet: command.quiet)
         let start = ContinuousClock.now
+        let embedded: (prefixes: Matrix, full: Matrix?)
+        do {
+            embedded = try stored.embed(queries.vectors, full: command.shortlistSize != nil)
+        } catch {
+            throw SourcePipelineError(source: queries.vectorsPath, error: error)
+        }
         let hits = try await VectorTableSearch(table: tableName, layout: layout).search(
-            stored.embed(queries.vectors, full: command.shortlistSize != nil), on: connected.connection,
+            embedded, on: connected.connection,
             logger: connected.logger, k: command.k, shortlistSize: command.shortlistSize, efSearch: command.efSearch,
-            probes: command.probes) { done, total in
+            probes: command.probes, deadline: command.database.timeout.map { (url.place, $0) }) { done, total in
                 display.update(rateLine("searched in \(tableName)", done: done, total: total, unit: "queries", since: start))
             }
         display.finish()

@@ -148,6 +148,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let postgres = database.postgres, let table = database.table {
             c.corpus = .postgres(url: postgres, table: table, efSearch: efSearch, probes: probes)
+            c.databaseTimeout = database.timeoutSeconds(default: 10)
         } else if let data {
             c.corpus = .dataset(directory: data, model: model)
         } else if let corpus {

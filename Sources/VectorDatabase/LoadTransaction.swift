@@ -11,6 +11,8 @@ final class LoadTransaction {
     let ifExists: IfExists
     let index: VectorIndexKind
     let commitEvery: Int?
+    /// Whether `--if-exists replace` may drop a table that no load made.
+    let force: Bool
     private var inTransaction = false
     private var rowsInTransaction = 0
     private var createdTable = false
@@ -18,13 +20,14 @@ final class LoadTransaction {
     private(set) var committedRows = 0
 
     init(database: VectorDatabase, table: TableName, layout: VectorTableLayout, ifExists: IfExists,
-         index: VectorIndexKind, commitEvery: Int?) {
+         index: VectorIndexKind, commitEvery: Int?, force: Bool = false) {
         self.database = database
         self.table = table
         self.layout = layout
         self.ifExists = ifExists
         self.index = index
         self.commitEvery = commitEvery
+        self.force = force
     }
 
     /// Checks the table against `ifExists` and the layout, then opens the transaction (and makes the table).
@@ -33,18 +36,18 @@ final class LoadTransaction {
         if exists {
             switch ifExists {
             case .fail:
-                throw VectorDatabaseError.tableExists(table: table.description)
+                throw VectorDatabaseError.tableExists(table: table.description, madeByLoad: found != nil)
             case .append:
                 guard let found else {
                     throw VectorDatabaseError.layoutMismatch(
                         table: table.description, problem: "was not made by matryoshka load (its comment records no model "
-                            + "and size); append only to tables it made, or use --if-exists replace.")
+                            + "and size); append only to tables it made.")
                 }
                 if let problem = found.mismatch(with: layout) {
                     throw VectorDatabaseError.layoutMismatch(table: table.description, problem: problem)
                 }
             case .replace:
-                break
+                guard found != nil || force else { throw VectorDatabaseError.notALoadTable(table: table.description) }
             }
         }
         try await execute("BEGIN", "starting the transaction")
@@ -62,18 +65,14 @@ final class LoadTransaction {
     /// The first input row a resumed load should send: the table's row count, after checking that the table holds
     /// exactly `ids[0 ..< count]` at its edges (the last of them present, the next one absent).
     func resumeRow(ids: [String]) async throws -> Int {
-        var count = 0
-        for try await (n) in try await database.run("SELECT count(*) FROM \(unescaped: table.quoted)", "counting rows")
-            .decode(Int.self) { count = n }
+        let counted = try await database.run("SELECT count(*) FROM \(unescaped: table.quoted)", "counting rows")
+        let count = try counted.first?.decode(Int.self) ?? 0
         guard count <= ids.count else {
             throw VectorDatabaseError.layoutMismatch(table: table.description,
                                                      problem: "holds \(count) rows, more than the input's \(ids.count); it is not a prefix of this input.")
         }
         func present(_ id: String) async throws -> Bool {
-            for try await _ in try await database.run("SELECT 1 FROM \(unescaped: table.quoted) WHERE id = \(id)", "checking ids") {
-                return true
-            }
-            return false
+            try await !database.run("SELECT 1 FROM \(unescaped: table.quoted) WHERE id = \(id)", "checking ids").isEmpty
         }
         if count > 0, try await !present(ids[count - 1]) {
             throw VectorDatabaseError.layoutMismatch(table: table.description,
@@ -102,28 +101,32 @@ final class LoadTransaction {
         // name is a validated identifier (TableName), so nothing from outside reaches the SQL.
         let statement = String(table.quoted.dropFirst()) + " (\(columns)) FROM STDIN WITH (FORMAT binary) --"
         do {
-            try await database.connection.copyFrom(table: statement, logger: database.logger) { writer in
-                let widths = [layout.dimension] + (layout.fullDimension.map { [$0] } ?? [])
-                let perRow = BinaryCopy.rowBytes(idBytes: 16, widths: widths, type: type)
-                let chunkRows = max(1, (1 << 20) / perRow)
-                var buffer = ByteBuffer()
-                buffer.reserveCapacity(min(ids.count, chunkRows) * perRow + 64)
-                buffer.writeBytes(BinaryCopy.header)
-                let matrices = [prefixes] + (full.map { [$0] } ?? [])
-                var row = 0
-                while row < ids.count {
-                    let end = min(row + chunkRows, ids.count)
-                    BinaryCopy.appendRows(ids: ids.dropFirst(row).prefix(end - row), matrices: matrices, rows: row ..< end,
-                                          type: type, to: &buffer)
-                    row = end
-                    if row < ids.count {
-                        try await writer.write(buffer)
-                        buffer.clear()
+            try await database.within("copying rows into \(table)") {
+                try await database.connection.copyFrom(table: statement, logger: database.logger) { writer in
+                    let widths = [layout.dimension] + (layout.fullDimension.map { [$0] } ?? [])
+                    let perRow = BinaryCopy.rowBytes(idBytes: 16, widths: widths, type: type)
+                    let chunkRows = max(1, (1 << 20) / perRow)
+                    var buffer = ByteBuffer()
+                    buffer.reserveCapacity(min(ids.count, chunkRows) * perRow + 64)
+                    buffer.writeBytes(BinaryCopy.header)
+                    let matrices = [prefixes] + (full.map { [$0] } ?? [])
+                    var row = 0
+                    while row < ids.count {
+                        let end = min(row + chunkRows, ids.count)
+                        BinaryCopy.appendRows(ids: ids.dropFirst(row).prefix(end - row), matrices: matrices, rows: row ..< end,
+                                              type: type, to: &buffer)
+                        row = end
+                        if row < ids.count {
+                            try await writer.write(buffer)
+                            buffer.clear()
+                        }
                     }
+                    buffer.writeBytes(BinaryCopy.trailer)
+                    try await writer.write(buffer)
                 }
-                buffer.writeBytes(BinaryCopy.trailer)
-                try await writer.write(buffer)
             }
+        } catch let error as VectorDatabaseError {
+            throw error
         } catch {
             throw VectorDatabaseError.server(what: "copying rows into \(table)", message: VectorDatabaseError.text(of: error),
                                              rolledBack: nil)
@@ -144,7 +147,9 @@ final class LoadTransaction {
             inTransaction = true
         }
         if createdTable, index != .none {
-            try await execute(indexStatement(rows: rows), "building the \(index.rawValue) index on \(table)")
+            // No deadline: an index over millions of rows takes as long as it takes.
+            try await database.run(PostgresQuery(unsafeSQL: indexStatement(rows: rows)),
+                                   "building the \(index.rawValue) index on \(table)", timeout: .some(nil))
         }
         try await execute("COMMIT", "committing")
         inTransaction = false
@@ -156,7 +161,7 @@ final class LoadTransaction {
     func abort() async -> TableState {
         guard inTransaction || committedRows > 0 else { return .untouched }
         if inTransaction {
-            _ = try? await database.connection.query("ROLLBACK", logger: database.logger)
+            _ = try? await database.run("ROLLBACK", "rolling back")
             inTransaction = false
         }
         return committedRows == 0 ? .rolledBack(table: table.description)

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import NIOSSL
 import PostgresNIO
 
@@ -61,28 +62,54 @@ public struct PostgresURL: Sendable, CustomStringConvertible, Equatable {
         "postgres://\(user)\(password == nil ? "" : ":***")@\(host):\(port)/\(database)" + (tls == .disable ? "" : "?sslmode=\(tls.rawValue)")
     }
 
-    /// `text` with anything between `://user:` and `@` replaced by `***`, for messages about URLs that do not parse.
+    /// `text` with every password in it replaced by `***`, for messages about URLs that do not parse: the part
+    /// after `user:` before the last `@` whatever precedes it (`postgres://u:p@h`, `postgres:u:p@h`, `postgres//u:p@h`,
+    /// `u:p@h/db`),
+    /// and `password=` values in a query or a libpq keyword string (`?password=p`, `host=h password=p`).
     public static func redact(_ text: String) -> String {
-        guard let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].lastIndex(of: "@") else { return text }
-        let credentials = text[scheme.upperBound ..< at]
-        guard let colon = credentials.firstIndex(of: ":") else { return text }
-        return text[..<colon] + ":***" + text[at...]
+        var result = text
+        // password=VALUE in a query string or a keyword/value string, up to '&', whitespace or the end; quoted
+        // keyword values ('…') to their closing quote.
+        var searchFrom = result.startIndex
+        while let key = result.range(of: "password=", options: .caseInsensitive, range: searchFrom ..< result.endIndex) {
+            var end = key.upperBound
+            if end < result.endIndex, result[end] == "'" {
+                end = result[result.index(after: end)...].firstIndex(of: "'").map { result.index(after: $0) } ?? result.endIndex
+            } else {
+                end = result[end...].firstIndex(where: { $0 == "&" || $0 == " " || $0 == "\t" }) ?? result.endIndex
+            }
+            result.replaceSubrange(key.upperBound ..< end, with: "***")
+            searchFrom = result.index(key.upperBound, offsetBy: 3)
+        }
+        // USER:PASSWORD@ before the host: the credentials run from after the scheme (with or without //) to the last '@'.
+        guard let at = result.lastIndex(of: "@") else { return result }
+        var credentialsStart = result.startIndex
+        if let slashes = result.range(of: "//"), slashes.upperBound <= at {
+            credentialsStart = slashes.upperBound
+        } else if let scheme = ["postgresql:", "postgres:"].first(where: { result.lowercased().hasPrefix($0) }) {
+            credentialsStart = result.index(result.startIndex, offsetBy: scheme.count)
+        }
+        guard let colon = result[credentialsStart ..< at].firstIndex(of: ":") else { return result }
+        return String(result[..<colon]) + ":***" + String(result[at...])
     }
 
     /// "host:port/database", for messages.
     public var place: String { "\(host):\(port)/\(database)" }
 
-    /// A single connection's configuration.
-    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+    /// A single connection's configuration over `channel`, a TCP connection to ``host`` and ``port`` (see
+    /// ``VectorDatabase`` for why the channel is made outside PostgresNIO); TLS, when asked, checks the certificate
+    /// against ``host`` unless it is an IP address.
+    public func connectionConfiguration(over channel: any Channel) throws -> PostgresConnection.Configuration {
         let mode: PostgresConnection.Configuration.TLS
         switch tls {
         case .disable: mode = .disable
         case .prefer: mode = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
         case .require: mode = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
         }
-        var configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password,
-                                                             database: database, tls: mode)
-        configuration.options.connectTimeout = .seconds(10)
+        var configuration = PostgresConnection.Configuration(establishedChannel: channel, tls: mode, username: user,
+                                                             password: password, database: database)
+        let isAddress = (try? SocketAddress(ipAddress: host, port: port)) != nil
+        configuration.options.tlsServerName = isAddress ? nil : host
         return configuration
     }
 

@@ -46,8 +46,13 @@ public struct StoredEmbedding: Sendable {
     }
 
     /// The stored vectors of raw rows `x` (`n × d`): unit `n × m` prefixes and, when stored (and `full` is asked),
-    /// unit `n × D` full vectors.
-    public func embed(_ x: Matrix, full wantsFull: Bool = true) -> (prefixes: Matrix, full: Matrix?) {
-        (prefix(x), wantsFull ? full.map { $0(x) } : nil)
+    /// unit `n × D` full vectors, each row checked (``/EmbeddingMath/EmbeddingPipeline/checked(_:firstRow:)``).
+    ///
+    /// - Throws: ``/EmbeddingMath/PipelineError`` for a row (counted from `firstRow`) whose embedding has no direction
+    ///   or is not finite: nothing of the kind reaches a table or a query.
+    public func embed(_ x: Matrix, full wantsFull: Bool = true, firstRow: Int = 0) throws(PipelineError)
+        -> (prefixes: Matrix, full: Matrix?)
+    {
+        (try prefix.checked(x, firstRow: firstRow), wantsFull ? try full?.checked(x, firstRow: firstRow) : nil)
     }
 }

@@ -13,14 +13,20 @@ public enum VectorDatabaseError: Error, CustomStringConvertible, Equatable {
     case missingExtension(place: String, problem: String)
     /// `--table` is not a plain or schema-qualified identifier.
     case invalidTableName(String)
-    /// The table exists and `--if-exists fail` was asked.
-    case tableExists(table: String)
+    /// The table exists and `--if-exists fail` was asked; `madeByLoad` says whether its comment is a load's.
+    case tableExists(table: String, madeByLoad: Bool)
+    /// `--if-exists replace` on a table that no load made (its comment records no layout), without `--force`.
+    case notALoadTable(table: String)
     /// The table is missing (search, append).
     case noSuchTable(table: String, place: String)
     /// The table was not made by `matryoshka load`, or by another model, size or type.
     case layoutMismatch(table: String, problem: String)
     /// A statement failed on the server; `rolledBack` says whether the table is as it was.
     case server(what: String, message: String, rolledBack: String?)
+    /// The server did not answer within the timeout; the connection was closed.
+    case timedOut(what: String, place: String, seconds: Double)
+    /// A search gave fewer rows than asked although the table holds enough (an approximate index's limit).
+    case shortResult(table: String, query: Int, returned: Int, k: Int, advice: String)
 
     public var description: String {
         switch self {
@@ -35,14 +41,26 @@ public enum VectorDatabaseError: Error, CustomStringConvertible, Equatable {
                 + "Install pgvector on the server and run 'CREATE EXTENSION vector;' as a superuser in that database."
         case .invalidTableName(let name):
             return "--table '\(name)' is not a table name: use letters, digits and underscores, optionally schema.table."
-        case .tableExists(let table):
+        case .tableExists(let table, true):
             return "Table \(table) already exists; pass --if-exists replace to overwrite it or --if-exists append to add rows."
+        case .tableExists(let table, false):
+            return "Table \(table) already exists and was not made by matryoshka load (its comment records no model and "
+                + "size); choose another --table (or, to drop it and everything in it, --if-exists replace --force)."
+        case .notALoadTable(let table):
+            return "Table \(table) was not made by matryoshka load (its comment records no model and size), so "
+                + "--if-exists replace does not drop it; check --table, or add --force to drop it and everything in it."
         case .noSuchTable(let table, let place):
             return "Table \(table) does not exist in \(place); load it first with matryoshka load."
         case .layoutMismatch(let table, let problem):
             return "Table \(table) \(problem)"
         case .server(let what, let message, let rolledBack):
             return "PostgreSQL failed while \(what): \(message)" + (rolledBack.map { ". \($0)" } ?? "")
+        case .timedOut(let what, let place, let seconds):
+            return "PostgreSQL at \(place) did not answer within \(seconds.formatted()) s while \(what), so the connection was "
+                + "closed. Is the server stopped or overloaded? (--database-timeout sets the limit.)"
+        case .shortResult(let table, let query, let returned, let k, let advice):
+            return "Searching \(table) gave \(returned) rows for query \(query) where \(k) were asked and the table holds "
+                + "at least \(k): \(advice)"
         }
     }
 

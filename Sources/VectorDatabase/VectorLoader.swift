@@ -42,7 +42,10 @@ public struct LoadFailure: Error, CustomStringConvertible {
     /// What the table holds.
     public let state: TableState
 
-    public var description: String { "\(cause) \(state)" }
+    public var description: String {
+        let text = "\(cause)"
+        return text + (text.hasSuffix(".") ? " " : ". ") + "\(state)"
+    }
 }
 
 /// What a finished load did.
@@ -74,16 +77,20 @@ public struct VectorLoader: Sendable {
     public let commitEvery: Int?
     /// Rows embedded and sent per COPY block.
     public let blockRows: Int
+    /// Whether ``IfExists/replace`` may drop a table that no load made (its comment records no layout); without it,
+    /// such a table is refused (``VectorDatabaseError/notALoadTable(table:)``), so a mistyped name destroys nothing.
+    public let force: Bool
 
     /// A loader into `table`.
     public init(table: TableName, ifExists: IfExists = .fail, index: VectorIndexKind = .none, commitEvery: Int? = nil,
-                blockRows: Int = 8192) {
+                blockRows: Int = 8192, force: Bool = false) {
         precondition(blockRows > 0 && (commitEvery ?? 1) > 0, "Blocks and transactions need positive sizes")
         self.table = table
         self.ifExists = ifExists
         self.index = index
         self.commitEvery = commitEvery
         self.blockRows = blockRows
+        self.force = force
     }
 
     /// Loads every row of `source` with its id (`ids[i]` for row `i`) as `form` stores it; with `resume`, first
@@ -102,7 +109,7 @@ public struct VectorLoader: Sendable {
                      resume: Bool = false, progress: ((Int, Int) -> Void)? = nil) async throws -> LoadReport {
         precondition(ids.count == source.rowCount, "One id per row")
         let transaction = LoadTransaction(database: database, table: table, layout: form.layout, ifExists: ifExists,
-                                          index: index, commitEvery: commitEvery)
+                                          index: index, commitEvery: commitEvery, force: force)
         let start = ContinuousClock.now
         let rows = source.rowCount, blockRows = self.blockRows
         var first = 0
@@ -114,8 +121,13 @@ public struct VectorLoader: Sendable {
                 guard start < rows else { return nil }
                 return Task {
                     let range = start ..< min(start + blockRows, rows)
-                    let (prefixes, full) = form.embed(try source.value.block(range))
-                    return (range, prefixes, full)
+                    let block = try source.value.block(range)
+                    do {
+                        let (prefixes, full) = try form.embed(block, firstRow: range.lowerBound)
+                        return (range, prefixes, full)
+                    } catch let error as PipelineError {
+                        throw SourcePipelineError(source: source.value.sourceName, error: error)
+                    }
                 }
             }
             var next = prepare(first)

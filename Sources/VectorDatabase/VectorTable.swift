@@ -89,66 +89,14 @@ public struct TableName: Sendable, CustomStringConvertible, Equatable {
     public var description: String { parts.joined(separator: ".") }
 }
 
-/// One connection to PostgreSQL with pgvector, opened from a ``PostgresURL``, with errors turned into
-/// ``VectorDatabaseError``s that name the place and never the password.
-public struct VectorDatabase: Sendable {
-    public let url: PostgresURL
-    public let connection: PostgresConnection
-    /// The logger PostgresNIO writes to.
-    public let logger: Logger
-
-    /// Connects and checks that pgvector is there (creating it when allowed).
-    public static func connect(_ url: PostgresURL, logger: Logger = Logger(label: "matryoshka.postgres")) async throws
-        -> VectorDatabase
-    {
-        let connection: PostgresConnection
-        do {
-            connection = try await PostgresConnection.connect(configuration: try url.connectionConfiguration(), id: 1,
-                                                              logger: logger)
-        } catch {
-            let state = VectorDatabaseError.sqlState(of: error)
-            if state == "28P01" || state == "28000" {
-                throw VectorDatabaseError.authentication(place: url.place, user: url.user, problem: VectorDatabaseError.text(of: error))
-            }
-            if state != nil { throw VectorDatabaseError.server(what: "connecting to \(url.place)", message: VectorDatabaseError.text(of: error), rolledBack: nil) }
-            if (error as? PSQLError)?.code == .authMechanismRequiresPassword {
-                throw VectorDatabaseError.authentication(place: url.place, user: url.user,
-                                                         problem: "the server asks for a password and none was given")
-            }
-            throw VectorDatabaseError.unreachable(place: url.place, problem: VectorDatabaseError.text(of: error))
-        }
-        let database = VectorDatabase(url: url, connection: connection, logger: logger)
-        do {
-            try await database.ensureExtension()
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        return database
-    }
-
-    /// Closes the connection.
-    public func close() async {
-        try? await connection.close()
-    }
-
-    /// Runs `sql`; failures become ``VectorDatabaseError/server(what:message:rolledBack:)``.
-    @discardableResult
-    public func run(_ query: PostgresQuery, _ what: String) async throws -> PostgresRowSequence {
-        do {
-            return try await connection.query(query, logger: logger)
-        } catch {
-            throw VectorDatabaseError.server(what: what, message: VectorDatabaseError.text(of: error), rolledBack: nil)
-        }
-    }
-
+extension VectorDatabase {
     func ensureExtension() async throws {
         let rows = try await run("SELECT extversion FROM pg_extension WHERE extname = 'vector'", "checking for pgvector")
-        for try await _ in rows { return }
+        if !rows.isEmpty { return }
         do {
-            try await connection.query("CREATE EXTENSION IF NOT EXISTS vector", logger: logger)
-        } catch {
-            throw VectorDatabaseError.missingExtension(place: url.place, problem: VectorDatabaseError.text(of: error))
+            try await run("CREATE EXTENSION IF NOT EXISTS vector", "creating the vector extension")
+        } catch VectorDatabaseError.server(_, let message, _) {
+            throw VectorDatabaseError.missingExtension(place: url.place, problem: message)
         }
     }
 
@@ -157,10 +105,9 @@ public struct VectorDatabase: Sendable {
         let name = table.quoted
         let rows = try await run("SELECT to_regclass(\(name)) IS NOT NULL, obj_description(to_regclass(\(name)), 'pg_class')",
                                  "looking up table \(table)")
-        for try await (exists, comment) in rows.decode((Bool, String?).self) {
-            return (exists, VectorTableLayout(comment: comment))
-        }
-        return (false, nil)
+        guard let row = rows.first else { return (false, nil) }
+        let (exists, comment) = try row.decode((Bool, String?).self)
+        return (exists, VectorTableLayout(comment: comment))
     }
 
     /// The table's layout, checked: it must exist and have been made by `matryoshka load`.

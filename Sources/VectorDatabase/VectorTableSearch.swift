@@ -15,14 +15,33 @@ public struct VectorTableSearch: Sendable {
         self.layout = layout
     }
 
-    /// `SET hnsw.ef_search` and `SET ivfflat.probes` statements (nil: keep the server's defaults, 40 and 1); with
-    /// the funnel, ef_search is raised to `K` when lower, since an HNSW scan returns at most ef_search rows.
-    public static func settings(efSearch: Int?, probes: Int?, shortlistSize: Int? = nil) -> [PostgresQuery] {
-        var statements: [PostgresQuery] = []
-        let ef = shortlistSize.map { max(efSearch ?? 40, $0) } ?? efSearch
-        if let ef { statements.append(PostgresQuery(unsafeSQL: "SET hnsw.ef_search = \(ef)")) }
-        if let probes { statements.append(PostgresQuery(unsafeSQL: "SET ivfflat.probes = \(probes)")) }
-        return statements
+    /// The most rows a search may ask for, as `k` or as the funnel's shortlist `K`: pgvector's default
+    /// `hnsw.max_scan_tuples`, the most an iterative HNSW scan visits.
+    public static let maximumRows = 20_000
+
+    /// The session settings for a search of `k` rows (and a shortlist of `K`), every one set or reset so that a
+    /// pooled connection carries nothing from an earlier request:
+    /// - `hnsw.ef_search`: `efSearch`, raised to `max(k, K)` (an HNSW scan returns at most ef_search rows) up to
+    ///   pgvector's limit of 1,000; reset to the server's default (40) when neither is given nor needed.
+    /// - `hnsw.iterative_scan = strict_order` when more than 1,000 rows are needed (pgvector 0.8: the scan goes on
+    ///   until enough rows are found, in exact order), reset otherwise.
+    /// - `ivfflat.probes`: `probes`, or the server's default (1).
+    /// - `statement_timeout`: the server gives up a statement after `timeout` (nil: the server's default).
+    public static func settings(efSearch: Int?, probes: Int?, k: Int = 0, shortlistSize: Int? = nil,
+                                timeout: Duration? = nil) -> [PostgresQuery] {
+        let needed = max(k, shortlistSize ?? 0)
+        var statements: [String] = []
+        if efSearch == nil, needed <= 40 {
+            statements.append("RESET hnsw.ef_search")
+        } else {
+            statements.append("SET hnsw.ef_search = \(min(1000, max(efSearch ?? 40, needed)))")
+        }
+        statements.append(needed > 1000 ? "SET hnsw.iterative_scan = strict_order" : "RESET hnsw.iterative_scan")
+        statements.append(probes.map { "SET ivfflat.probes = \($0)" } ?? "RESET ivfflat.probes")
+        if let timeout {
+            statements.append("SET statement_timeout = \(max(1, Int((timeout / .milliseconds(1)).rounded())))")
+        }
+        return statements.map { PostgresQuery(unsafeSQL: $0) }
     }
 
     /// The statement for one query: `prefix` is its re-normalised first `m` adapted coordinates and `full` its
@@ -51,18 +70,34 @@ public struct VectorTableSearch: Sendable {
             """
     }
 
-    /// Runs ``statement(prefix:full:k:shortlistSize:)`` on `connection`.
+    /// Runs ``statement(prefix:full:k:shortlistSize:)`` on `connection`; when fewer than `k` rows come back,
+    /// checks whether the table holds `k` and, if so, throws
+    /// ``VectorDatabaseError/shortResult(table:query:returned:k:advice:)`` rather than return a short list.
     ///
     /// - Returns: ids and cosine scores (the inner product of the stored unit vectors), best first.
     public func search(on connection: PostgresConnection, logger: Logger, prefix: ArraySlice<Float>, full: ArraySlice<Float>?,
-                       k: Int, shortlistSize: Int?) async throws -> [(id: String, score: Float)] {
-        let query = try statement(prefix: prefix, full: full, k: k, shortlistSize: shortlistSize)
+                       k: Int, shortlistSize: Int?, query: Int = 0) async throws -> [(id: String, score: Float)] {
+        let statement = try statement(prefix: prefix, full: full, k: k, shortlistSize: shortlistSize)
         var hits: [(id: String, score: Float)] = []
         hits.reserveCapacity(k)
         do {
-            for try await (id, score) in try await connection.query(query, logger: logger).decode((String, Double).self) {
+            for try await (id, score) in try await connection.query(statement, logger: logger).decode((String, Double).self) {
                 hits.append((id, Float(score)))
             }
+            if hits.count < k {
+                var available = 0
+                let counted = "SELECT count(*) FROM (SELECT 1 FROM \(table.quoted) LIMIT \(k)) AS rows"
+                for try await n in try await connection.query(PostgresQuery(unsafeSQL: counted), logger: logger).decode(Int.self) {
+                    available = n
+                }
+                if available >= k {
+                    throw VectorDatabaseError.shortResult(table: table.description, query: query, returned: hits.count, k: k,
+                        advice: "an IVFFlat index returns only the rows of the lists it probes (raise --probes), and an "
+                            + "HNSW index at most hnsw.ef_search rows (raise --ef-search).")
+                }
+            }
+        } catch let error as VectorDatabaseError {
+            throw error
         } catch {
             throw VectorDatabaseError.server(what: "searching \(table)", message: VectorDatabaseError.text(of: error),
                                              rolledBack: nil)
@@ -70,15 +105,41 @@ public struct VectorTableSearch: Sendable {
         return hits
     }
 
-    /// The `k` best rows for each query of a batch that ``StoredEmbedding/embed(_:full:)`` made (`prefixes` `n × m`,
-    /// and `full` `n × D` for the funnel), one statement per query on `connection`, after the search settings
-    /// (``settings(efSearch:probes:shortlistSize:)``) are applied for the session.
+    /// The `k` best rows for each query of a batch that ``StoredEmbedding/embed(_:full:firstRow:)`` made (`prefixes`
+    /// `n × m`, and `full` `n × D` for the funnel), one statement per query on `connection`, after the session
+    /// settings of ``settings(efSearch:probes:k:shortlistSize:timeout:)``.
+    ///
+    /// - Parameters:
+    ///   - queries: the embedded queries: prefixes `n × m`, and full vectors `n × D` with a shortlist.
+    ///   - connection: the connection the session settings and statements run on.
+    ///   - logger: PostgresNIO's logger.
+    ///   - k: rows per query (at most ``maximumRows``).
+    ///   - shortlistSize: the funnel's `K` (nil: exact order by the prefix).
+    ///   - efSearch: `hnsw.ef_search` asked (raised to `k` and `K`).
+    ///   - probes: `ivfflat.probes` (nil: the server's default).
+    ///   - deadline: where the server is (for messages) and the longest one statement may take; past it the
+    ///     connection is closed and ``VectorDatabaseError/timedOut(what:place:seconds:)`` thrown (nil: no limit).
+    ///   - progress: queries done and in all.
+    /// - Throws: ``VectorDatabaseError``.
     public func search(_ queries: (prefixes: Matrix, full: Matrix?), on connection: PostgresConnection, logger: Logger,
                        k: Int, shortlistSize: Int?, efSearch: Int?, probes: Int?,
+                       deadline: (place: String, timeout: Duration)? = nil,
                        progress: ((Int, Int) -> Void)? = nil) async throws -> [[(id: String, score: Float)]] {
-        for statement in Self.settings(efSearch: efSearch, probes: probes, shortlistSize: shortlistSize) {
+        guard max(k, shortlistSize ?? 0) <= Self.maximumRows else {
+            throw VectorDatabaseError.layoutMismatch(table: table.description, problem:
+                "can give at most \(Self.maximumRows) rows per query through pgvector (its hnsw.max_scan_tuples); ask for fewer.")
+        }
+        func limited<T>(_ what: String, _ body: () async throws -> T) async throws -> T {
+            guard let deadline else { return try await body() }
+            return try await VectorDatabase.within(what, place: deadline.place, timeout: deadline.timeout,
+                                                   closing: connection, body)
+        }
+        for statement in Self.settings(efSearch: efSearch, probes: probes, k: k, shortlistSize: shortlistSize,
+                                       timeout: deadline?.timeout) {
             do {
-                try await connection.query(statement, logger: logger)
+                _ = try await limited("setting the search parameters") { try await connection.query(statement, logger: logger) }
+            } catch let error as VectorDatabaseError {
+                throw error
             } catch {
                 throw VectorDatabaseError.server(what: "setting the index's search parameters",
                                                  message: VectorDatabaseError.text(of: error), rolledBack: nil)
@@ -88,8 +149,10 @@ public struct VectorTableSearch: Sendable {
         var results: [[(id: String, score: Float)]] = []
         results.reserveCapacity(prefixes.rows)
         for q in 0 ..< prefixes.rows {
-            results.append(try await search(on: connection, logger: logger, prefix: prefixes.rowSlice(q), full: full?.rowSlice(q),
-                                            k: k, shortlistSize: shortlistSize))
+            results.append(try await limited("searching \(table)") {
+                try await search(on: connection, logger: logger, prefix: prefixes.rowSlice(q), full: full?.rowSlice(q),
+                                 k: k, shortlistSize: shortlistSize, query: q)
+            })
             progress?(q + 1, prefixes.rows)
         }
         return results

@@ -31,14 +31,14 @@ struct PostgresServerTests {
         await database.close()
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let backend = try await PostgresSearch.open(url: url, table: "served_2", prepared: prepared, efSearch: nil, probes: nil,
+        let backend = try await PostgresSearch.open(url: url, table: "served_2", prepared: prepared, efSearch: nil, probes: nil, timeout: 60,
                                                     logger: logger)
         let state = APIState(embedder: Embedder(prepared.transform), upstream: nil, modelName: "m",
                              limits: RequestLimits(maxInputs: 8), work: HeavyWork(concurrency: 1, queueLength: 8),
                              metrics: ServerMetrics(), logger: logger)
         let served = buildRouter(state: state, backend: backend, apiKey: nil)
         let memory = buildRouter(state: state, backend: MemorySearch(
-            ids: ids, index: try EmbeddingIndex(corpus: corpus, pipeline: prepared.pipeline())), apiKey: nil)
+            ids: ids, index: try EmbeddingIndex(corpus: corpus, pipeline: prepared.pipeline()), shortlistDimensions: [2]), apiKey: nil)
         let query = Fixtures.randomMatrix(rows: 1, columns: 6, seed: 99)
         let body = #"{"vector": [[\#(query.storage.map { "\($0)" }.joined(separator: ","))]], "k": 5"#
         try await withThrowingTaskGroup(of: Void.self) { group in

@@ -24,6 +24,21 @@ import _TestSupport
         #expect(maxAbsoluteDifference(embedded, reference) < 1e-5)
     }
 
+    /// A row whose size-m embedding has no direction stops `write` with the file and row named, and nothing is
+    /// written (the destination keeps what it held).
+    @Test func writingRefusesAnEmbeddingWithoutADirection() throws {
+        let input = dir.file("x.npy")
+        try writeNpy(Matrix([[1, 2, 3, 4], [0, 0, 1, 1], [5, 6, 7, 8]]), to: input)
+        let output = dir.write("old\n", to: "y.npy")
+        let pipeline = try EmbeddingPipeline(IdentityTransform(dimension: 4), dimension: 2)
+        #expect(throws: SourcePipelineError(source: input, error: .noDirection(row: 1, size: 2))) {
+            try pipeline.write(try NpyFile(path: input), to: output, blockRows: 1)
+        }
+        #expect(Fixtures.bytes(of: output) == Array("old\n".utf8))
+        #expect("\(SourcePipelineError(source: input, error: .noDirection(row: 1, size: 2)))"
+                    == "\(input), row 1: its size-2 embedding is all zeros and has no direction")
+    }
+
     @Test func aSizeOutsideTheOutputIsAnError() throws {
         #expect(throws: PipelineError.sizeOutOfRange(size: 7, outputDimension: 6)) {
             try EmbeddingPipeline(IdentityTransform(dimension: 6), dimension: 7)

@@ -53,11 +53,9 @@ struct PostgresCommandTests {
 
     func count(_ table: String) async throws -> Int {
         let database = try await VectorDatabase.connect(try PostgresURL(Self.url))
-        var n = -1
-        for try await value in try await database.run("SELECT count(*) FROM \(unescaped: try TableName(table).quoted)", "count")
-            .decode(Int.self) { n = value }
+        let rows = try await database.run("SELECT count(*) FROM \(unescaped: try TableName(table).quoted)", "count")
         await database.close()
-        return n
+        return try rows.first?.decode(Int.self) ?? -1
     }
 
     @Test func exactSearchInTheDatabaseMatchesSearchInMemoryAndSoDoesTheFunnel() async throws {
@@ -92,7 +90,7 @@ struct PostgresCommandTests {
         let (folder, model) = try dataset()
         let base = ["--adaptor", model, "--data", folder, "--postgres", Self.url, "--table", "exists_8"]
         try await load(base + ["--dimension", "8", "--if-exists", "replace"])
-        await #expect(throws: VectorDatabaseError.tableExists(table: "exists_8")) { try await load(base + ["--dimension", "8"]) }
+        await #expect(throws: VectorDatabaseError.tableExists(table: "exists_8", madeByLoad: true)) { try await load(base + ["--dimension", "8"]) }
         // Another size, then another model: refused, and the table keeps its rows.
         await #expect { try await load(base + ["--dimension", "4", "--if-exists", "append"]) } throws: { "\($0)".contains("8-d") }
         await #expect { try await load(["--data", folder, "--postgres", Self.url, "--table", "exists_8", "--dimension", "8",
