@@ -24,10 +24,22 @@ struct EvaluateCommand: ParsableCommand {
         The table shows values ×100 with the standard error of the mean across queries; --json prints fractions in \
         [0, 1]: results[] with dimension, ndcg@10, recall@100, mrr@10 (when judged) and neighbour-recall@10.
 
+        Bytes, not dimensions (--precision): each size is also scored as codes (float16; int8 and int4 linear on \
+        each coordinate's corpus range; int2, four Lloyd-Max levels around each coordinate's median and spread; \
+        binary, the sign after subtracting each coordinate's median; all calibrated on the corpus and stored in the \
+        model by fit). Float queries are scored against the decoded codes by cosine (asymmetric), or binary codes \
+        against binary codes by Hamming distance (--scoring hamming); --rescore K re-scores each query's best K by \
+        the codes with the full float vectors. Each row gives its bytes per vector in memory, points another point \
+        beats on both bytes and nDCG@10 are marked dominated, and --keep P names the fewest bytes keeping P % of the \
+        full vectors' nDCG@10. JSON rows add precision, bytes_per_vector and dominated; the object adds \
+        full_ndcg@10 and fewest_bytes.
+
         Examples:
           matryoshka evaluate --data data/scifact --method pca --dims 16,32,64 --json
           matryoshka evaluate --data data/scifact --method adaptor --adaptor u.safetensors
           matryoshka evaluate --corpus vectors.npy --method adaptor --adaptor u.safetensors --json
+          matryoshka evaluate --data data/scifact --method adaptor --adaptor u.safetensors \
+              --precision all --rescore 100 --keep 99
         """
     )
 
@@ -76,6 +88,26 @@ struct EvaluateCommand: ParsableCommand {
 
     @OptionGroup(title: "Queries from other files") var queryOverride: QueryOverrideOptions
 
+    @Option(help: ArgumentHelp("""
+        Score codes instead of float vectors: a comma-separated list of float32, float16, int8, int4, int2 and \
+        binary, or all; one row per size and precision, with its bytes per vector. Judged metrics only; int8 and \
+        below need a model fitted with this version (truncation and PCA are calibrated on the corpus here).
+        """, valueName: "P,P,..."))
+    var precision: String?
+
+    @Option(help: "How queries meet binary codes: asymmetric (the float query's centred coordinates against ±1) or hamming (binary codes on both sides).")
+    var scoring: CodeScoring = .asymmetric
+
+    @Option(help: ArgumentHelp("With --precision: re-score each query's best K by the codes with the full float vectors.",
+                               valueName: "K"))
+    var rescore: Int?
+
+    @Option(help: ArgumentHelp("""
+        With --precision: name the fewest bytes per vector keeping at least this percentage of the full vectors' \
+        nDCG@10 (an error when no point does).
+        """, valueName: "PERCENT"))
+    var keep: Double?
+
     @Flag(help: "Print one JSON object (results: dimension, ndcg@10, recall@100, mrr@10, neighbour-recall@10) instead of a table.")
     var json = false
 
@@ -94,6 +126,15 @@ struct EvaluateCommand: ParsableCommand {
         guard neighbourSample >= 0 else { throw ValidationError("--neighbour-sample must be 0 or more, got \(neighbourSample)") }
         if let shortlistDimension, shortlistDimension < 1 || shortlistSize < 1 {
             throw ValidationError("--shortlist-dimension and --shortlist-size must be positive")
+        }
+        if let precision { _ = try parsePrecisions(precision) }
+        if precision == nil, rescore != nil || scoring != .asymmetric { throw ValidationError("--rescore and --scoring go with --precision") }
+        if let keep, precision == nil || !(keep > 0 && keep <= 100) {
+            throw ValidationError("--keep goes with --precision and is a percentage in (0, 100], got \(keep)")
+        }
+        if let rescore, rescore < 1 { throw ValidationError("--rescore must be positive, got \(rescore)") }
+        if precision != nil, shortlistDimension != nil {
+            throw ValidationError("--precision re-scores its own shortlist (--rescore K); leave out --shortlist-dimension")
         }
         if corpusOptions.corpus != nil, split != nil || querySubset != nil {
             throw ValidationError("--split and --query-subset need judgements: give --data DIR")
@@ -129,6 +170,10 @@ struct EvaluateCommand: ParsableCommand {
         evaluation.funnel = shortlistDimension.map { ($0, shortlistSize) }
         evaluation.reference = reference
         evaluation.perQuery = perQuery
+        evaluation.precisions = try precision.map(parsePrecisions)
+        evaluation.scoring = scoring
+        evaluation.rescore = rescore
+        evaluation.keep = keep.map { $0 / 100 }
         let report: EvaluationReport
         do {
             report = try evaluation.run(method: try method.embeddingMethod(model: adaptor), methodName: method.rawValue,
@@ -142,3 +187,17 @@ struct EvaluateCommand: ParsableCommand {
 }
 
 extension NeighbourReference: ExpressibleByArgument {}
+extension CodeScoring: ExpressibleByArgument {}
+
+/// Parses `int8,binary` (or `all`) into precisions, finest first.
+func parsePrecisions(_ text: String) throws -> [Precision] {
+    if text.trimmingCharacters(in: .whitespaces) == "all" { return Precision.allCases }
+    let parsed = try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
+        guard let precision = Precision(rawValue: part.trimmingCharacters(in: .whitespaces)) else {
+            throw ValidationError("--precision expects a list of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")) "
+                                  + "or all; got '\(part)'")
+        }
+        return precision
+    }
+    return Array(Set(parsed)).sorted()
+}

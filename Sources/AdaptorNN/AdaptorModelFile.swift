@@ -7,7 +7,8 @@ import Foundation
 ///
 /// Stored as safetensors (tensors `rotation` `[d, d]` when present, `mean` `[d]` when centring,
 /// `hidden.<l>.weight` `[h, in]`, `hidden.<l>.bias` `[h]`, `output.weight` `[d, h]`, `output.bias` `[d]`,
-/// and `permutation` `[d]` (I32) when the output coordinates are reordered), with string metadata:
+/// `permutation` `[d]` (I32) when the output coordinates are reordered, and `codes.centre`, `codes.spread`,
+/// `codes.low`, `codes.high` `[d]` when the model carries a ``/EmbeddingMath/CodeCalibration``), with string metadata:
 /// `format`, `method`, `library_version`, `input_dimension`, `hidden_dimension`, `depth`, `activation`,
 /// `normalization`, `rotation`, `matryoshka_sizes`, `configuration` (JSON), `training` (JSON) and
 /// `data_fingerprint`.
@@ -24,6 +25,9 @@ public struct AdaptorModel: Sendable {
     public var dataFingerprint: String
     /// An output coordinate order (`x̂ ↦ x̂[permutation]`) applied after the adaptor, or nil.
     public var permutation: [Int]?
+    /// The statistics of the training corpus's unit adapted vectors that fix the int8, int4, int2 and binary codes
+    /// (``/EmbeddingMath/CodeCalibration``), or nil for a model saved without them (fits before codes existed).
+    public var calibration: CodeCalibration?
 
     static let format = "matryoshka-adaptor/1"
 
@@ -73,6 +77,12 @@ public struct AdaptorModel: Sendable {
         put("output.bias", parameters.output.bias)
         if let permutation {
             tensors["permutation"] = SafetensorsTensor(shape: [permutation.count], values: .int32(permutation.map(Int32.init)))
+        }
+        if let calibration {
+            put("codes.centre", calibration.centre)
+            put("codes.spread", calibration.spread)
+            put("codes.low", calibration.low)
+            put("codes.high", calibration.high)
         }
         if let firstBad { throw firstBad }
         let encoder = JSONEncoder()
@@ -139,6 +149,11 @@ public struct AdaptorModel: Sendable {
             permutation = values.map(Int.init)
             used.insert("permutation")
         }
+        var calibration: CodeCalibration?
+        if tensors["codes.centre"] != nil {
+            calibration = CodeCalibration(centre: try tensor("codes.centre", [d]), spread: try tensor("codes.spread", [d]),
+                                          low: try tensor("codes.low", [d]), high: try tensor("codes.high", [d]))
+        }
         if let extra = Set(tensors.keys).subtracting(used).sorted().first {
             throw fail("unexpected tensor '\(extra)' for this configuration")
         }
@@ -150,9 +165,11 @@ public struct AdaptorModel: Sendable {
         let adaptor = MatryoshkaAdaptor(configuration: config,
                                         parameters: AdaptorParameters(rotation: rotation, hidden: hidden, output: output),
                                         mean: mean)
-        return AdaptorModel(adaptor: adaptor, sizes: MatryoshkaSizes(sizeValues, dimension: d),
-                            method: metadata["method"] ?? "matryoshka-adaptor", training: metadata["training"] ?? "{}",
-                            dataFingerprint: metadata["data_fingerprint"] ?? "", permutation: permutation)
+        var model = AdaptorModel(adaptor: adaptor, sizes: MatryoshkaSizes(sizeValues, dimension: d),
+                                 method: metadata["method"] ?? "matryoshka-adaptor", training: metadata["training"] ?? "{}",
+                                 dataFingerprint: metadata["data_fingerprint"] ?? "", permutation: permutation)
+        model.calibration = calibration
+        return model
     }
 
     /// The row-major multi-index of flat position `flat` in a tensor of `shape`.

@@ -1,3 +1,4 @@
+import EmbeddingMath
 import AdaptorNN
 
 extension FitOptions {
@@ -36,6 +37,11 @@ extension FitOptions {
                     "\(form?.rawValue ?? "") is for unsupervised Matryoshka-Adaptor fits; supervised stage 1 and smec train the residual MLP")
         try require(!needsJudgements || trainSplit != "test", "train-split",
                     "test would train on the judgements used for scoring; use train (or another split)")
+        try require(precision.map(\.needsCalibration) ?? true, "precision",
+                    "aims the fit at int8, int4, int2 or binary codes; float32 and float16 need no code stage")
+        try require(precision == nil || (method == .matryoshkaAdaptor && rotation == .principalAxes), "precision",
+                    "rotates the Matryoshka-Adaptor's front map for its codes: it needs --method matryoshka-adaptor "
+                    + "and --rotation principal-axes")
     }
 
     /// The trainer these options describe for `d`-dimensional vectors (options checked, the initial model loaded).
@@ -79,7 +85,20 @@ extension FitOptions {
     /// Trains on `data` with the trainer these options describe: ``trainer(dimension:)`` then
     /// ``AdaptorTrainer/train(_:callbacks:)``.
     public func fit(_ data: TrainingData, callbacks: TrainingCallbacks = .none) throws -> TrainedAdaptor {
-        try trainer(dimension: data.dimension).train(data, callbacks: callbacks)
+        var trained = try trainer(dimension: data.dimension).train(data, callbacks: callbacks)
+        callbacks.status?("calibrating the codes")
+        let corpus: any RowSource = switch data {
+        case let .corpus(source): source
+        case let .judged(set): set.corpus
+        }
+        if let precision {
+            callbacks.status?("rotating each segment for \(precision.rawValue) codes")
+            let choice = try CodeRotation.choose(for: trained.model, precision: precision, corpus: corpus)
+            callbacks.log?(choice.summary)
+            trained.model = choice.model
+        }
+        trained.model.calibration = try CodeCalibration.of(trained.model, corpus: corpus)
+        return trained
     }
 
     /// The architecture for `d`-dimensional vectors.

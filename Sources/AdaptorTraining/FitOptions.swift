@@ -1,3 +1,4 @@
+import EmbeddingMath
 import AdaptorNN
 
 /// Everything a fit can be told, with the command line's defaults: the one description of a fit that `matryoshka
@@ -128,6 +129,11 @@ public struct FitOptions: Sendable, Equatable {
     public var memoryNeighbours = smecDefaults.memoryNeighbours
     /// Adam learning rate of the dimension importances.
     public var importanceLearningRate = smecDefaults.importanceLearningRate
+
+    // Codes.
+    /// The codes the fit aims at (``CodeRotation``): after training, each segment is rotated for them when that
+    /// raises held-out fidelity through the codes (nil: no code stage; the calibration is stored either way).
+    public var precision: Precision?
 
     /// The defaults: an unsupervised Matryoshka-Adaptor fit.
     public init() {}

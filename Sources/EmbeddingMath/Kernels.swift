@@ -105,6 +105,14 @@ public enum Kernels {
         }
     }
 
+    /// The Hamming distance from the packed binary code `query` (`bytes` bytes) to each of `count` codes stored one after
+    /// another at `codes`: `distances[i] = popcount(query XOR codes[i])` (64 bits at a time, the `popcnt` instruction).
+    @inlinable
+    public static func hammingDistances(_ query: UnsafePointer<UInt8>, _ codes: UnsafePointer<UInt8>, count: Int, bytes: Int,
+                                        into distances: UnsafeMutablePointer<UInt16>) {
+        matryoshka_hamming_distances(query, codes, count, bytes, distances)
+    }
+
     /// What ``rowState(_:count:)`` finds.
     public enum RowState: Sendable { case valid, nonFinite, zero }
 

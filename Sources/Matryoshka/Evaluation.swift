@@ -32,6 +32,16 @@ public struct Evaluation {
     public var reference = NeighbourReference.original
     /// Keep each judged query's metrics in the rows.
     public var perQuery = false
+    /// Codes scored at every size (judged metrics only; nil: the float vectors, no codes): one row per size and
+    /// precision, with its bytes per vector.
+    public var precisions: [Precision]?
+    /// How queries meet binary codes.
+    public var scoring = CodeScoring.asymmetric
+    /// With codes: the best `K` by the codes re-scored with the full vectors (nil: none).
+    public var rescore: Int?
+    /// With codes: find the fewest bytes per vector that keep this share (in (0, 1]) of the full vectors' nDCG@10
+    /// (an error when no point does).
+    public var keep: Double?
 
     /// The judged evaluation of a data set (its corpus in memory).
     public init(judged: JudgedEvaluation) {
@@ -75,12 +85,40 @@ public struct Evaluation {
             throw EvaluationError.sizeBelowShortlist(size: bad, shortlistDimension: funnel.dimension)
         }
         let judgedClock = ContinuousClock.now
-        let judgedRows = try judged?.rows(pipeline, sizes: sizes, perQuery: perQuery, funnel: funnel) { done, total in
-            status?(rateLine("evaluated", done: done, total: total, unit: "sizes", since: judgedClock))
+        let judgedRows: [ComparisonReport.Row]?
+        var fullNDCG: Double?, fewestBytes: FewestBytes?
+        if keep != nil, precisions == nil || !(keep! > 0 && keep! <= 1) { throw EvaluationError.keepNeedsCodes }
+        if let precisions {
+            guard let judged else { throw EvaluationError.codesNeedJudgements }
+            if funnel != nil { throw EvaluationError.codesAndFunnel }
+            let calibration = precisions.contains(where: \.needsCalibration)
+                ? try Self.calibration(of: prepared, method: method, corpus: corpus) : nil
+            var rows = try judged.codeRows(pipeline, sizes: sizes, precisions: precisions, calibration: calibration,
+                                           scoring: scoring, rescore: rescore, perQuery: perQuery) { done, total in
+                status?(rateLine("evaluated", done: done, total: total, unit: "points", since: judgedClock))
+            }
+            let points = rows.map { (bytes: $0.bytesPerVector!, score: $0.ndcg) }
+            for (i, dominated) in BytesFrontier.dominated(points).enumerated() { rows[i].dominated = dominated }
+            // The reference: the input vectors themselves, float32 at d.
+            let full = try judged.rows(try EmbeddingPipeline(IdentityTransform(dimension: corpus.dimension)),
+                                       sizes: [corpus.dimension])[0].ndcg
+            fullNDCG = full
+            if let keep {
+                guard let i = BytesFrontier.cheapest(points, keeping: keep, of: full) else {
+                    throw EvaluationError.noPointKeeps(share: keep, reference: full, best: points.map(\.score).max() ?? 0)
+                }
+                fewestBytes = FewestBytes(share: keep, fullNDCG: full, dimension: rows[i].dimension,
+                                          precision: rows[i].precision!, bytesPerVector: points[i].bytes, ndcg: points[i].score)
+            }
+            judgedRows = rows
+        } else {
+            judgedRows = try judged?.rows(pipeline, sizes: sizes, perQuery: perQuery, funnel: funnel) { done, total in
+                status?(rateLine("evaluated", done: done, total: total, unit: "sizes", since: judgedClock))
+            }
         }
         var recall: [NeighbourRecallResult]?
         var geometry: (name: String, meanCosine: Double?) = ("original", nil)
-        if neighbourSample > 0, funnel == nil {
+        if neighbourSample > 0, funnel == nil, precisions == nil {
             var evaluator = NeighbourRecallEvaluator()
             evaluator.sampleSize = neighbourSample
             if reference != .original {
@@ -103,7 +141,19 @@ public struct Evaluation {
             judgedQueries: judged?.queries.count, neighbourQueries: recall?.first?.perQuery.count ?? 0,
             documents: corpus.rowCount, inputDimension: corpus.dimension, shortlistDimension: funnel?.dimension,
             shortlistSize: funnel?.size, neighbourReference: recall == nil ? nil : geometry.name,
-            meanCosine: geometry.meanCosine,
-            results: sizes.indices.map { EvaluationReport.Row(judged: judgedRows?[$0], neighbourRecall: recall?[$0]) })
+            meanCosine: geometry.meanCosine, fullNDCG: fullNDCG, fewestBytes: fewestBytes,
+            results: (judgedRows?.indices ?? sizes.indices).map {
+                EvaluationReport.Row(judged: judgedRows?[$0], neighbourRecall: recall?[$0])
+            })
+    }
+
+    /// The calibration codes of `prepared` use: a model's own (an error when it has none), or, for truncation and
+    /// PCA, one made on `corpus` here.
+    static func calibration(of prepared: PreparedMethod, method: EmbeddingMethod, corpus: any RowSource) throws -> CodeCalibration {
+        if let model = prepared.model {
+            guard let calibration = model.calibration else { throw EvaluationError.noCalibration(model: method.description) }
+            return calibration
+        }
+        return try CodeCalibration.of(prepared.transform, corpus: corpus)
     }
 }

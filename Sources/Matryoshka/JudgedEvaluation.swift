@@ -56,6 +56,35 @@ public struct JudgedEvaluation: Sendable {
         } ?? evaluator.evaluate(queries: queryVectors, corpus: corpusVectors, dimensions: sizes, progress: progress)
         return results.map { ComparisonReport.Row($0, queryIds: perQuery ? queryIds : nil) }
     }
+
+    /// The judged metrics of codes at every size and precision (``/RetrievalEvaluation/RetrievalEvaluator/evaluateCodes(queries:corpus:dimensions:precisions:calibration:scoring:rescore:progress:)``),
+    /// each row carrying its precision, bytes per vector and re-scoring.
+    ///
+    /// - Parameters:
+    ///   - pipeline: the method's whole-output pipeline.
+    ///   - sizes: sizes `m`.
+    ///   - precisions: the codes to score.
+    ///   - calibration: their calibration (the model's, or one made on this corpus for truncation and PCA).
+    ///   - scoring: how queries meet binary codes.
+    ///   - rescore: the shortlist re-scored with the full vectors (nil: none).
+    ///   - perQuery: keep each query's metrics.
+    ///   - progress: (points done, points in all).
+    public func codeRows(_ pipeline: EmbeddingPipeline, sizes: [Int], precisions: [Precision], calibration: CodeCalibration?,
+                         scoring: CodeScoring = .asymmetric, rescore: Int? = nil, perQuery: Bool = false,
+                         progress: ((Int, Int) -> Void)? = nil) throws -> [ComparisonReport.Row] {
+        let evaluator = RetrievalEvaluator(judgements: queries)
+        let results = evaluator.evaluateCodes(queries: pipeline.transformed(try dataset.requireQueries().vectors),
+                                              corpus: pipeline.transformed(dataset.corpus.vectors), dimensions: sizes,
+                                              precisions: precisions, calibration: calibration, scoring: scoring,
+                                              rescore: rescore, progress: progress)
+        return results.map { point in
+            var row = ComparisonReport.Row(point.result, queryIds: perQuery ? queryIds : nil)
+            row.precision = point.precision
+            row.bytesPerVector = point.precision.bytes(dimension: point.dimension)
+            row.rescore = rescore
+            return row
+        }
+    }
 }
 
 /// Evaluation that cannot run as asked.
@@ -70,6 +99,16 @@ public enum EvaluationError: Error, Equatable, CustomStringConvertible {
     case sizeBelowShortlist(size: Int, shortlistDimension: Int)
     /// The funnel is scored on judgements, and there are none.
     case funnelNeedsJudgements
+    /// Codes are scored on judgements, and there are none.
+    case codesNeedJudgements
+    /// Codes and the funnel were both asked.
+    case codesAndFunnel
+    /// A model saved without the calibration its codes need.
+    case noCalibration(model: String)
+    /// `keep` (the share of the full vectors' nDCG@10 to keep) asked without codes, or outside (0, 1].
+    case keepNeedsCodes
+    /// No scored point keeps the asked share of the full vectors' nDCG@10.
+    case noPointKeeps(share: Double, reference: Double, best: Double)
 
     public var description: String {
         switch self {
@@ -83,6 +122,19 @@ public enum EvaluationError: Error, Equatable, CustomStringConvertible {
             "size \(size) is below the shortlist dimension \(shortlistDimension); the funnel re-ranks at a larger size"
         case .funnelNeedsJudgements:
             "the funnel (a shortlist dimension) is scored on judgements: give a data set folder with qrels"
+        case .codesNeedJudgements:
+            "codes (--precision) are scored on judgements: give a data set folder with qrels"
+        case .codesAndFunnel:
+            "codes re-score their own shortlist (--rescore K); leave out --shortlist-dimension"
+        case let .noCalibration(model):
+            "\(model) was saved without the calibration int8, int4, int2 and binary codes need (a fit from before "
+                + "codes existed): fit it again with this version, or score float32 and float16 only"
+        case .keepNeedsCodes:
+            "the fewest bytes keeping a share of nDCG@10 (--keep) is found among codes: give --precision, and a share in (0, 100] %"
+        case let .noPointKeeps(share, reference, best):
+            "no scored point keeps \(String(format: "%g", share * 100)) % of the full vectors' nDCG@10 "
+                + "(\(String(format: "%.2f", reference * 100))): the best reaches \(String(format: "%.2f", best * 100)) "
+                + "(\(String(format: "%.1f", best / reference * 100)) %); add larger sizes or finer precisions, or --rescore"
         }
     }
 }

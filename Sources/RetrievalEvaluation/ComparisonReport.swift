@@ -1,3 +1,5 @@
+import EmbeddingMath
+
 /// A comparison of methods at every Matryoshka size on one data set: the content of `matryoshka report`,
 /// rendered as a self-contained HTML page or as JSON.
 public struct ComparisonReport: Codable, Sendable, Equatable {
@@ -35,6 +37,15 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
         /// The label-free neighbour-recall@10 (``NeighbourRecallEvaluator``), when measured, and its standard error.
         public var neighbourRecall: Double?
         public var neighbourRecallStandardError: Double?
+        /// The codes' precision when the row scores codes (nil: the float vectors, as every row before codes).
+        public var precision: Precision?
+        /// Bytes per vector held in memory at this size and precision (``/EmbeddingMath/Precision/bytes(dimension:)``).
+        public var bytesPerVector: Int?
+        /// How many of the codes' best were re-scored with the full vectors (nil: none).
+        public var rescore: Int?
+        /// With codes: whether another scored point costs no more bytes and scores at least as well
+        /// (``BytesFrontier/dominated(_:)``).
+        public var dominated: Bool?
 
         /// The row of an evaluator result; with `queryIds` (one per judged query, in order) it keeps per-query values.
         public init(_ result: DimensionResult, queryIds: [String]? = nil) {
@@ -55,6 +66,7 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
             case recallStandardError = "recall@100_stderr", mrr = "mrr@10", mrrStandardError = "mrr@10_stderr"
             case perQuery = "per_query", neighbourRecall = "neighbour-recall@10"
             case neighbourRecallStandardError = "neighbour-recall@10_stderr"
+            case precision, bytesPerVector = "bytes_per_vector", rescore, dominated
         }
     }
 

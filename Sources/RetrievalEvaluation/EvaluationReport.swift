@@ -1,3 +1,4 @@
+import EmbeddingMath
 import Foundation
 
 /// What `evaluate` prints: the setting and one row of metrics per dimension, as a table or JSON.
@@ -59,13 +60,18 @@ public struct EvaluationReport: Encodable, Sendable {
     public var neighbourReference: String? = nil
     /// The corpus's mean cosine between documents, when the reference's geometry needed it.
     public var meanCosine: Double? = nil
-    /// One row per size.
+    /// With codes: the full vectors' nDCG@10 (the input, float32 at `d`), the reference of ``fewestBytes``.
+    public var fullNDCG: Double? = nil
+    /// With codes and a share to keep: the cheapest point keeping it.
+    public var fewestBytes: FewestBytes? = nil
+    /// One row per size (with codes: per size and precision).
     public var results: [Row]
 
     /// A report from its parts.
     public init(data: String, directory: String, split: String?, method: String, judgedQueries: Int?, neighbourQueries: Int,
                 documents: Int, inputDimension: Int, shortlistDimension: Int? = nil, shortlistSize: Int? = nil,
-                neighbourReference: String? = nil, meanCosine: Double? = nil, results: [Row]) {
+                neighbourReference: String? = nil, meanCosine: Double? = nil, fullNDCG: Double? = nil,
+                fewestBytes: FewestBytes? = nil, results: [Row]) {
         self.data = data
         self.directory = directory
         self.split = split
@@ -78,6 +84,8 @@ public struct EvaluationReport: Encodable, Sendable {
         self.shortlistSize = shortlistSize
         self.neighbourReference = neighbourReference
         self.meanCosine = meanCosine
+        self.fullNDCG = fullNDCG
+        self.fewestBytes = fewestBytes
         self.results = results
     }
 
@@ -86,6 +94,7 @@ public struct EvaluationReport: Encodable, Sendable {
         case neighbourReference = "neighbour_reference", meanCosine = "mean_cosine"
         case shortlistDimension = "shortlist_dimension", shortlistSize = "shortlist_size"
         case judgedQueries = "judged_queries", documents, inputDimension = "input_dimension"
+        case fullNDCG = "full_ndcg@10", fewestBytes = "fewest_bytes"
     }
 
     /// The JSON form: fractions in [0, 1], keys `dimension`, `ndcg@10`, `recall@100`, `mrr@10`,
@@ -105,16 +114,26 @@ public struct EvaluationReport: Encodable, Sendable {
             setting.append("neighbour-recall@10 over \(neighbourQueries) sampled queries"
                            + (neighbourReference == "centred" ? " (centred reference)" : ""))
         }
+        if let rescore = results.first?.judged?.rescore {
+            setting.append("the best \(rescore) by the codes re-scored with the full vectors "
+                           + "(\(4 * inputDimension) bytes per vector on disk)")
+        }
         if let shortlistDimension, let shortlistSize {
             setting.append("funnel: top \(shortlistSize) at m' = \(shortlistDimension), re-ranked at m")
         }
+        let codes = results.contains { $0.judged?.precision != nil }
         var header = pad("m", 6)
+        if codes { header += pad("precision", 10) + pad("bytes", 7) + " " }
         if judged { header += pad("nDCG@10", 10) + pad("±", 7) + pad("Recall@100", 12) + pad("MRR@10", 9) }
         if labelFree { header += pad("NbrRecall@10", 14) + pad("±", 7) }
         var lines = [setting.joined(separator: " · "),
                      "values ×100; ± is the standard error of the mean across queries", header]
         for r in results {
             var line = pad("\(r.dimension)", 6)
+            if codes, let j = r.judged {
+                line += pad(j.precision?.rawValue ?? "float32", 10) + pad("\(j.bytesPerVector ?? 4 * r.dimension)", 7)
+                    + (j.dominated == true ? "·" : " ")
+            }
             if let j = r.judged {
                 line += pad(percent(j.ndcg), 10) + pad(percent(j.ndcgStandardError), 7) + pad(percent(j.recall), 12)
                     + pad(percent(j.mrr), 9)
@@ -122,7 +141,43 @@ public struct EvaluationReport: Encodable, Sendable {
             if let n = r.neighbourRecall { line += pad(percent(n.mean), 14) + pad(percent(n.standardError), 7) }
             lines.append(line)
         }
+        if codes { lines.append("· dominated: another point costs no more bytes and scores at least as well") }
+        if let fullNDCG { lines.append("full vectors (float32, m = \(inputDimension), \(4 * inputDimension) bytes): nDCG@10 \(percent(fullNDCG))") }
+        if let f = fewestBytes {
+            lines.append("fewest bytes keeping \(String(format: "%g", f.share * 100)) % of it: \(f.bytesPerVector) "
+                         + "(m = \(f.dimension), \(f.precision.rawValue)), nDCG@10 \(percent(f.ndcg))")
+        }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// The cheapest scored point that keeps a share of the full vectors' nDCG@10 (``BytesFrontier/cheapest(_:keeping:of:)``).
+public struct FewestBytes: Encodable, Sendable, Equatable {
+    /// The share asked, in (0, 1].
+    public var share: Double
+    /// The full vectors' nDCG@10.
+    public var fullNDCG: Double
+    /// The point's size `m`.
+    public var dimension: Int
+    /// The point's precision.
+    public var precision: Precision
+    /// Its bytes per vector in memory.
+    public var bytesPerVector: Int
+    /// Its nDCG@10.
+    public var ndcg: Double
+
+    /// The point from its parts.
+    public init(share: Double, fullNDCG: Double, dimension: Int, precision: Precision, bytesPerVector: Int, ndcg: Double) {
+        self.share = share
+        self.fullNDCG = fullNDCG
+        self.dimension = dimension
+        self.precision = precision
+        self.bytesPerVector = bytesPerVector
+        self.ndcg = ndcg
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case share, fullNDCG = "full_ndcg@10", dimension, precision, bytesPerVector = "bytes_per_vector", ndcg = "ndcg@10"
     }
 }
 

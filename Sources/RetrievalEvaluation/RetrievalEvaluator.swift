@@ -102,6 +102,48 @@ public struct RetrievalEvaluator: Sendable {
         }
     }
 
+    /// Evaluates codes: at every size `m` and precision, the corpus's codes of its unit full vectors
+    /// (``/EmbeddingMath/CodeMatrix``) searched exactly by every judged query (``/VectorSearch/CodeIndex``), with the
+    /// best `rescore` re-scored by the full vectors when given. `float32` without re-scoring is
+    /// ``evaluate(queries:corpus:dimensions:progress:)`` itself, so it equals the rows of the float vectors.
+    ///
+    /// - Parameters:
+    ///   - queries: transformed query vectors, `n × D` (any norm; rows addressed by `JudgedQuery.queryIndex`).
+    ///   - corpus: transformed corpus vectors, `N × D`.
+    ///   - dimensions: sizes `m`, each in `1 ... D`.
+    ///   - precisions: the codes to score at each size.
+    ///   - calibration: the codes' calibration (needed below 16 bits).
+    ///   - scoring: how queries meet binary codes.
+    ///   - rescore: the shortlist re-scored with the full vectors (nil: none).
+    ///   - progress: (points done, points in all).
+    /// - Returns: one result per (size, precision), sizes outer.
+    public func evaluateCodes(queries: Matrix, corpus: Matrix, dimensions: [Int], precisions: [Precision],
+                              calibration: CodeCalibration?, scoring: CodeScoring = .asymmetric, rescore: Int? = nil,
+                              progress: ((Int, Int) -> Void)? = nil)
+        -> [(dimension: Int, precision: Precision, result: DimensionResult)]
+    {
+        let unitCorpus = corpus.normalizedRows()
+        let judged = queries.gatherRows(judgements.map(\.queryIndex)).normalizedRows()
+        let k = max(ndcgCutoff, recallCutoff, mrrCutoff)
+        var out: [(dimension: Int, precision: Precision, result: DimensionResult)] = []
+        let total = dimensions.count * precisions.count
+        for m in dimensions {
+            for precision in precisions {
+                defer { progress?(out.count, total) }
+                if precision == .float32, rescore == nil {
+                    out.append((m, precision, evaluate(queries: queries, corpus: corpus, dimensions: [m])[0]))
+                    continue
+                }
+                let codes = CodeMatrix(encoding: unitCorpus, dimension: m, precision: precision, calibration: calibration)
+                let index = CodeIndex(codes: codes, calibration: calibration,
+                                      scoring: precision == .binary ? scoring : .asymmetric)
+                let results = index.search(unitQueries: judged, k: k, rescore: rescore.map { ($0, unitCorpus) })
+                out.append((m, precision, DimensionResult(dimension: m, perQuery: score(results))))
+            }
+        }
+        return out
+    }
+
     /// Per-query metrics for search results whose row `i` answers `judgements[i]`.
     public func score(_ results: SearchResults) -> [QueryMetrics] {
         precondition(results.queryCount == judgements.count,

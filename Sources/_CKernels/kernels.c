@@ -1,5 +1,6 @@
 #include "kernels.h"
 #include <stdint.h>
+#include <string.h>
 
 #if defined(__AVX__)
 #include <immintrin.h>
@@ -51,4 +52,37 @@ int matryoshka_row_state(const float *row, size_t count) {
         magnitude |= bits[i] & 0x7fffffffu;
     }
     return nonfinite ? 1 : (magnitude == 0 ? 2 : 0);
+}
+
+void matryoshka_hamming_distances(const uint8_t *query, const uint8_t *codes, long count, long bytes,
+                                  uint16_t *distances) {
+    long words = bytes / 8;
+    uint64_t q[64];
+    if (words <= 64) {
+        memcpy(q, query, (size_t)words * 8);
+    }
+    if (words == 4) {
+        /* 256-bit codes, the common case, unrolled. */
+        for (long i = 0; i < count; i++) {
+            const uint8_t *c = codes + i * bytes;
+            uint64_t c0, c1, c2, c3;
+            memcpy(&c0, c, 8); memcpy(&c1, c + 8, 8); memcpy(&c2, c + 16, 8); memcpy(&c3, c + 24, 8);
+            distances[i] = (uint16_t)(__builtin_popcountll(c0 ^ q[0]) + __builtin_popcountll(c1 ^ q[1])
+                                      + __builtin_popcountll(c2 ^ q[2]) + __builtin_popcountll(c3 ^ q[3]));
+        }
+        return;
+    }
+    for (long i = 0; i < count; i++) {
+        const uint8_t *c = codes + i * bytes;
+        long total = 0;
+        long w = 0;
+        for (; w < words; w++) {
+            uint64_t a, b;
+            memcpy(&a, c + 8 * w, 8);
+            if (words <= 64) { b = q[w]; } else { memcpy(&b, query + 8 * w, 8); }
+            total += __builtin_popcountll(a ^ b);
+        }
+        for (long t = words * 8; t < bytes; t++) total += __builtin_popcount((unsigned)(c[t] ^ query[t]));
+        distances[i] = (uint16_t)total;
+    }
 }

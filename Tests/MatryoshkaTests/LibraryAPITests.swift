@@ -99,6 +99,17 @@ import _TestSupport
             judged.method = .searchAdaptor
             _ = try judged.fit(.corpus(Fixtures.randomMatrix(rows: 30, columns: 8, seed: 9)))
         }
+        options = FitOptions()
+        options.precision = .float16
+        #expect(throws: FitOptionsError("precision", "aims the fit at int8, int4, int2 or binary codes; float32 and float16 need no code stage")) {
+            try options.validate()
+        }
+        options.precision = .binary
+        options.rotation = .identity
+        #expect(throws: FitOptionsError.self) { try options.validate() }
+        options.rotation = .principalAxes
+        options.method = .searchAdaptor
+        #expect(throws: FitOptionsError.self) { try options.validate() }
     }
 
     /// A fit through the library and its evaluation: the model file records the method and the corpus fingerprint,
@@ -117,11 +128,21 @@ import _TestSupport
         let trained = try options.fit(.corpus(corpus), callbacks: TrainingCallbacks(log: { logged.append($0) }))
         #expect(trained.model.method == "matryoshka-adaptor" && trained.model.dataFingerprint == EmbeddingSet.fingerprint(corpus))
         #expect(!trained.stages.isEmpty && !logged.isEmpty)
+        // Every fit stores the codes' calibration (one value per coordinate); it survives the model file.
+        #expect(trained.model.calibration?.centre.count == 8)
+        // Aimed at binary codes: the code stage runs and reports each size's held-out fidelity through the codes.
+        var aimed = options
+        aimed.precision = .binary
+        logged = []
+        let binary = try aimed.fit(.corpus(corpus), callbacks: TrainingCallbacks(log: { logged.append($0) }))
+        #expect(logged.contains { $0.hasPrefix("code stage, held-out neighbour-recall@10 through the codes: m=") })
+        #expect(binary.model.calibration != nil)
         let path = dir.file("u.safetensors")
         try trained.model.save(to: path)
         var evaluation = Evaluation(judged: try JudgedEvaluation(dataset: try Dataset.load(directory: folder), split: "test"))
         evaluation.sizes = [4, 8]
         evaluation.neighbourSample = 20
+        #expect(try AdaptorModel.load(path).calibration == trained.model.calibration)
         let report = try evaluation.run(method: .model(path: path), methodName: "adaptor")
         #expect(report.results.map(\.dimension) == [4, 8] && report.judgedQueries == 2 && report.neighbourQueries == 20)
         #expect(report.results.allSatisfy { $0.judged != nil && $0.neighbourRecall != nil })

@@ -56,6 +56,15 @@ void matryoshka_temporary_unregister(int slot);
 
 #endif
 
+#ifndef MATRYOSHKA_KERNELS_HAMMING_H
+#define MATRYOSHKA_KERNELS_HAMMING_H
+#include <stdint.h>
+/// Hamming distances from one packed binary code to `count` codes of `bytes` bytes each, stored one after another:
+/// `distances[i] = popcount(query XOR codes[i])`, 64 bits at a time (the `popcnt` instruction), then the tail bytes.
+void matryoshka_hamming_distances(const uint8_t *query, const uint8_t *codes, long count, long bytes,
+                                  uint16_t *distances);
+#endif
+
 #ifndef MATRYOSHKA_KERNELS_ALLOCATOR_H
 #define MATRYOSHKA_KERNELS_ALLOCATOR_H
 /// Keeps freed large blocks in the process (glibc `mallopt`: no `mmap` per large allocation, no trimming), so
