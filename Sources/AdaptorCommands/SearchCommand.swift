@@ -30,8 +30,16 @@ public struct SearchCommand: AsyncParsableCommand {
         returns at most ef_search rows. A --postgres search is run by matryoshka-services (built with \
         swift build -c release --product matryoshka-services), which matryoshka starts for it.
 
+        With --precision P the corpus is held as codes of its size-m embedding instead (as evaluate --precision \
+        scores them: float16, int8, int4, int2 or binary, calibrated by fit and stored in the model; N × bytes per \
+        vector in memory), queries are scored against them (--scoring asymmetric or hamming), and --rescore K \
+        re-orders each query's best K by the codes with the full vectors (kept in memory here, N × D floats, \
+        standing in for the copy a deployment keeps on disk).
+
         Examples:
           matryoshka search --data data/scifact --adaptor u.safetensors --dimension 64 --output run.tsv
+          matryoshka search --data data/scifact --adaptor u.safetensors --dimension 256 --precision binary \
+              --rescore 100 --output run.tsv
           matryoshka search --corpus big.npy --query-vectors q.npy --query-ids q.txt --adaptor u.safetensors \\
               --dimension 64
           matryoshka search --data data/scifact --adaptor u.safetensors --postgres "$URL" --table scifact_64 \\
@@ -67,6 +75,17 @@ public struct SearchCommand: AsyncParsableCommand {
         valueName: "K"))
     public var shortlistSize: Int?
 
+    @Option(help: ArgumentHelp("Hold the corpus as codes of the size-m embedding: float16, int8, int4, int2 or binary.",
+                               valueName: "P"))
+    public var precision: Precision?
+
+    @Option(help: "With --precision binary: asymmetric (the float query against ±1) or hamming (codes on both sides).")
+    public var scoring: CodeScoring = .asymmetric
+
+    @Option(help: ArgumentHelp("With --precision: re-score each query's best K by the codes with the full vectors.",
+                               valueName: "K"))
+    public var rescore: Int?
+
     @OptionGroup(title: "Search in PostgreSQL + pgvector") public var database: PostgresOptions
 
     @Option(help: ArgumentHelp("With --postgres: hnsw.ef_search (pgvector's default 40).", valueName: "N"))
@@ -95,6 +114,12 @@ public struct SearchCommand: AsyncParsableCommand {
         if let probes, probes < 1 { throw ValidationError("--probes must be positive") }
         guard k >= 1 else { throw ValidationError("--k must be positive, got \(k)") }
         if let dimension, dimension < 1 { throw ValidationError("--dimension must be positive, got \(dimension)") }
+        if precision == nil, rescore != nil || scoring != .asymmetric { throw ValidationError("--rescore and --scoring go with --precision") }
+        if precision != nil, database.postgres != nil || shortlistDimension != nil {
+            throw ValidationError("--precision searches codes in memory: leave out --postgres and --shortlist-dimension (--rescore K re-scores)")
+        }
+        if scoring == .hamming, precision != .binary { throw ValidationError("--scoring hamming needs --precision binary") }
+        if let rescore, rescore < k { throw ValidationError("--rescore must be at least --k (\(k)), got \(rescore)") }
         if corpusOptions.corpus != nil, queryOverride.queryVectors == nil {
             throw ValidationError("--corpus needs the queries: --query-vectors Q.npy --query-ids FILE")
         }
@@ -136,6 +161,19 @@ public struct SearchCommand: AsyncParsableCommand {
         }
         let display = ProgressDisplay(quiet: quiet)
         var start = ContinuousClock.now
+        if let precision {
+            let calibration = try prepared.calibration(for: [precision], corpus: corpus, modelName: adaptor ?? "truncation")
+            let index = try EmbeddingCodeIndex(corpus: corpus, pipeline: pipeline, precision: precision, calibration: calibration,
+                                               scoring: scoring, rescore: rescore) { done, total in
+                display.update(rateLine("encoding at m = \(pipeline.dimension)", done: done, total: total, unit: "documents", since: start))
+            }
+            let results: SearchResults
+            do { results = try index.search(queries.vectors, k: k) } catch {
+                throw SourcePipelineError(source: queries.sourceName, error: error)
+            }
+            display.finish()
+            return TRECRun.text(results, queryIds: queries.ids, documentIds: corpusIds, run: runName)
+        }
         let index = try EmbeddingIndex.open(corpus, pipeline: pipeline, shortlist: funnel) { done, total in
             display.update(rateLine("indexing at m = \(pipeline.dimension)", done: done, total: total, unit: "documents", since: start))
         }

@@ -171,9 +171,32 @@ func halfToFloat(_ h: UInt16) -> Float {
     }
 }
 
-/// Writes a float32 `rows × columns` `.npy` file (format 1.0, C order) row block by row block, atomically:
-/// the file appears under its name only when ``finish()`` succeeds with every promised row written.
+/// Writes a `rows × columns` `.npy` file (format 1.0, C order; float32, or the bytes of another numpy type) row
+/// block by row block, atomically: the file appears under its name only when ``finish()`` succeeds with every
+/// promised row written.
 public final class NpyWriter {
+    /// The element types written: numpy's type strings and their sizes.
+    public enum Element: String, Sendable {
+        /// `<f4`, 4 bytes.
+        case float32 = "<f4"
+        /// `<f2`, IEEE half, 2 bytes.
+        case float16 = "<f2"
+        /// `|i1`, signed bytes.
+        case int8 = "|i1"
+        /// `|u1`, unsigned bytes (packed codes).
+        case uint8 = "|u1"
+
+        /// Bytes per element.
+        public var size: Int {
+            switch self {
+            case .float32: 4
+            case .float16: 2
+            case .int8, .uint8: 1
+            }
+        }
+    }
+    /// The element type.
+    public let element: Element
     /// The destination path.
     public var path: String { output.path }
     /// Rows promised in the header.
@@ -184,16 +207,27 @@ public final class NpyWriter {
     public private(set) var rowsWritten = 0
     private let output: AtomicOutputFile
 
-    /// Starts a file that will hold `rows × columns` float32 values.
-    public init(path: String, rows: Int, columns: Int) throws(EmbeddingIOError) {
+    /// Starts a file that will hold `rows × columns` values of `element` (float32 by default).
+    public init(path: String, rows: Int, columns: Int, element: Element = .float32) throws(EmbeddingIOError) {
         self.rows = rows
         self.columns = columns
+        self.element = element
         output = try AtomicOutputFile(path: path)
-        try output.write(contentsOf: NpyHeader.encodeFloat32(rows: rows, columns: columns))
+        try output.write(contentsOf: NpyHeader.encode(descr: element.rawValue, rows: rows, columns: columns))
     }
 
-    /// Appends the rows of `block` (which must have ``columns`` columns).
+    /// Appends whole rows given as their bytes (`k × columns × element.size` of them, little-endian).
+    public func append(bytes: [UInt8]) throws(EmbeddingIOError) {
+        let rowBytes = columns * element.size
+        precondition(rowBytes > 0 && bytes.count % rowBytes == 0, "NpyWriter: \(bytes.count) bytes are not whole rows of \(rowBytes)")
+        precondition(rowsWritten + bytes.count / rowBytes <= rows, "NpyWriter: more than the \(rows) rows promised")
+        try output.write(contentsOf: bytes)
+        rowsWritten += bytes.count / rowBytes
+    }
+
+    /// Appends the rows of `block` (which must have ``columns`` columns) to a float32 file.
     public func append(_ block: Matrix) throws(EmbeddingIOError) {
+        precondition(element == .float32, "NpyWriter: Matrix blocks go to float32 files")
         precondition(block.columns == columns, "NpyWriter: block has \(block.columns) columns, file has \(columns)")
         precondition(rowsWritten + block.rows <= rows, "NpyWriter: more than the \(rows) rows promised")
         #if _endian(big)

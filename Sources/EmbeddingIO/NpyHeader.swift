@@ -92,7 +92,12 @@ public struct NpyHeader: Equatable, Sendable {
     /// The bytes of a format-1.0 header for a float32 `rows × columns` C-order array, padded so that the
     /// data starts on a 64-byte boundary (as numpy writes it).
     static func encodeFloat32(rows: Int, columns: Int) -> [UInt8] {
-        var dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
+        encode(descr: "<f4", rows: rows, columns: columns)
+    }
+
+    /// The same header for any numpy type string `descr` (`<f4`, `<f2`, `|i1`, `|u1`).
+    static func encode(descr: String, rows: Int, columns: Int) -> [UInt8] {
+        var dict = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
         let unpadded = 10 + dict.utf8.count + 1
         dict += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
         let length = dict.utf8.count

@@ -75,6 +75,17 @@ public struct EmbeddingPipeline: Sendable {
         return y
     }
 
+    /// The unit full vectors `y = T(x) / ‖T(x)‖` (`n × D`): what codes of every size encode
+    /// (``CodeMatrix/init(encoding:dimension:precision:calibration:)``), checked as ``checkedTransformed(_:firstRow:)``
+    /// checks and refusing a row whose transformed vector is zero.
+    /// - Throws: ``PipelineError/notFinite(row:size:)`` or ``PipelineError/noDirection(row:size:)`` (`size` = `D`).
+    public func checkedUnitTransformed(_ x: Matrix, firstRow: Int = 0) throws(PipelineError) -> Matrix {
+        var y = try checkedTransformed(x, firstRow: firstRow)
+        if let zero = y.rowNorms().firstIndex(of: 0) { throw .noDirection(row: firstRow + zero, size: y.columns) }
+        y.normalizeRows()
+        return y
+    }
+
     /// `T(x)` at the full output size, not normalised (`n × D`): what multi-size evaluation scores, each size by
     /// ``cut(_:to:)``. With an adaptor model this is the same fused pass at `m = D`.
     public func transformed(_ x: Matrix) -> Matrix {

@@ -84,6 +84,23 @@ public struct PreparedMethod: Sendable {
     public func pipeline(dimension m: Int? = nil) throws(PipelineError) -> EmbeddingPipeline {
         try EmbeddingPipeline(transform, dimension: m)
     }
+
+    /// The calibration codes of `precisions` use: nil when none is below 16 bits; a model's own (an error when it
+    /// was saved without one); for truncation and PCA, one made on `corpus` here
+    /// (``/EmbeddingMath/CodeCalibration/of(_:corpus:sampleRows:)``).
+    /// - Parameters:
+    ///   - precisions: the codes to be made.
+    ///   - corpus: the corpus (for truncation and PCA).
+    ///   - modelName: the model's name in an error (its path).
+    /// - Throws: ``EvaluationError/noCalibration(model:)``; the corpus reader's errors.
+    public func calibration(for precisions: [Precision], corpus: any RowSource, modelName: String) throws -> CodeCalibration? {
+        guard precisions.contains(where: \.needsCalibration) else { return nil }
+        if let model {
+            guard let calibration = model.calibration else { throw EvaluationError.noCalibration(model: modelName) }
+            return calibration
+        }
+        return try CodeCalibration.of(transform, corpus: corpus)
+    }
 }
 
 /// A method that cannot be prepared as asked.

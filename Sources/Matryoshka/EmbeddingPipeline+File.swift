@@ -35,4 +35,52 @@ extension EmbeddingPipeline {
         }
         try writer.finish()
     }
+
+    /// Streams `input` into the `.npy` of its size-`m` codes at `precision` (the pipeline's size `m`), written
+    /// atomically like ``write(_:to:output:blockRows:progress:)``:
+    /// - `float32` and `float16`: the embeddings `y[:m] / ‖y[:m]‖` (`<f4` or `<f2`, `n × m`);
+    /// - `int8`: the levels of the unit full vectors' first `m` coordinates less 128 (`|i1`, `n × m`);
+    /// - `int4`, `int2`, `binary`: the levels packed from the most significant bit down (`|u1`, `n × ⌈m·bits/8⌉`;
+    ///   binary exactly as `numpy.packbits(y[:m] > centre[:m], axis=1)`).
+    /// Codes below 16 bits come from ``/EmbeddingMath/CodeMatrix/init(encoding:dimension:precision:calibration:)`` with
+    /// `calibration`, the model's, so that queries and documents written apart agree.
+    ///
+    /// - Parameters:
+    ///   - input: the raw vectors, `n × d`.
+    ///   - path: the `.npy` to write.
+    ///   - precision: the codes.
+    ///   - calibration: the model's calibration (needed below 16 bits).
+    ///   - blockRows: rows read and written at a time.
+    ///   - progress: rows done and in all.
+    /// - Throws: ``/EmbeddingMath/SourcePipelineError`` naming `input` and the row; the writer's
+    ///   ``/EmbeddingIO/EmbeddingIOError``.
+    public func writeCodes(_ input: any RowSource, to path: String, precision: Precision, calibration: CodeCalibration?,
+                           blockRows: Int = 8192, progress: ((Int, Int) -> Void)? = nil) throws {
+        precondition(input.dimension == inputDimension, "The pipeline takes \(inputDimension)-d vectors, got \(input.dimension)")
+        precondition(!precision.needsCalibration || calibration != nil, "\(precision) codes need a calibration")
+        let m = dimension
+        let (element, columns): (NpyWriter.Element, Int) = switch precision {
+        case .float32: (.float32, m)
+        case .float16: (.float16, m)
+        case .int8: (.int8, m)
+        case .int4, .int2, .binary: (.uint8, precision.bytes(dimension: m))
+        }
+        let writer = try NpyWriter(path: path, rows: input.rowCount, columns: columns, element: element)
+        do {
+            try input.forEachBlock(rows: blockRows) { first, block in
+                let codes: CodeMatrix
+                if precision.needsCalibration {
+                    codes = CodeMatrix(encoding: try checkedUnitTransformed(block, firstRow: first), dimension: m, precision: precision, calibration: calibration)
+                } else {
+                    codes = CodeMatrix(encoding: try checked(block, firstRow: first), dimension: m, precision: precision,
+                                       calibration: nil)
+                }
+                try writer.append(bytes: codes.bytes)
+                progress?(first + block.rows, input.rowCount)
+            }
+        } catch let error as PipelineError {
+            throw SourcePipelineError(source: input.sourceName, error: error)
+        }
+        try writer.finish()
+    }
 }

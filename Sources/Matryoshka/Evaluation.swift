@@ -91,8 +91,7 @@ public struct Evaluation {
         if let precisions {
             guard let judged else { throw EvaluationError.codesNeedJudgements }
             if funnel != nil { throw EvaluationError.codesAndFunnel }
-            let calibration = precisions.contains(where: \.needsCalibration)
-                ? try Self.calibration(of: prepared, method: method, corpus: corpus) : nil
+            let calibration = try prepared.calibration(for: precisions, corpus: corpus, modelName: method.description)
             var rows = try judged.codeRows(pipeline, sizes: sizes, precisions: precisions, calibration: calibration,
                                            scoring: scoring, rescore: rescore, perQuery: perQuery) { done, total in
                 status?(rateLine("evaluated", done: done, total: total, unit: "points", since: judgedClock))
@@ -145,15 +144,5 @@ public struct Evaluation {
             results: (judgedRows?.indices ?? sizes.indices).map {
                 EvaluationReport.Row(judged: judgedRows?[$0], neighbourRecall: recall?[$0])
             })
-    }
-
-    /// The calibration codes of `prepared` use: a model's own (an error when it has none), or, for truncation and
-    /// PCA, one made on `corpus` here.
-    static func calibration(of prepared: PreparedMethod, method: EmbeddingMethod, corpus: any RowSource) throws -> CodeCalibration {
-        if let model = prepared.model {
-            guard let calibration = model.calibration else { throw EvaluationError.noCalibration(model: method.description) }
-            return calibration
-        }
-        return try CodeCalibration.of(prepared.transform, corpus: corpus)
     }
 }

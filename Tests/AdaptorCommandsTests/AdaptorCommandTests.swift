@@ -45,6 +45,67 @@ import _TestSupport
         #expect(maxAbsoluteDifference(try readNpy(short), expected.normalizedPrefix(columns: 4)) < 1e-5)
     }
 
+    /// apply --precision writes codes numpy reads (`|u1` packed bits, `|i1` levels, `<f2` rows), equal to the
+    /// library's codes of the unit full vectors with the model's calibration; without --dimension, or with a model
+    /// that has no calibration, it refuses and writes nothing.
+    @Test func applyWritesCodes() throws {
+        let folder = try dataset()
+        let model = dir.file("codes.safetensors")
+        try fit(folder, model)
+        let loaded = try AdaptorModel.load(model)
+        let input = "\(folder)/corpus.f32.npy"
+        var y = loaded.apply(try readNpy(input))
+        y.normalizeRows()
+        for (precision, descr, columns) in [(Precision.binary, "|u1", 2), (.int2, "|u1", 3), (.int8, "|i1", 10)] {
+            let path = dir.file("codes-\(precision).npy")
+            try ApplyCommand.parse(["--adaptor", model, "--input", input, "--output", path, "--dimension", "10",
+                                    "--precision", precision.rawValue, "--quiet"]).run()
+            let bytes = Fixtures.bytes(of: path)!
+            let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+            let header = String(decoding: bytes[10 ..< 10 + headerLength], as: UTF8.self)
+            #expect(header.contains("'descr': '\(descr)'") && header.contains("'shape': (60, \(columns))"))
+            let expected = CodeMatrix(encoding: y, dimension: 10, precision: precision, calibration: loaded.calibration)
+            #expect(Array(bytes[(10 + headerLength)...]) == expected.bytes)
+        }
+        let half = dir.file("half.npy")
+        try ApplyCommand.parse(["--adaptor", model, "--input", input, "--output", half, "--dimension", "4",
+                                "--precision", "float16", "--quiet"]).run()
+        #expect(Fixtures.bytes(of: half)!.count == 128 + 60 * 4 * 2)
+        #expect(throws: (any Error).self) {
+            try ApplyCommand.parse(["--adaptor", model, "--input", input, "--output", half, "--precision", "int8"])
+        }
+        var old = loaded
+        old.calibration = nil
+        let oldPath = dir.file("old.safetensors")
+        try old.save(to: oldPath)
+        let never = dir.file("never.npy")
+        #expect(throws: EvaluationError.noCalibration(model: oldPath)) {
+            try ApplyCommand.parse(["--adaptor", oldPath, "--input", input, "--output", never, "--dimension", "4",
+                                    "--precision", "binary", "--quiet"]).run()
+        }
+        #expect(!FileManager.default.fileExists(atPath: never))
+    }
+
+    /// search --precision holds codes and scores them as evaluate does; re-scoring every document by the full vectors
+    /// gives exact search at the full size; bad combinations are refused.
+    @Test func searchHoldsCodes() throws {
+        let folder = try dataset()
+        let model = dir.file("search-codes.safetensors")
+        try fit(folder, model)
+        let base = ["--data", folder, "--adaptor", model, "--k", "5", "--quiet"]
+        let exact = try SearchCommand.parse(base).runText()
+        let rescored = try SearchCommand.parse(base + ["--dimension", "8", "--precision", "binary", "--rescore", "60"]).runText()
+        // The same documents in the same order (scores agree to float rounding: re-scoring is in double precision).
+        let ranking = { (run: String) in run.split(separator: "\n").map { $0.split(separator: " ").prefix(4).joined(separator: " ") } }
+        #expect(ranking(rescored) == ranking(exact))
+        let codes = try SearchCommand.parse(base + ["--dimension", "8", "--precision", "int2"]).runText()
+        #expect(codes.split(separator: "\n").count == 25 && codes != exact)
+        for bad in [["--rescore", "10"], ["--precision", "int8", "--scoring", "hamming"], ["--precision", "int8", "--rescore", "2"],
+                    ["--precision", "int8", "--shortlist-dimension", "4"]] {
+            #expect(throws: (any Error).self) { try SearchCommand.parse(base + bad) }
+        }
+    }
+
     @Test func corpusFileAloneTrains() throws {
         let folder = try dataset()
         let model = dir.file("c.safetensors")
