@@ -42,13 +42,32 @@ struct APIState: Sendable {
     /// any work, and rows that cannot be embedded are an error with `status` (400 for a client's vectors, 502 for the
     /// upstream's).
     func embed(_ rows: Matrix, dimensions m: Int?, status: HTTPResponse.Status = .badRequest) throws(APIError) -> Matrix {
+        try checkAnswerSize(rows: rows.rows, dimensions: m)
+        return try embedder.embed(rows, dimensions: m, status: status)
+    }
+
+    /// A 400 when `rows` answers at size `m` would hold more numbers than one answer may.
+    func checkAnswerSize(rows: Int, dimensions m: Int?) throws(APIError) {
         let width = m ?? embedder.outputDimension
-        guard rows.rows * width <= limits.maxResponseValues else {
-            throw APIError.invalid("The answer would hold \(rows.rows) × \(width) = \(rows.rows * width) numbers; at most "
+        guard rows * width <= limits.maxResponseValues else {
+            throw APIError.invalid("The answer would hold \(rows) × \(width) = \(rows * width) numbers; at most "
                                    + "\(limits.maxResponseValues) per request (fewer inputs, or a smaller 'dimensions').",
                                    param: "input", code: "response_too_large")
         }
-        return try embedder.embed(rows, dimensions: m, status: status)
+    }
+
+    /// The answer of `/v1/embeddings` and `/v1/adapt`: the size-`m` embeddings of raw rows, or their codes for an
+    /// `output_dtype` other than float, as the list `format` asks.
+    func embeddingList(_ rows: Matrix, dimensions m: Int?, dtype: OutputDType, format: EncodingFormat, usage: Usage,
+                       status: HTTPResponse.Status = .badRequest) throws(APIError) -> PreparedResponse {
+        if dtype == .float {
+            let vectors = try embed(rows, dimensions: m, status: status)
+            return PreparedResponse(text: EmbeddingList(vectors: vectors, format: format, model: modelName, usage: usage).text)
+        }
+        try checkAnswerSize(rows: rows.rows, dimensions: m)
+        let codes = try embedder.codes(rows, dimensions: m, dtype: dtype, status: status)!
+        return PreparedResponse(text: EmbeddingList(vectors: Matrix(rows: 0, columns: 0), format: format, model: modelName,
+                                                    usage: usage, codes: (dtype, codes)).text)
     }
 
     /// Upstream vectors for `input` as a matrix, each checked as a client's would be (the adaptor's width, finite,

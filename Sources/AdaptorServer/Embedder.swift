@@ -9,11 +9,15 @@ import Synchronization
 public final class Embedder: Sendable {
     /// The transform (a model, or the identity for truncation).
     public let transform: any EmbeddingTransform
+    /// The codes' calibration (`output_dtype` int8, uint8, binary, ubinary): the model's, or nil.
+    public let calibration: CodeCalibration?
     private let pipelines: Memo<Int, EmbeddingPipeline>
 
-    /// An embedder of `transform` keeping the pipelines of `cachedSizes` sizes.
-    public init(_ transform: any EmbeddingTransform, cachedSizes: Int = 16) {
+    /// An embedder of `transform` keeping the pipelines of `cachedSizes` sizes; `calibration` defaults to the
+    /// model's own when `transform` is a model.
+    public init(_ transform: any EmbeddingTransform, cachedSizes: Int = 16, calibration: CodeCalibration? = nil) {
         self.transform = transform
+        self.calibration = calibration ?? (transform as? AdaptorModel)?.calibration
         pipelines = Memo(capacity: cachedSizes)
     }
 
@@ -38,6 +42,27 @@ public final class Embedder: Sendable {
         let pipeline = try pipeline(m)
         do {
             return try pipeline.checked(rows)
+        } catch {
+            throw APIError.noDirection(error, status: status)
+        }
+    }
+}
+
+extension Embedder {
+    /// The size-`m` codes of raw rows for `dtype` (int8 and uint8: one level per coordinate; binary and ubinary:
+    /// the centred signs packed eight to a byte), from the unit full vectors and the model's calibration; nil for
+    /// `float`. A 400 when the model has no calibration; rows are checked as ``embed(_:dimensions:status:)`` does.
+    public func codes(_ rows: Matrix, dimensions m: Int?, dtype: OutputDType,
+                      status: HTTPResponse.Status = .badRequest) throws(APIError) -> CodeMatrix? {
+        guard let precision = dtype.precision else { return nil }
+        guard let calibration else {
+            throw APIError.invalid("'output_dtype' \(dtype.rawValue) needs the codes' calibration, which this server's "
+                                   + "model does not hold (fit it again with this version); ask for float.", param: "output_dtype")
+        }
+        let pipeline = try pipeline(m)
+        do {
+            return CodeMatrix(encoding: try pipeline.checkedUnitTransformed(rows), dimension: pipeline.dimension,
+                              precision: precision, calibration: calibration)
         } catch {
             throw APIError.noDirection(error, status: status)
         }

@@ -8,8 +8,8 @@ struct EmbeddingsController<Context: RequestContext> {
     let state: APIState
 
     /// The fields each route accepts (anything else is a 400 naming it).
-    static var embeddingsFields: Set<String> { ["input", "model", "encoding_format", "dimensions", "user"] }
-    static var adaptFields: Set<String> { ["input", "model", "encoding_format", "dimensions"] }
+    static var embeddingsFields: Set<String> { ["input", "model", "encoding_format", "dimensions", "output_dtype", "user"] }
+    static var adaptFields: Set<String> { ["input", "model", "encoding_format", "dimensions", "output_dtype"] }
 
     /// The routes, to add under `/v1`.
     var endpoints: RouteCollection<Context> {
@@ -22,19 +22,21 @@ struct EmbeddingsController<Context: RequestContext> {
     func embeddings(_ request: Request) async throws -> PreparedResponse {
         let data = try await state.body(request)
         let state = self.state
-        let (input, format, m) = try await state.work.run(inline: data.count <= HeavyWork.inlineBytes) { () throws(APIError) in
+        let (input, format, m, dtype) = try await state.work.run(inline: data.count <= HeavyWork.inlineBytes) { () throws(APIError) in
             let parsed = try JSONRequest(data, allowed: Self.embeddingsFields)
             let input = try parsed.input(limit: state.limits.maxInputs)
             let format = try parsed.encodingFormat()
             let m = try parsed.integer("dimensions", in: 1 ... state.embedder.outputDimension)
+            let dtype = try parsed.outputDType()
             _ = try parsed.string("model")
             _ = try parsed.string("user")
-            return (input, format, m)
+            // Refused before the upstream is paid for.
+            if dtype != .float, state.embedder.calibration == nil { _ = try state.embedder.codes(Matrix(rows: 0, columns: 0), dimensions: m, dtype: dtype) }
+            return (input, format, m, dtype)
         }
         let (raw, usage) = try await state.embedUpstream(input)
         return try await state.work.run(inline: raw.rows * (m ?? raw.columns) <= HeavyWork.inlineBytes / 16) { () throws(APIError) in
-            let vectors = try state.embed(raw, dimensions: m, status: .badGateway)
-            return PreparedResponse(text: EmbeddingList(vectors: vectors, format: format, model: state.modelName, usage: usage).text)
+            try state.embeddingList(raw, dimensions: m, dtype: dtype, format: format, usage: usage, status: .badGateway)
         }
     }
 
@@ -46,10 +48,10 @@ struct EmbeddingsController<Context: RequestContext> {
             let vectors = try parsed.vectors(dimension: state.embedder.inputDimension, limit: state.limits.maxInputs)
             let format = try parsed.encodingFormat()
             let m = try parsed.integer("dimensions", in: 1 ... state.embedder.outputDimension)
+            let dtype = try parsed.outputDType()
             _ = try parsed.string("model")
-            let embedded = try state.embed(Matrix(vectors), dimensions: m)
-            return PreparedResponse(text: EmbeddingList(vectors: embedded, format: format, model: state.modelName,
-                                                        usage: Usage(promptTokens: 0, totalTokens: 0)).text)
+            return try state.embeddingList(Matrix(vectors), dimensions: m, dtype: dtype, format: format,
+                                           usage: Usage(promptTokens: 0, totalTokens: 0))
         }
     }
 }

@@ -120,7 +120,15 @@ components:
     EncodingFormat:
       type: string
       enum: [float, base64]
-      description: float (JSON numbers) or base64 (little-endian float32 bytes).
+      description: float (JSON numbers) or base64 (little-endian float32 bytes; with an output_dtype, its bytes).
+    OutputDType:
+      type: string
+      enum: [float, int8, uint8, binary, ubinary]
+      description: >-
+        Voyage AI's convention. float - the unit embedding; int8 - each coordinate's level on its corpus range less
+        128; uint8 - the level 0-255; binary - the signs after each coordinate's corpus median, packed eight to a byte
+        as numpy.packbits does, each byte less 128; ubinary - the same bytes unsigned. Calibrated by fit and stored in
+        the model.
     Vector:
       oneOf:
         - type: array
@@ -152,6 +160,7 @@ components:
         model: {type: string}
         encoding_format: {$ref: "#/components/schemas/EncodingFormat"}
         dimensions: {$ref: "#/components/schemas/Dimensions"}
+        output_dtype: {$ref: "#/components/schemas/OutputDType"}
         user: {type: string}
     AdaptRequest:
       type: object
@@ -167,6 +176,7 @@ components:
         model: {type: string}
         encoding_format: {$ref: "#/components/schemas/EncodingFormat"}
         dimensions: {$ref: "#/components/schemas/Dimensions"}
+        output_dtype: {$ref: "#/components/schemas/OutputDType"}
     SearchRequest:
       type: object
       additionalProperties: false

@@ -50,6 +50,16 @@ struct JSONRequest {
         return format
     }
 
+    /// `output_dtype` (Voyage AI's): `float` (default), `int8`, `uint8`, `binary` or `ubinary`.
+    func outputDType() throws(APIError) -> OutputDType {
+        guard let value = try string("output_dtype") else { return .float }
+        guard let dtype = OutputDType(rawValue: value) else {
+            throw .invalid("'output_dtype' must be one of \(OutputDType.allCases.map(\.rawValue).joined(separator: ", ")); "
+                           + "got '\(value)'.", param: "output_dtype")
+        }
+        return dtype
+    }
+
     /// `input` as texts: one string or an array of strings, none empty, at most `limit`.
     func texts(_ key: String = "input", limit: Int) throws(APIError) -> [String] {
         guard case let .texts(texts) = try input(key, limit: limit) else {

@@ -59,6 +59,40 @@ import _TestSupport
 
     func error(_ json: [String: Any]) -> [String: Any] { json["error"] as? [String: Any] ?? [:] }
 
+    /// `output_dtype` in Voyage's convention: int8 and uint8 levels, binary (offset) and ubinary packed bytes, as
+    /// numbers or base64 of the bytes, equal to the library's codes of the unit full vectors; a model without a
+    /// calibration refuses them (400, param output_dtype).
+    @Test func embeddingsAsCodesInVoyagesConvention() async throws {
+        var model = try Fixtures.smallModel()
+        let rows = Fixtures.randomMatrix(rows: 40, columns: 6, seed: 21)
+        var y = model.apply(rows)
+        y.normalizeRows()
+        model.calibration = CodeCalibration(unitVectors: y)
+        let server = try server(transform: model)
+        let raw = Matrix(try await StandIn().embed(.texts(["alpha", "beta"])).vectors)
+        var unit = model.apply(raw)
+        unit.normalizeRows()
+        let int8 = CodeMatrix(encoding: unit, dimension: 6, precision: .int8, calibration: model.calibration)
+        let bits = CodeMatrix(encoding: unit, dimension: 6, precision: .binary, calibration: model.calibration)
+        func embedding(_ dtype: String, format: String = "float") async throws -> [Any] {
+            let (status, json) = try await post(server, "/v1/embeddings",
+                                                #"{"input": ["alpha", "beta"], "output_dtype": "\#(dtype)", "encoding_format": "\#(format)"}"#)
+            #expect(status == 200)
+            return try #require(json["data"] as? [[String: Any]]).map { $0["embedding"]! }
+        }
+        #expect(try await embedding("int8") as? [[Int]] == [0, 1].map { i in (0 ..< 6).map { Int(Int8(bitPattern: int8.bytes[i * 6 + $0])) } })
+        #expect(try await embedding("uint8") as? [[Int]] == [0, 1].map { i in (0 ..< 6).map { int8.level(row: i, coordinate: $0) } })
+        #expect(try await embedding("ubinary") as? [[Int]] == [[Int(bits.bytes[0])], [Int(bits.bytes[1])]])
+        #expect(try await embedding("binary") as? [[Int]] == [[Int(bits.bytes[0]) - 128], [Int(bits.bytes[1]) - 128]])
+        let base64 = try await embedding("ubinary", format: "base64") as? [String]
+        #expect(base64 == [Data([bits.bytes[0]]).base64EncodedString(), Data([bits.bytes[1]]).base64EncodedString()])
+        let plain = try self.server(upstream: StandIn())
+        let (status, json) = try await post(plain, "/v1/embeddings", #"{"input": ["alpha"], "output_dtype": "int8"}"#)
+        #expect(status == 400 && error(json)["param"] as? String == "output_dtype")
+        let (bad, badJSON) = try await post(server, "/v1/adapt", #"{"input": [[1, 2, 3, 4, 5, 6]], "output_dtype": "int4"}"#)
+        #expect(bad == 400 && (error(badJSON)["message"] as? String)?.contains("'output_dtype' must be one of float, int8") == true)
+    }
+
     @Test func embeddingsAreTheAdaptedUpstreamVectorsCutAndRenormalised() async throws {
         let server = try server()
         let (status, json) = try await post(server, "/v1/embeddings", #"{"input": ["alpha", "beta"], "model": "x", "dimensions": 2}"#)
