@@ -16,6 +16,7 @@ test judgements; nothing is tuned on them (the fits use corpus vectors, the supe
 A budget B holds every point of at most B bytes; each cell is the best such point (its recipe in the JSON).
 
 Usage: benchmarks/bytes.py [--shared ../shared/data] [--sets scifact,...] [--rescore 100] [--reuse]
+       benchmarks/bytes.py --summary   (BENCHMARKS.md's summary tables, from benchmarks/out/bytes.json)
 Needs `swift build -c release --product matryoshka`; installs faiss-cpu, pytrec-eval-terrier and
 sentence-transformers (CPU torch) into benchmarks/.venv-bytes. Writes benchmarks/out/bytes.json.
 """
@@ -201,8 +202,12 @@ def main():
     def configure(parser):
         parser.add_argument("--rescore", type=int, default=100)
         parser.add_argument("--reuse", action="store_true", help="evaluate models already in benchmarks/out/bytes/")
+        parser.add_argument("--summary", action="store_true", help="print the summary tables of the last run and stop")
     args = shared_sets_arguments(configure)
     path = os.path.join(OUT, "bytes.json")
+    if args.summary:
+        print_summary(json.load(open(path)), args.sets.split(","))
+        return
     report = json.load(open(path)) if os.path.exists(path) else {}
     for name in args.sets.split(","):
         print(f"{name}:", file=sys.stderr)
@@ -264,6 +269,33 @@ def print_table(name, entry):
             cells.append("" if recipe is None else f"{recipe['family']}: {recipe['recipe']} ({recipe['bytes']} B)")
             print(f"| {budget} | " + " | ".join(cells) + " |")
         print()
+
+
+def print_summary(report, names):
+    """Per set and budget: our unsupervised default, the same with the code stage (the better of the binary and
+    int2 fits), the supervised fit, the best library recipe (faiss, sentence-transformers), ours minus it, and
+    the re-scored top-100 of ours and of the best recipe with ours as a share of the full vectors."""
+    recipes = lambda f: f in ("faiss", "sentence-transformers")
+    for name in names:
+        e = report[name]
+        points, full = e["points"], e["full_ndcg@10"]
+        print(f"\n**{name}** (d = {e['dimension']}, full vectors {full:.2f})\n")
+        print("| bytes | ours: unsupervised | ours: + fit --precision (best of binary, int2) | ours: supervised "
+              "| best library recipe (faiss, sentence-transformers) | ours − recipe "
+              "| re-scored top-100: ours unsupervised / best recipe / % of full |")
+        print("|---|---|---|---|---|---|---|")
+        for budget in (8, 16, 32, 48, 64, 96, 128, 256):
+            u = best(points, lambda f: f == "ours: unsupervised", budget, "ndcg@10")
+            a = best(points, lambda f: "fit --precision" in f, budget, "ndcg@10")
+            s = best(points, lambda f: f == "ours: supervised", budget, "ndcg@10")
+            r = best(points, recipes, budget, "ndcg@10")
+            ur = best(points, lambda f: f == "ours: unsupervised", budget, "ndcg@10_rescored")
+            rr = best(points, recipes, budget, "ndcg@10_rescored")
+            ours = max(u["ndcg@10"], a["ndcg@10"])
+            print(f"| {budget} | {u['ndcg@10']:.2f} ({u['recipe']}) | {a['ndcg@10']:.2f} ({a['recipe']}) | "
+                  + (f"{s['ndcg@10']:.2f}" if s else "–")
+                  + f" | {r['ndcg@10']:.2f} ({r['recipe']}) | {ours - r['ndcg@10']:+.2f} | {ur['ndcg@10_rescored']:.2f} / "
+                  f"{rr['ndcg@10_rescored']:.2f} / {100 * ur['ndcg@10_rescored'] / full:.1f} % |")
 
 
 if __name__ == "__main__":

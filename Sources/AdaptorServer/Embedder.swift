@@ -49,16 +49,22 @@ public final class Embedder: Sendable {
 }
 
 extension Embedder {
+    /// The calibration `dtype` needs (nil for float); a 400 naming `output_dtype` when the model has none.
+    public func calibration(for dtype: OutputDType) throws(APIError) -> CodeCalibration? {
+        guard dtype.precision != nil else { return nil }
+        guard let calibration else {
+            throw APIError.invalid("'output_dtype' \(dtype.rawValue) needs the codes' calibration, which this server's "
+                                   + "model does not hold (fit it again with this version); ask for float.", param: "output_dtype")
+        }
+        return calibration
+    }
+
     /// The size-`m` codes of raw rows for `dtype` (int8 and uint8: one level per coordinate; binary and ubinary:
     /// the centred signs packed eight to a byte), from the unit full vectors and the model's calibration; nil for
     /// `float`. A 400 when the model has no calibration; rows are checked as ``embed(_:dimensions:status:)`` does.
     public func codes(_ rows: Matrix, dimensions m: Int?, dtype: OutputDType,
                       status: HTTPResponse.Status = .badRequest) throws(APIError) -> CodeMatrix? {
-        guard let precision = dtype.precision else { return nil }
-        guard let calibration else {
-            throw APIError.invalid("'output_dtype' \(dtype.rawValue) needs the codes' calibration, which this server's "
-                                   + "model does not hold (fit it again with this version); ask for float.", param: "output_dtype")
-        }
+        guard let precision = dtype.precision, let calibration = try calibration(for: dtype) else { return nil }
         let pipeline = try pipeline(m)
         do {
             return CodeMatrix(encoding: try pipeline.checkedUnitTransformed(rows), dimension: pipeline.dimension,

@@ -31,7 +31,7 @@ struct EmbeddingsController<Context: RequestContext> {
             _ = try parsed.string("model")
             _ = try parsed.string("user")
             // Refused before the upstream is paid for.
-            if dtype != .float, state.embedder.calibration == nil { _ = try state.embedder.codes(Matrix(rows: 0, columns: 0), dimensions: m, dtype: dtype) }
+            _ = try state.embedder.calibration(for: dtype)
             return (input, format, m, dtype)
         }
         let (raw, usage) = try await state.embedUpstream(input)

@@ -66,29 +66,22 @@ public enum CodeRotation {
         return decoded
     }
 
-    /// The orthogonal polar factor `M (MᵀM)^{−1/2}` of a square `M` (the `U Wᵀ` of its SVD), in double precision;
+    /// The orthogonal polar factor `M (MᵀM)^{−1/2}` of a square `M` (the `U Wᵀ` of its SVD; the eigenvalues in double);
     /// directions where `M` is singular are kept as the identity would.
     static func polarFactor(_ m: Matrix) throws -> Matrix {
         let b = m.columns
-        var gram = [Double](repeating: 0, count: b * b)
-        for i in 0 ..< b { for j in 0 ..< b { var s = 0.0; for k in 0 ..< b { s += Double(m[k, i]) * Double(m[k, j]) }; gram[i * b + j] = s } }
+        let gram = BLAS.matmul(m, transposeA: true, m).storage.map(Double.init)
         let eigen = try SymmetricEigen(symmetric: gram, dimension: b)
         // (MᵀM)^{−1/2} = Σ λ_i^{−1/2} q_i q_iᵀ over the non-negligible λ_i.
         let floor = (eigen.values.first ?? 0) * 1e-12
-        var inverseRoot = [Double](repeating: 0, count: b * b)
+        var inverseRoot = Matrix(rows: b, columns: b)
         for (t, lambda) in eigen.values.enumerated() where lambda > floor {
             let scale = 1 / lambda.squareRoot()
-            for i in 0 ..< b { for j in 0 ..< b { inverseRoot[i * b + j] += scale * eigen.vectors[t * b + i] * eigen.vectors[t * b + j] } }
-        }
-        var out = Matrix(rows: b, columns: b)
-        for i in 0 ..< b {
-            for j in 0 ..< b {
-                var s = 0.0
-                for k in 0 ..< b { s += Double(m[i, k]) * inverseRoot[k * b + j] }
-                out[i, j] = Float(s)
+            for i in 0 ..< b {
+                for j in 0 ..< b { inverseRoot[i, j] += Float(scale * eigen.vectors[t * b + i] * eigen.vectors[t * b + j]) }
             }
         }
-        return out
+        return BLAS.matmul(m, inverseRoot)
     }
 
     /// `model` with the segment rotations folded in: its adapted vectors become `x̂' = G x̂`, `G` block-diagonal
