@@ -60,7 +60,7 @@ extension PostgresSearch {
             throw error
         }
         let stored = try StoredEmbedding(table: table, layout: layout, transform: prepared.transform,
-                                         fingerprint: prepared.fingerprint)
+                                         fingerprint: prepared.fingerprint, calibration: prepared.model?.calibration)
         logger.info("searching in PostgreSQL", metadata: ["table": "\(table)", "at": "\(url)", "dimension": "\(layout.dimension)"])
         return PostgresSearch(client: PostgresClient(configuration: url.clientConfiguration()), stored: stored,
                               table: VectorTableSearch(table: table, layout: layout), efSearch: efSearch, probes: probes,

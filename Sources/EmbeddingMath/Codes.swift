@@ -236,24 +236,47 @@ public struct CodeMatrix: Sendable, Equatable {
     /// The vectors the codes stand for, `rows × m` (not normalised): float values as stored, levels mapped back
     /// through `calibration` (binary: `±1`). Scoring a float query against these is the asymmetric score.
     public func decoded(calibration: CodeCalibration?) -> Matrix {
+        decoded(rows: 0 ..< rows, calibration: calibration)
+    }
+
+    /// ``decoded(calibration:)`` of the rows in `range` only (`range.count × m`): what a scan decodes one cache-sized
+    /// block at a time, so that only the codes stay in memory.
+    public func decoded(rows range: Range<Int>, calibration: CodeCalibration?) -> Matrix {
+        precondition(range.lowerBound >= 0 && range.upperBound <= rows, "Rows \(range) outside 0..<\(rows)")
+        precondition(!precision.needsCalibration || calibration != nil, "\(precision) codes need their calibration")
         let m = dimension, stride = bytesPerVector
-        var out = Matrix(rows: rows, columns: m)
-        out.storage.withUnsafeMutableBufferPointer { values in
-            for i in 0 ..< rows {
-                for j in 0 ..< m {
-                    let v: Float
+        var out = Matrix(rows: range.count, columns: m)
+        bytes.withUnsafeBufferPointer { source in
+            out.storage.withUnsafeMutableBufferPointer { values in
+                for (r, i) in range.enumerated() {
+                    let row = source.baseAddress! + i * stride, target = values.baseAddress! + r * m
                     switch precision {
                     case .float32:
-                        let o = i * stride + 4 * j
-                        v = Float(bitPattern: UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16
-                                  | UInt32(bytes[o + 3]) << 24)
+                        for j in 0 ..< m {
+                            let o = 4 * j
+                            target[j] = Float(bitPattern: UInt32(row[o]) | UInt32(row[o + 1]) << 8
+                                              | UInt32(row[o + 2]) << 16 | UInt32(row[o + 3]) << 24)
+                        }
                     case .float16:
-                        let o = i * stride + 2 * j
-                        v = Float(Float16(bitPattern: UInt16(bytes[o]) | UInt16(bytes[o + 1]) << 8))
-                    default:
-                        v = calibration!.value(level(row: i, coordinate: j), coordinate: j, precision: precision)
+                        for j in 0 ..< m {
+                            target[j] = Float(Float16(bitPattern: UInt16(row[2 * j]) | UInt16(row[2 * j + 1]) << 8))
+                        }
+                    case .int8:
+                        // The level is the stored two's-complement byte + 128, i.e. the byte with its top bit flipped.
+                        calibration!.low.withUnsafeBufferPointer { low in
+                            calibration!.high.withUnsafeBufferPointer { high in
+                                for j in 0 ..< m {
+                                    target[j] = low[j] + (high[j] - low[j]) * Float(row[j] ^ 0x80) / 255
+                                }
+                            }
+                        }
+                    case .int4, .int2, .binary:
+                        let bits = precision.bits, perByte = 8 / bits, mask = (1 << bits) - 1
+                        for j in 0 ..< m {
+                            let level = Int(row[j / perByte] >> (8 - bits * (j % perByte + 1))) & mask
+                            target[j] = calibration!.value(level, coordinate: j, precision: precision)
+                        }
                     }
-                    values[i * m + j] = v
                 }
             }
         }

@@ -113,6 +113,20 @@ public enum Kernels {
         matryoshka_hamming_distances(query, codes, count, bytes, distances)
     }
 
+    /// The `k` codes nearest to each of `queryCount` packed query codes by Hamming distance, among `count` codes of
+    /// `bytes` bytes whose corpus indices are `firstIndex ..< firstIndex + count`.
+    ///
+    /// Writes `indices` and `distances` (`queryCount × k`, row-major) ascending by (distance, index), so ties go to
+    /// the earlier code; slots beyond `count` get index −1 and distance `Int32.max`. The codes are read in
+    /// cache-sized tiles that every query meets before the next tile (FAISS's blocking), so memory traffic is one
+    /// pass over the codes per call rather than per query.
+    @inlinable
+    public static func hammingTopK(queries: UnsafePointer<UInt8>, queryCount: Int, codes: UnsafePointer<UInt8>, count: Int,
+                                   bytes: Int, firstIndex: Int, k: Int, indices: UnsafeMutablePointer<Int32>,
+                                   distances: UnsafeMutablePointer<Int32>) {
+        matryoshka_hamming_top_k(queries, queryCount, codes, count, bytes, firstIndex, k, indices, distances)
+    }
+
     /// What ``rowState(_:count:)`` finds.
     public enum RowState: Sendable { case valid, nonFinite, zero }
 

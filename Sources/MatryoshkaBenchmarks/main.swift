@@ -8,7 +8,7 @@ struct BenchmarkCommand: ParsableCommand {
         commandName: "matryoshka-bench",
         abstract: "Benchmarks for BENCHMARKS.md (build with -c release).",
         subcommands: [SearchBenchmark.self, TrainBenchmark.self, MiningBenchmark.self, SgemmBenchmark.self, FunnelBenchmark.self,
-                      ResponseBenchmark.self, HammingBenchmark.self]
+                      ResponseBenchmark.self, HammingBenchmark.self, CodeScanBenchmark.self]
     )
 }
 

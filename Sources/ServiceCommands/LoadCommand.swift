@@ -45,7 +45,14 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Prefix size m stored in 'embedding' (default: the full dimension).", valueName: "m"))
     var dimension: Int?
     @OptionGroup var database: PostgresOptions
-    @Option(help: "Column type: vector (float32) or halfvec (float16: half the storage again).") var type: VectorType = .vector
+    @Option(help: ArgumentHelp("Column type: vector (float32), halfvec (float16: half the storage again) or bit (binary codes).",
+                               discussion: """
+                               bit stores the model's binary code of each row in a bit(m) column (the sign after each \
+                               coordinate's centre from the model's calibration, a 32nd of vector's storage), ranked by \
+                               Hamming distance (an --index uses bit_hamming_ops); with --full the full vectors are a \
+                               vector(D) column, and search --shortlist-size K re-ranks the codes' best K by them in one \
+                               statement. Needs --adaptor with a model fit stored a calibration in.
+                               """)) var type: VectorType = .vector
     @Flag(help: "Also store the full adapted vector in column 'full', for re-ranking (search --shortlist-size).")
     var full = false
     @Option(help: "Index on the prefix: none, hnsw or ivfflat (inner product).") var index: VectorIndexKind = .none
@@ -91,11 +98,11 @@ struct LoadCommand: AsyncParsableCommand {
         let prepared = try EmbeddingMethod(modelPath: adaptor).prepare(dimension: file.dimension, dataName: file.path)
         let form = try flagged("--dimension") {
             try StoredEmbedding(transform: prepared.transform, fingerprint: prepared.fingerprint, dimension: dimension,
-                                storeFull: full, type: type)
+                                storeFull: full, type: type, calibration: prepared.model?.calibration)
         }
         let display = ProgressDisplay(quiet: quiet)
         display.message("loading \(file.rowCount) rows into \(tableName) at \(url) (\(type.rawValue)(\(form.layout.dimension))"
-            + (full ? " + full \(type.rawValue)(\(form.layout.fullDimension!))" : "") + ")")
+            + (full ? " + full \(type.fullType.rawValue)(\(form.layout.fullDimension!))" : "") + ")")
         let connected = try await VectorDatabase.connect(url, timeout: database.timeout)
         let loader = VectorLoader(table: tableName, ifExists: ifExists, index: index, commitEvery: commitEvery, blockRows: blockRows,
                                   force: force)

@@ -19,7 +19,7 @@ import VectorDatabase
                 "stores \(layout.dimension)-d prefixes; --dimension \(dimension) cannot search it (leave it out).")
         }
         let stored = try StoredEmbedding(table: tableName, layout: layout, transform: prepared.transform,
-                                         fingerprint: prepared.fingerprint)
+                                         fingerprint: prepared.fingerprint, calibration: prepared.model?.calibration)
         let display = ProgressDisplay(quiet: command.quiet)
         let start = ContinuousClock.now
         let embedded: (prefixes: Matrix, full: Matrix?)

@@ -168,10 +168,10 @@ final class LoadTransaction {
             : .committedPrefix(table: table.description, rows: committedRows)
     }
 
-    /// `CREATE INDEX … USING hnsw|ivfflat (embedding <type>_ip_ops)`; ivfflat gets `lists = max(1, rows / 1000)`
+    /// `CREATE INDEX … USING hnsw|ivfflat (embedding <type>_ip_ops)` (`bit_hamming_ops` for `bit`); ivfflat gets `lists = max(1, rows / 1000)`
     /// (pgvector's advice up to a million rows, `√rows` beyond).
     func indexStatement(rows: Int) -> String {
-        let opclass = layout.type.innerProductOperatorClass
+        let opclass = layout.type.operatorClass
         switch index {
         case .hnsw:
             return "CREATE INDEX ON \(table.quoted) USING hnsw (embedding \(opclass))"

@@ -27,6 +27,8 @@ public enum VectorDatabaseError: Error, CustomStringConvertible, Equatable {
     case timedOut(what: String, place: String, seconds: Double)
     /// A search gave fewer rows than asked although the table holds enough (an approximate index's limit).
     case shortResult(table: String, query: Int, returned: Int, k: Int, advice: String)
+    /// A `bit` table (binary codes) for a model without the codes' calibration, or for raw vectors.
+    case noCalibration(fingerprint: String)
 
     public var description: String {
         switch self {
@@ -61,6 +63,12 @@ public enum VectorDatabaseError: Error, CustomStringConvertible, Equatable {
         case .shortResult(let table, let query, let returned, let k, let advice):
             return "Searching \(table) gave \(returned) rows for query \(query) where \(k) were asked and the table holds "
                 + "at least \(k): \(advice)"
+        case .noCalibration(let fingerprint):
+            return fingerprint == "none"
+                ? "--type bit stores binary codes, the sign after each coordinate's centre from a model's calibration: "
+                    + "raw vectors have none; give --adaptor with a model file fit stored a calibration in."
+                : "--type bit stores binary codes, the sign after each coordinate's centre, and the model \(fingerprint) "
+                    + "was saved without that calibration (a fit from before codes existed): fit it again with this version."
         }
     }
 

@@ -3,7 +3,8 @@ import Logging
 import NIOCore
 import PostgresNIO
 
-/// A table of adapted vectors: `(id text PRIMARY KEY, embedding vector(m) [, full vector(D)])`, with its layout
+/// A table of adapted vectors: `(id text PRIMARY KEY, embedding vector(m) [, full vector(D)])` (or `halfvec` for both,
+/// or `bit(m)` with a `vector(D)` full column), with its layout
 /// recorded as JSON in the table's comment so that later loads and searches can check they use the same model,
 /// size and type.
 public struct VectorTableLayout: Codable, Equatable, Sendable {
@@ -17,7 +18,7 @@ public struct VectorTableLayout: Codable, Equatable, Sendable {
     public var dimension: Int
     /// `D`: coordinates in `full` (the full adapted vector, for re-ranking), or nil when not stored.
     public var fullDimension: Int?
-    /// The column type of both vector columns.
+    /// The column type of `embedding` (and of `full`: ``VectorType/fullType``).
     public var type: VectorType
 
     public init(model: String, dimension: Int, fullDimension: Int?, type: VectorType) {
@@ -49,7 +50,7 @@ public struct VectorTableLayout: Codable, Equatable, Sendable {
     /// The SQL column definitions.
     var columns: String {
         "id text PRIMARY KEY, embedding \(type.rawValue)(\(dimension))"
-            + (fullDimension.map { ", \"full\" \(type.rawValue)(\($0))" } ?? "")
+            + (fullDimension.map { ", \"full\" \(type.fullType.rawValue)(\($0))" } ?? "")
     }
 
     /// Why `other` (what a load or search wants) cannot use a table with this layout, or nil when it can.

@@ -21,15 +21,16 @@ public struct VectorTableSearch: Sendable {
 
     /// The session settings for a search of `k` rows (and a shortlist of `K`), every one set or reset so that a
     /// pooled connection carries nothing from an earlier request:
-    /// - `hnsw.ef_search`: `efSearch`, raised to `max(k, K)` (an HNSW scan returns at most ef_search rows) up to
-    ///   pgvector's limit of 1,000; reset to the server's default (40) when neither is given nor needed.
+    /// - `hnsw.ef_search`: `efSearch`, raised to `max(k, K)` (an HNSW scan returns at most ef_search rows; for a
+    ///   `bit` table `max(k, 4K)`, since its shortlist keeps every row tied with the `K`-th and Hamming order is
+    ///   coarse) up to pgvector's limit of 1,000; reset to the server's default (40) when neither is given nor needed.
     /// - `hnsw.iterative_scan = strict_order` when more than 1,000 rows are needed (pgvector 0.8: the scan goes on
     ///   until enough rows are found, in exact order), reset otherwise.
     /// - `ivfflat.probes`: `probes`, or the server's default (1).
     /// - `statement_timeout`: the server gives up a statement after `timeout` (nil: the server's default).
     public static func settings(efSearch: Int?, probes: Int?, k: Int = 0, shortlistSize: Int? = nil,
-                                timeout: Duration? = nil) -> [PostgresQuery] {
-        let needed = max(k, shortlistSize ?? 0)
+                                type: VectorType = .vector, timeout: Duration? = nil) -> [PostgresQuery] {
+        let needed = max(k, (shortlistSize ?? 0) * (type == .bit ? 4 : 1))
         var statements: [String] = []
         if efSearch == nil, needed <= 40 {
             statements.append("RESET hnsw.ef_search")
@@ -44,30 +45,43 @@ public struct VectorTableSearch: Sendable {
         return statements.map { PostgresQuery(unsafeSQL: $0) }
     }
 
-    /// The statement for one query: `prefix` is its re-normalised first `m` adapted coordinates and `full` its
-    /// full adapted vector (unit length), needed with `shortlistSize`. Rows: `(id text, score float8)`, best first.
+    /// The statement for one query: `prefix` is its size-`m` embedding as the table stores it (the re-normalised first
+    /// `m` adapted coordinates; for `bit`, the binary code's `±1`) and `full` its full adapted vector (unit length),
+    /// needed with `shortlistSize`. Rows: `(id text, score float8)`, best first; a `bit` table's score is the `±1`
+    /// inner product `m − 2 · hamming`, as the in-memory Hamming search (`CodeIndex`) scores it, and its funnel re-ranks
+    /// by the `vector` full column every row within the `K`-th smallest distance (`FETCH FIRST K ROWS WITH TIES`).
     public func statement(prefix: ArraySlice<Float>, full: ArraySlice<Float>?, k: Int, shortlistSize: Int?) throws -> PostgresQuery {
         guard prefix.count == layout.dimension else {
             throw VectorDatabaseError.layoutMismatch(table: table.description,
                                                      problem: "stores \(layout.dimension)-d prefixes; the query has \(prefix.count).")
         }
-        let type = layout.type.rawValue
+        let type = layout.type.rawValue + (layout.type == .bit ? "(\(layout.dimension))" : "")
+        let distance = layout.type.distanceOperator
+        let query = BinaryCopy.text(prefix, as: layout.type)
+        let score = layout.type == .bit ? "(\(layout.dimension) - 2 * (embedding \(distance) $1::\(type)))::float8"
+            : "-(embedding \(distance) $1::\(type))"
         guard let shortlistSize else {
-            return """
-                SELECT id, -(embedding <#> \(BinaryCopy.text(prefix))::\(unescaped: type)) FROM \(unescaped: table.quoted) \
-                ORDER BY embedding <#> \(BinaryCopy.text(prefix))::\(unescaped: type) LIMIT \(k)
-                """
+            var bindings = PostgresBindings()
+            bindings.append(query)
+            return PostgresQuery(unsafeSQL: "SELECT id, \(score) FROM \(table.quoted) ORDER BY embedding \(distance) $1::\(type) "
+                                 + "LIMIT \(k)", binds: bindings)
         }
         guard let fullDimension = layout.fullDimension, let full, full.count == fullDimension else {
             throw VectorDatabaseError.layoutMismatch(table: table.description, problem:
                 "has no full vectors to re-rank with; load it with --full to use a shortlist.")
         }
-        return """
-            SELECT id, -("full" <#> \(BinaryCopy.text(full))::\(unescaped: type)) FROM (\
-            SELECT id, "full" FROM \(unescaped: table.quoted) \
-            ORDER BY embedding <#> \(BinaryCopy.text(prefix))::\(unescaped: type) LIMIT \(shortlistSize)) AS shortlist \
-            ORDER BY "full" <#> \(BinaryCopy.text(full))::\(unescaped: type), id LIMIT \(k)
-            """
+        let fullType = layout.type.fullType.rawValue
+        // Hamming distances are integers: the shortlist keeps every row tied with the K-th, as the funnel in memory does.
+        let cut = layout.type == .bit ? "FETCH FIRST \(shortlistSize) ROWS WITH TIES" : "LIMIT \(shortlistSize)"
+        var bindings = PostgresBindings()
+        bindings.append(query)
+        bindings.append(BinaryCopy.text(full))
+        return PostgresQuery(unsafeSQL: """
+            SELECT id, -("full" <#> $2::\(fullType)) FROM (\
+            SELECT id, "full" FROM \(table.quoted) \
+            ORDER BY embedding \(distance) $1::\(type) \(cut)) AS shortlist \
+            ORDER BY "full" <#> $2::\(fullType), id LIMIT \(k)
+            """, binds: bindings)
     }
 
     /// Runs ``statement(prefix:full:k:shortlistSize:)`` on `connection`; when fewer than `k` rows come back,
@@ -107,7 +121,7 @@ public struct VectorTableSearch: Sendable {
 
     /// The `k` best rows for each query of a batch that ``StoredEmbedding/embed(_:full:firstRow:)`` made (`prefixes`
     /// `n × m`, and `full` `n × D` for the funnel), one statement per query on `connection`, after the session
-    /// settings of ``settings(efSearch:probes:k:shortlistSize:timeout:)``.
+    /// settings of ``settings(efSearch:probes:k:shortlistSize:type:timeout:)``.
     ///
     /// - Parameters:
     ///   - queries: the embedded queries: prefixes `n × m`, and full vectors `n × D` with a shortlist.
@@ -134,7 +148,7 @@ public struct VectorTableSearch: Sendable {
             return try await VectorDatabase.within(what, place: deadline.place, timeout: deadline.timeout,
                                                    closing: connection, body)
         }
-        for statement in Self.settings(efSearch: efSearch, probes: probes, k: k, shortlistSize: shortlistSize,
+        for statement in Self.settings(efSearch: efSearch, probes: probes, k: k, shortlistSize: shortlistSize, type: layout.type,
                                        timeout: deadline?.timeout) {
             do {
                 _ = try await limited("setting the search parameters") { try await connection.query(statement, logger: logger) }

@@ -86,3 +86,81 @@ void matryoshka_hamming_distances(const uint8_t *query, const uint8_t *codes, lo
         distances[i] = (uint16_t)total;
     }
 }
+
+/* A max-heap of (distance, index) pairs, worst at the root: larger distance, or equal distance and larger index. */
+static inline int hamming_worse(int32_t da, int32_t ia, int32_t db, int32_t ib) {
+    return da > db || (da == db && ia > ib);
+}
+
+static void hamming_sift_down(int32_t *d, int32_t *ix, long k, long at) {
+    for (;;) {
+        long left = 2 * at + 1, worst = at;
+        if (left < k && hamming_worse(d[left], ix[left], d[worst], ix[worst])) worst = left;
+        if (left + 1 < k && hamming_worse(d[left + 1], ix[left + 1], d[worst], ix[worst])) worst = left + 1;
+        if (worst == at) return;
+        int32_t td = d[at], ti = ix[at];
+        d[at] = d[worst]; ix[at] = ix[worst];
+        d[worst] = td; ix[worst] = ti;
+        at = worst;
+    }
+}
+
+static inline void hamming_offer(int32_t *d, int32_t *ix, long k, int32_t distance, int32_t index) {
+    /* Indices arrive in increasing order, so an equal distance never displaces a kept code. */
+    if (distance < d[0]) {
+        d[0] = distance;
+        ix[0] = index;
+        hamming_sift_down(d, ix, k, 0);
+    }
+}
+
+void matryoshka_hamming_top_k(const uint8_t *queries, long nq, const uint8_t *codes, long count, long bytes,
+                              long first_index, long k, int32_t *indices, int32_t *distances) {
+    if (k <= 0) return;
+    for (long t = 0; t < nq * k; t++) { distances[t] = INT32_MAX; indices[t] = -1; }
+    long words = bytes / 8;
+    /* About 128 KiB of codes per tile: it stays in L2 while every query of the call scans it. */
+    long tile = (128 * 1024) / (bytes > 0 ? bytes : 1);
+    if (tile < 64) tile = 64;
+    for (long c0 = 0; c0 < count; c0 += tile) {
+        long c1 = c0 + tile < count ? c0 + tile : count;
+        for (long q = 0; q < nq; q++) {
+            const uint8_t *query = queries + q * bytes;
+            int32_t *d = distances + q * k, *ix = indices + q * k;
+            if (words == 4 && bytes == 32) {
+                uint64_t q0, q1, q2, q3;
+                memcpy(&q0, query, 8); memcpy(&q1, query + 8, 8); memcpy(&q2, query + 16, 8); memcpy(&q3, query + 24, 8);
+                for (long i = c0; i < c1; i++) {
+                    const uint8_t *c = codes + i * 32;
+                    uint64_t a0, a1, a2, a3;
+                    memcpy(&a0, c, 8); memcpy(&a1, c + 8, 8); memcpy(&a2, c + 16, 8); memcpy(&a3, c + 24, 8);
+                    int32_t distance = __builtin_popcountll(a0 ^ q0) + __builtin_popcountll(a1 ^ q1)
+                                     + __builtin_popcountll(a2 ^ q2) + __builtin_popcountll(a3 ^ q3);
+                    if (distance < d[0]) hamming_offer(d, ix, k, distance, (int32_t)(first_index + i));
+                }
+            } else {
+                for (long i = c0; i < c1; i++) {
+                    const uint8_t *c = codes + i * bytes;
+                    int32_t distance = 0;
+                    for (long w = 0; w < words; w++) {
+                        uint64_t a, b;
+                        memcpy(&a, c + 8 * w, 8); memcpy(&b, query + 8 * w, 8);
+                        distance += __builtin_popcountll(a ^ b);
+                    }
+                    for (long t = words * 8; t < bytes; t++) distance += __builtin_popcount((unsigned)(c[t] ^ query[t]));
+                    if (distance < d[0]) hamming_offer(d, ix, k, distance, (int32_t)(first_index + i));
+                }
+            }
+        }
+    }
+    /* Heap sort each query's heap: popping the worst to the end leaves the slots ascending by (distance, index). */
+    for (long q = 0; q < nq; q++) {
+        int32_t *d = distances + q * k, *ix = indices + q * k;
+        for (long end = k - 1; end > 0; end--) {
+            int32_t td = d[0], ti = ix[0];
+            d[0] = d[end]; ix[0] = ix[end];
+            d[end] = td; ix[end] = ti;
+            hamming_sift_down(d, ix, end, 0);
+        }
+    }
+}

@@ -86,6 +86,33 @@ struct PostgresCommandTests {
         }
     }
 
+    /// A bit(m) column of the model's binary codes with an HNSW bit_hamming_ops index: the same Hamming scores as
+    /// `search --precision binary --scoring hamming` in memory (ties may fall in another order), and the funnel
+    /// re-ranked by the full vectors in one statement is the in-memory `--rescore` ranking.
+    @Test func bitCodesWithAnHNSWIndexScoreAsHammingSearchInMemory() async throws {
+        let (folder, model) = try dataset()
+        try await load(["--adaptor", model, "--data", folder, "--dimension", "10", "--type", "bit", "--full", "--index", "hnsw",
+                        "--postgres", Self.url, "--table", "bits_10", "--if-exists", "replace"])
+        func scores(_ run: [[String]]) -> [String: [String]] {
+            Dictionary(grouping: run, by: { $0[0] }).mapValues { $0.sorted { Int($0[3])! < Int($1[3])! }.map { $0[4] } }
+        }
+        let inDatabase = try await search(["--adaptor", model, "--data", folder, "--postgres", Self.url, "--table", "bits_10",
+                                           "--ef-search", "100"])
+        let inMemory = try await search(["--adaptor", model, "--data", folder, "--dimension", "10", "--precision", "binary",
+                                         "--scoring", "hamming"])
+        #expect(scores(inDatabase).count == 6 && scores(inDatabase) == scores(inMemory))
+        let funnelDatabase = ranking(try await search(["--adaptor", model, "--data", folder, "--postgres", Self.url,
+                                                       "--table", "bits_10", "--shortlist-size", "60", "--ef-search", "100"]))
+        let funnelMemory = ranking(try await search(["--adaptor", model, "--data", folder, "--dimension", "10",
+                                                     "--precision", "binary", "--scoring", "hamming", "--rescore", "60"]))
+        #expect(funnelDatabase.count == 6 && funnelDatabase == funnelMemory)
+        // Raw vectors have no calibration to take signs after.
+        await #expect(throws: VectorDatabaseError.noCalibration(fingerprint: "none")) {
+            try await load(["--data", folder, "--dimension", "10", "--type", "bit", "--postgres", Self.url,
+                            "--table", "bits_raw", "--if-exists", "replace"])
+        }
+    }
+
     @Test func existingTablesFailAppendOrAreReplaced() async throws {
         let (folder, model) = try dataset()
         let base = ["--adaptor", model, "--data", folder, "--postgres", Self.url, "--table", "exists_8"]

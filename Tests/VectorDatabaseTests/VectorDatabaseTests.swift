@@ -35,6 +35,32 @@ import Testing
         #expect(BinaryCopy.rowBytes(idBytes: 1, widths: [1, 2], type: .halfvec) == expected.count)
     }
 
+    /// bit(10) beside a vector full column: bit_recv's int32 bit count then the bits, first coordinate in the most
+    /// significant bit (+1 → 1): [+,−,+,+,−,−,−,−,+,−] → 0b1011_0000, 0b1000_0000; the full column is float32.
+    @Test func aBitRowWithAVectorFullColumnByHand() {
+        var buffer = ByteBuffer()
+        let code: [Float] = [1, -1, 1, 1, -1, -1, -1, -1, 1, -1]
+        BinaryCopy.appendRow(id: "x", vectors: [code[...], [1.0][...]], type: .bit, to: &buffer)
+        let expected: [UInt8] = [0, 3, 0, 0, 0, 1, 0x78,
+                                 0, 0, 0, 6, 0, 0, 0, 10, 0xB0, 0x80,
+                                 0, 0, 0, 8, 0, 1, 0, 0, 0x3F, 0x80, 0, 0]
+        #expect(Array(buffer.readableBytesView) == expected)
+        #expect(BinaryCopy.rowBytes(idBytes: 1, widths: [10, 1], type: .bit) == expected.count)
+        #expect(BinaryCopy.text(code[...], as: .bit) == "1011000010")
+    }
+
+    /// A bit table's statements: Hamming order (`<~>`) with the `±1` score, and the funnel re-ranking by `vector`.
+    @Test func aBitTableIsSearchedByHammingAndReRankedByTheFullVectors() throws {
+        let layout = VectorTableLayout(model: "sha256:ab", dimension: 4, fullDimension: 3, type: .bit)
+        #expect(layout.columns == #"id text PRIMARY KEY, embedding bit(4), "full" vector(3)"#)
+        let search = VectorTableSearch(table: try TableName("codes"), layout: layout)
+        let exact = try search.statement(prefix: [1, -1, -1, 1][...], full: nil, k: 10, shortlistSize: nil)
+        #expect(exact.sql == #"SELECT id, (4 - 2 * (embedding <~> $1::bit(4)))::float8 FROM "codes" ORDER BY embedding <~> $1::bit(4) LIMIT 10"#)
+        let funnel = try search.statement(prefix: [1, -1, -1, 1][...], full: [1, 0, 0][...], k: 10, shortlistSize: 50)
+        #expect(funnel.sql.contains(#"ORDER BY embedding <~> $1::bit(4) FETCH FIRST 50 ROWS WITH TIES) AS shortlist ORDER BY "full" <#> $2::vector, id LIMIT 10"#))
+        #expect(VectorType.bit.operatorClass == "bit_hamming_ops" && VectorType.halfvec.operatorClass == "halfvec_ip_ops")
+    }
+
     /// A block of rows is the concatenation of its rows, whatever the slice's indices.
     @Test func aBlockIsItsRowsOneAfterAnother() {
         let a = Matrix(rows: 3, columns: 2, storage: [1, 2, 3, 4, 5, 6])

@@ -10,6 +10,14 @@ may swap, and the last tie group may be cut differently), and their nDCG@10 (x10
 The nDCG here is computed in this script (trec_eval's formula: gain = grade, discount log2(rank + 1), ideal from
 the judged grades); it is first checked against `matryoshka evaluate --method adaptor --dims 64` on the in-memory
 run, so the two numbers are on one scale.
+
+Then the binary codes (issue 31): the corpus's 256-bit codes (the model's calibration) in a bit(256) column with an
+HNSW bit_hamming_ops index and the full 384-d vectors beside them, searched by the funnel in one statement (the top
+100 by Hamming distance through the index with every row tied with the 100th, at the default hnsw.ef_search of 400
+for a bit table, re-ranked by the full vectors); the same funnel in memory is
+`matryoshka search --dimension 256 --precision binary --scoring hamming --rescore 100`. Passes when at least 99 % of
+the test queries get the same top 10. It also prints the size on disk (pg_total_relation_size) of the size-256
+column with its HNSW index as bit, halfvec and vector.
 """
 import json
 import math
@@ -108,7 +116,47 @@ def main():
           f"{len(qrels) - len(differing)}/{len(qrels)} test queries with the same top 10 as matryoshka search; "
           f"nDCG@10 x 100 {database_score:.2f} in PostgreSQL, {memory_score:.2f} in memory (evaluate: {reference:.2f}) "
           + ("PASS" if not failures else "FAIL: " + "; ".join(failures)))
-    return 1 if failures else 0
+    return 1 if failures or binary_codes(binary, data, work, url, model, qrels) else 0
+
+
+def binary_codes(binary, data, work, url, model, qrels):
+    """The bit(256) + HNSW + full re-rank funnel against the same funnel in memory; returns whether it failed."""
+    table = "gate_scifact_bit_256"
+    subprocess.run([binary, "load", "--adaptor", model, "--data", data, "--dimension", "256", "--type", "bit", "--full",
+                    "--index", "hnsw", "--postgres", url, "--table", table, "--if-exists", "replace", "--quiet"],
+                   check=True)
+    in_database, in_memory = os.path.join(work, "pg-bit-256.run"), os.path.join(work, "memory-bit-256.run")
+    subprocess.run([binary, "search", "--adaptor", model, "--data", data, "--postgres", url, "--table", table,
+                    "--shortlist-size", "100", "--output", in_database, "--quiet"], check=True)
+    subprocess.run([binary, "search", "--adaptor", model, "--data", data, "--dimension", "256", "--precision", "binary",
+                    "--scoring", "hamming", "--rescore", "100", "--output", in_memory, "--quiet"], check=True)
+    database_run, memory_run = read_run(in_database), read_run(in_memory)
+    same = sum(same_top10(database_run.get(q, []), memory_run.get(q, [])) for q in qrels)
+    sizes = {"bit": table_size(url, table, "embedding")}
+    for type_name in ["halfvec", "vector"]:
+        other = f"gate_scifact_{type_name}_256"
+        subprocess.run([binary, "load", "--adaptor", model, "--data", data, "--dimension", "256", "--type", type_name,
+                        "--index", "hnsw", "--postgres", url, "--table", other, "--if-exists", "replace", "--quiet"],
+                       check=True)
+        sizes[type_name] = table_size(url, other, "embedding")
+    failed = same < 0.99 * len(qrels)
+    print(f"postgres gate: scifact's 256-bit codes in bit(256) + HNSW, top 100 re-ranked by the full vectors in one "
+          f"statement: {same}/{len(qrels)} test queries with the same top 10 as the funnel in memory "
+          f"(nDCG@10 x 100 {ndcg10(database_run, qrels):.2f} in PostgreSQL, {ndcg10(memory_run, qrels):.2f} in memory); "
+          "the size-256 column with its HNSW index on disk: "
+          + ", ".join(f"{name} {size / 2**20:.2f} MiB" for name, size in sizes.items())
+          + (" PASS" if not failed else " FAIL: fewer than 99 % of the queries agree"))
+    return failed
+
+
+def table_size(url, table, column):
+    """The column's values (pg_column_size summed) plus the table's indexes other than the id key, in bytes."""
+    query = (f"SELECT (SELECT sum(pg_column_size({column}))::bigint FROM {table}) + (SELECT coalesce(sum("
+             f"pg_relation_size(indexrelid)), 0)::bigint FROM pg_index WHERE indrelid = '{table}'::regclass "
+             "AND NOT indisprimary)")
+    psql = os.path.join(os.environ["MATRYOSHKA_POSTGRES_BIN"], "psql")
+    out = subprocess.run([psql, url, "-At", "-c", query], check=True, capture_output=True, text=True).stdout
+    return int(out.strip())
 
 
 if __name__ == "__main__":

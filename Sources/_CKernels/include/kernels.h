@@ -63,6 +63,13 @@ void matryoshka_temporary_unregister(int slot);
 /// `distances[i] = popcount(query XOR codes[i])`, 64 bits at a time (the `popcnt` instruction), then the tail bytes.
 void matryoshka_hamming_distances(const uint8_t *query, const uint8_t *codes, long count, long bytes,
                                   uint16_t *distances);
+/// The `k` codes nearest to each of `nq` query codes by Hamming distance, over `count` codes of `bytes` bytes whose
+/// corpus indices are `first_index ..< first_index + count`: `indices` and `distances` (`nq × k`) ascending by
+/// (distance, index), so ties go to the earlier code; slots past `count` get index -1 and distance INT32_MAX.
+/// The codes are scanned in tiles that stay in cache while every query meets them (a max-heap of `k` per query,
+/// entered only by a strictly smaller distance), so the corpus is read from memory once per call, not per query.
+void matryoshka_hamming_top_k(const uint8_t *queries, long nq, const uint8_t *codes, long count, long bytes,
+                              long first_index, long k, int32_t *indices, int32_t *distances);
 #endif
 
 #ifndef MATRYOSHKA_KERNELS_ALLOCATOR_H
