@@ -12,7 +12,8 @@ struct ReportCommand: ParsableCommand {
         search-adaptor:MODEL, smec:MODEL, or e.g. supervised=adaptor:sup.safetensors. Every method is scored like \
         `evaluate` (nDCG@10, Recall@100, MRR@10 with standard errors across queries); the report adds a chart \
         of nDCG@10 against dimension (inline SVG), bytes per vector and measured exact-search queries per \
-        second at each size, and the settings and SHA-256 fingerprints behind it. The page has no script and \
+        second at each size, and the settings and SHA-256 fingerprints behind it. With --precision, every size is \
+        also scored as codes, with a second chart of nDCG@10 against bytes per vector. The page has no script and \
         fetches nothing. The table and each method's smallest lossless m are also printed.
 
         Example:
@@ -41,6 +42,22 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Corpus documents sampled as queries for the label-free neighbour-recall@10 table (0: none).",
                                valueName: "N"))
     var neighbourSample: Int = NeighbourRecallEvaluator().sampleSize
+
+    @Option(help: ArgumentHelp("Also score codes of every size: a comma-separated list of float32, float16, int8, int4, int2, binary, or all.",
+                               discussion: """
+                               Adds a chart of nDCG@10 against bytes per vector in memory (each method's frontier) and a \
+                               table of every (method, m, precision) point with its bytes, marked dominated when a point \
+                               of any method costs no more and scores at least as well; the JSON's methods gain "codes". \
+                               Codes are calibrated as evaluate --precision calibrates them (a model's own calibration).
+                               """, valueName: "LIST"))
+    var precision: String?
+
+    @Option(help: ArgumentHelp("With --precision: re-score each query's best K by the codes with the full float vectors.",
+                               valueName: "K"))
+    var rescore: Int?
+
+    @Option(help: "With --precision: how queries meet binary codes: asymmetric (the float query's centred coordinates against ±1) or hamming (binary codes on both sides).")
+    var scoring: CodeScoring = .asymmetric
 
     @OptionGroup var threadOptions: ThreadOptions
 
@@ -76,6 +93,9 @@ struct ReportCommand: ParsableCommand {
     func validate() throws {
         guard try !specs().isEmpty else { throw ValidationError("--methods names no method") }
         if let dims { _ = try parseDimensions(dims) }
+        if let precision { _ = try parsePrecisions(precision) }
+        if precision == nil, rescore != nil || scoring != .asymmetric { throw ValidationError("--rescore and --scoring go with --precision") }
+        if let rescore, rescore < 1 { throw ValidationError("--rescore must be positive, got \(rescore)") }
     }
 
     func run() throws {
@@ -95,7 +115,9 @@ struct ReportCommand: ParsableCommand {
         }
         if let warning = judged.warning { display.message(warning) }
         let report = try ComparisonReport.measure(judged, methods: try specs(), sizes: try dims.map { try parseDimensions($0) },
-                                                  neighbourSample: neighbourSample, status: { display.update($0) })
+                                                  neighbourSample: neighbourSample,
+                                                  precisions: try precision.map(parsePrecisions), scoring: scoring,
+                                                  rescore: rescore, status: { display.update($0) })
         display.finish()
         try writeTextFileAtomically(report.html(), to: out)
         try writeTextFileAtomically(try report.jsonString() + "\n", to: jsonPath)

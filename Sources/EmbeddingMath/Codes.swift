@@ -246,6 +246,16 @@ public struct CodeMatrix: Sendable, Equatable {
         precondition(!precision.needsCalibration || calibration != nil, "\(precision) codes need their calibration")
         let m = dimension, stride = bytesPerVector
         var out = Matrix(rows: range.count, columns: m)
+        if precision == .int8, let calibration {
+            let width = (0 ..< m).map { calibration.high[$0] - calibration.low[$0] }
+            bytes.withUnsafeBufferPointer { source in
+                out.storage.withUnsafeMutableBufferPointer { values in
+                    Kernels.decodeInt8(source.baseAddress! + range.lowerBound * stride, rows: range.count, m: m,
+                                       low: calibration.low, width: width, into: values.baseAddress!)
+                }
+            }
+            return out
+        }
         bytes.withUnsafeBufferPointer { source in
             out.storage.withUnsafeMutableBufferPointer { values in
                 for (r, i) in range.enumerated() {
@@ -262,14 +272,7 @@ public struct CodeMatrix: Sendable, Equatable {
                             target[j] = Float(Float16(bitPattern: UInt16(row[2 * j]) | UInt16(row[2 * j + 1]) << 8))
                         }
                     case .int8:
-                        // The level is the stored two's-complement byte + 128, i.e. the byte with its top bit flipped.
-                        calibration!.low.withUnsafeBufferPointer { low in
-                            calibration!.high.withUnsafeBufferPointer { high in
-                                for j in 0 ..< m {
-                                    target[j] = low[j] + (high[j] - low[j]) * Float(row[j] ^ 0x80) / 255
-                                }
-                            }
-                        }
+                        preconditionFailure("int8 is decoded by the kernel above")
                     case .int4, .int2, .binary:
                         let bits = precision.bits, perByte = 8 / bits, mask = (1 << bits) - 1
                         for j in 0 ..< m {

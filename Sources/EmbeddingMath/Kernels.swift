@@ -127,6 +127,24 @@ public enum Kernels {
         matryoshka_hamming_top_k(queries, queryCount, codes, count, bytes, firstIndex, k, indices, distances)
     }
 
+    /// int8 codes back to the values they stand for: `out[i·m + j] = low[j] + width[j] · level / 255` with `level` the
+    /// stored two's-complement byte + 128, for `rows` rows of `m` bytes (`width = high − low`, the calibration's
+    /// range), bit-identical to ``/EmbeddingMath/CodeMatrix/decoded(calibration:)``'s formula.
+    @inlinable
+    public static func decodeInt8(_ codes: UnsafePointer<UInt8>, rows: Int, m: Int, low: UnsafePointer<Float>,
+                                  width: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        matryoshka_decode_int8(codes, rows, m, low, width, out)
+    }
+
+    /// The cosine of the unit query `q` (`m` values) and each of `rows` int8 codes (`m` two's-complement bytes each),
+    /// decoded on the fly as `low[j] + step[j] · (byte + 128)`: `scores[i] = q · x_i / ‖x_i‖` (0 for a zero row), one
+    /// pass over the codes with nothing decoded to memory (the scan of a few queries).
+    @inlinable
+    public static func int8Cosines(query q: UnsafePointer<Float>, codes: UnsafePointer<UInt8>, rows: Int, m: Int,
+                                   low: UnsafePointer<Float>, step: UnsafePointer<Float>, into scores: UnsafeMutablePointer<Float>) {
+        matryoshka_int8_cosines(q, codes, rows, m, low, step, scores)
+    }
+
     /// What ``rowState(_:count:)`` finds.
     public enum RowState: Sendable { case valid, nonFinite, zero }
 

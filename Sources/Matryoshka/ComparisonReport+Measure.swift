@@ -26,9 +26,17 @@ extension ComparisonReport {
     ///   - methods: the methods compared, in the report's order.
     ///   - sizes: sizes `m` (nil: powers of two from 16 below `d`, then `d`).
     ///   - neighbourSample: corpus documents sampled for neighbour-recall@10 (0: none).
+    ///   - precisions: codes to score every method at, at every size (``JudgedEvaluation/codeRows(_:sizes:precisions:calibration:scoring:rescore:perQuery:progress:)``),
+    ///     each point marked dominated when a point of any method costs no more bytes and scores at least as well
+    ///     (nil: none).
+    ///   - scoring: how queries meet binary codes.
+    ///   - rescore: with codes, re-score each query's best `K` by the codes with the full vectors (nil: none).
     ///   - status: transient progress lines.
+    /// - Throws: ``EvaluationError/noCalibration(model:)`` for codes of a model saved without a calibration; the
+    ///   data's and models' errors.
     public static func measure(_ evaluation: JudgedEvaluation, methods: [ComparedMethod], sizes: [Int]? = nil,
                                neighbourSample: Int = NeighbourRecallEvaluator().sampleSize,
+                               precisions: [Precision]? = nil, scoring: CodeScoring = .asymmetric, rescore: Int? = nil,
                                status: ((String) -> Void)? = nil) throws -> ComparisonReport {
         let dataset = evaluation.dataset
         let queries = try dataset.requireQueries()
@@ -62,8 +70,27 @@ extension ComparisonReport {
             }
             var modelPath: String?
             if case let .model(path) = compared.method { modelPath = path }
+            var codeRows: [ComparisonReport.Row]?
+            if let precisions {
+                let calibration = try prepared.calibration(for: precisions, corpus: dataset.corpus,
+                                                           modelName: modelPath ?? compared.label)
+                let codesStart = ContinuousClock.now
+                codeRows = try evaluation.codeRows(pipeline, sizes: sizes, precisions: precisions, calibration: calibration,
+                                                   scoring: scoring, rescore: rescore) { done, total in
+                    status?(rateLine("\(compared.label) (\(i + 1)/\(methods.count)): codes", done: done, total: total,
+                                     unit: "points", since: codesStart))
+                }
+            }
             results.append(ComparisonReport.Method(name: compared.label, kind: compared.kind, modelPath: modelPath,
-                                                   settings: settings, rows: rows))
+                                                   settings: settings, rows: rows, codeRows: codeRows))
+        }
+        if precisions != nil {
+            // Dominated across the whole comparison: the frontier a reader of the report chooses from.
+            let places = results.indices.flatMap { m in results[m].codeRows!.indices.map { (m, $0) } }
+            let flags = BytesFrontier.dominated(places.map { m, r in
+                (results[m].codeRows![r].bytesPerVector!, results[m].codeRows![r].ndcg)
+            })
+            for ((m, r), flag) in zip(places, flags) { results[m].codeRows![r].dominated = flag }
         }
         let evaluator = RetrievalEvaluator(judgements: evaluation.queries)
         let reference = evaluator.evaluate(queries: queries.vectors, corpus: dataset.corpus.vectors, dimensions: [d])[0].ndcg

@@ -10,6 +10,22 @@ extension ComparisonReport {
         return chart
     }
 
+    /// The chart of nDCG@10 ×100 against bytes per vector (log scale), one series per method that has codes: its own
+    /// frontier (the points no cheaper-or-equal point of the same method beats, ``BytesFrontier/dominated(_:)``),
+    /// cheapest first; nil when no method has codes.
+    public var bytesChart: LineChart? {
+        let coded = methods.filter { $0.codeRows?.isEmpty == false }
+        guard !coded.isEmpty else { return nil }
+        var chart = LineChart(series: coded.map { method in
+            let rows = method.codeRows!
+            let dominated = BytesFrontier.dominated(rows.map { ($0.bytesPerVector ?? 0, $0.ndcg) })
+            let frontier = rows.indices.filter { !dominated[$0] }.sorted { rows[$0].bytesPerVector! < rows[$1].bytesPerVector! }
+            return LineChart.Series(name: method.name, points: frontier.map { (Double(rows[$0].bytesPerVector!), rows[$0].ndcg * 100) })
+        }, xLabel: "bytes per vector in memory (log scale)", yLabel: "nDCG@10 ×100")
+        chart.reference = ("original \(dimension)-d vectors: \(String(format: "%.2f", referenceNDCG * 100))", referenceNDCG * 100)
+        return chart
+    }
+
     /// One self-contained HTML page: the comparison table (nDCG@10, Recall@100, MRR@10 with standard errors),
     /// the chart as inline SVG, storage and search cost per size, and the settings and fingerprints.
     /// Every number cell carries `data-value` with the unrounded fraction, as in the JSON.
@@ -49,6 +65,26 @@ extension ComparisonReport {
                 let lossless = metric == "ndcg@10"
                     ? "<td class=\"lossless\">\(smallestLosslessDimension(method).map(String.init) ?? "none")</td>" : ""
                 body.append("<tr><th class=\"name\">\(escape(method.name))</th>\(cells)\(lossless)</tr>")
+            }
+            body.append("</table></section>")
+        }
+        if let bytesChart {
+            body.append("<section><h2>nDCG@10 against bytes per vector</h2><p class=\"note\">Each method's codes of every size "
+                + "and precision; the lines join each method's undominated points. In the table, a point is dominated when a "
+                + "point of any method costs no more bytes and scores at least as well.</p>\(bytesChart.svg())")
+            body.append("<table class=\"codes\"><tr><th>method</th><th>m</th><th>precision</th><th>bytes per vector</th>"
+                + "<th>re-scored</th><th>nDCG@10 ×100 ± SE</th><th>frontier</th></tr>")
+            for method in methods {
+                for row in method.codeRows ?? [] {
+                    let precision = row.precision?.rawValue ?? "float32"
+                    body.append("<tr data-method=\"\(escape(method.name))\" data-dimension=\"\(row.dimension)\" data-precision=\"\(precision)\">"
+                        + "<th class=\"name\">\(escape(method.name))</th><td>\(row.dimension)</td><td>\(precision)</td>"
+                        + "<td data-value=\"\(row.bytesPerVector ?? 0)\">\(row.bytesPerVector ?? 0)</td>"
+                        + "<td>\(row.rescore.map { "top \($0)" } ?? "no")</td>"
+                        + "<td data-value=\"\(row.ndcg)\" data-stderr=\"\(row.ndcgStandardError)\">\(String(format: "%.2f", row.ndcg * 100))"
+                        + "<span class=\"se\"> ± \(String(format: "%.2f", row.ndcgStandardError * 100))</span></td>"
+                        + "<td>\(row.dominated == true ? "dominated" : "on the frontier")</td></tr>")
+                }
             }
             body.append("</table></section>")
         }

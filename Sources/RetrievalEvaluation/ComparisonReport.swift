@@ -82,18 +82,23 @@ public struct ComparisonReport: Codable, Sendable, Equatable {
         public var settings: [String: String]
         /// One row per size, in increasing order.
         public var rows: [Row]
+        /// With codes (`report --precision`): one row per (size, precision), each with its precision, bytes per
+        /// vector, re-scoring and whether a point of any method in the report dominates it; nil without codes.
+        public var codeRows: [Row]?
 
         /// A method's results.
-        public init(name: String, kind: String, modelPath: String? = nil, settings: [String: String] = [:], rows: [Row]) {
+        public init(name: String, kind: String, modelPath: String? = nil, settings: [String: String] = [:], rows: [Row],
+                    codeRows: [Row]? = nil) {
             self.name = name
             self.kind = kind
             self.modelPath = modelPath
             self.settings = settings
             self.rows = rows
+            self.codeRows = codeRows
         }
 
         enum CodingKeys: String, CodingKey {
-            case name, kind, modelPath = "model_path", settings, rows = "results"
+            case name, kind, modelPath = "model_path", settings, rows = "results", codeRows = "codes"
         }
     }
 

@@ -14,7 +14,7 @@ public enum CodeScoring: String, Sendable, CaseIterable, Codable {
 /// Exact search over the size-`m` codes of a corpus, optionally re-scoring a shortlist with the full vectors.
 ///
 /// Every score is computed from the codes (`N × bytesPerVector` bytes in memory; an asymmetric scan decodes one
-/// block of 8,192 codes per worker at a time and scores it with `sgemm`); ``search(unitQueries:k:rescore:)``
+/// L2-sized block of codes per worker at a time and scores it with `sgemm`); ``search(unitQueries:k:rescore:)``
 /// with `rescore: (K, full)` takes the best `K` by the codes and orders them by the cosine of the unit full
 /// vectors (which stay on disk in a deployment), as vector databases re-score a quantised shortlist.
 public struct CodeIndex: Sendable {
@@ -24,8 +24,9 @@ public struct CodeIndex: Sendable {
     public let calibration: CodeCalibration?
     /// How queries meet the codes.
     public let scoring: CodeScoring
-    /// Codes decoded and scored per job of an asymmetric scan.
-    static let decodeBlock = 8192
+    /// Codes decoded and scored per job of an asymmetric scan: about 64 Ki floats (256 KiB, so a block stays in
+    /// the core's L2 cache between decoding, normalising and `sgemm`), at least 256 rows.
+    var decodeBlock: Int { max(256, 65_536 / max(1, codes.dimension)) }
 
     /// An index over `codes` (made with `calibration`).
     public init(codes: CodeMatrix, calibration: CodeCalibration?, scoring: CodeScoring = .asymmetric) {
@@ -73,13 +74,21 @@ public struct CodeIndex: Sendable {
 
     /// The `k` best codes for each unit query row (`n × m`) by the cosine of the query and the decoded code.
     ///
-    /// Blocks of ``decodeBlock`` codes are jobs: each decodes its block to unit rows (``/EmbeddingMath/CodeMatrix/decoded(rows:calibration:)``),
+    /// Blocks of `decodeBlock` codes are jobs: each decodes its block to unit rows (``/EmbeddingMath/CodeMatrix/decoded(rows:calibration:)``),
     /// scores it with `sgemm` into its own top-`k` lists, and the lists are merged in block order, a wave of blocks at
     /// a time, so memory holds the codes, one decoded block per worker and one wave of lists. The merge keeps the
-    /// exact top `k` by (score, corpus order), the same for any thread count.
+    /// exact top `k` by (score, corpus order), the same for any thread count. Fewer than 8 queries against int8
+    /// codes skip the decoded block: each is scored against the codes by one fused pass
+    /// (``/EmbeddingMath/Kernels/int8Cosines(query:codes:rows:m:low:step:into:)``).
     func asymmetricSearch(_ queries: Matrix, k: Int) -> SearchResults {
-        let block = Self.decodeBlock, blocks = (codes.rows + block - 1) / block
+        let m = dimension
         var top = TopKAccumulator(queryCount: queries.rows, k: k)
+        // Fewer than 8 queries of int8 codes: decoding a block costs more than scoring it, so each query is scored
+        // against the codes directly (the values decoded with a precomputed step: the same cosine up to rounding),
+        // in larger blocks since nothing decoded has to stay in cache.
+        let step: [Float]? = codes.precision == .int8 && queries.rows < 8 && calibration != nil
+            ? (0 ..< m).map { (calibration!.high[$0] - calibration!.low[$0]) / 255 } : nil
+        let block = step == nil ? decodeBlock : 16_384, blocks = (codes.rows + block - 1) / block
         let wave = max(1, 4 * Parallelism.threads)
         var first = 0
         while first < blocks {
@@ -89,8 +98,29 @@ public struct CodeIndex: Sendable {
                 let start = (jobs.lowerBound + job) * block
                 let rows = start ..< min(codes.rows, start + block)
                 var lists = TopKAccumulator(queryCount: queries.rows, k: k, floors: floors)
-                lists.add(queries: queries, documents: codes.decoded(rows: rows, calibration: calibration).normalizedRows(),
-                          firstIndex: start, threads: 1)
+                if let step {
+                    // A few queries: each meets the codes directly, with nothing decoded to memory.
+                    var scores = [Float](repeating: 0, count: rows.count)
+                    codes.bytes.withUnsafeBufferPointer { source in
+                        queries.storage.withUnsafeBufferPointer { q in
+                            scores.withUnsafeMutableBufferPointer { out in
+                                for query in 0 ..< queries.rows {
+                                    Kernels.int8Cosines(query: q.baseAddress! + query * m, codes: source.baseAddress! + start * m,
+                                                        rows: rows.count, m: m, low: calibration!.low, step: step,
+                                                        into: out.baseAddress!)
+                                    lists.offer(query: query, scores: out.baseAddress!, count: rows.count, firstIndex: start)
+                                }
+                            }
+                        }
+                    }
+                    return lists
+                }
+                // Normalised here, row by row on this worker (Matrix.normalizeRows would start a parallel loop per block).
+                var documents = codes.decoded(rows: rows, calibration: calibration)
+                documents.storage.withUnsafeMutableBufferPointer { values in
+                    for i in 0 ..< rows.count { Kernels.normalize(values.baseAddress! + i * m, count: m) }
+                }
+                lists.add(queries: queries, documents: documents, firstIndex: start, threads: 1)
                 return lists
             }
             for lists in lists { top.merge(lists) }

@@ -1,6 +1,7 @@
 #include "kernels.h"
 #include <stdint.h>
 #include <string.h>
+#include <math.h>
 
 #if defined(__AVX__)
 #include <immintrin.h>
@@ -84,6 +85,58 @@ void matryoshka_hamming_distances(const uint8_t *query, const uint8_t *codes, lo
         }
         for (long t = words * 8; t < bytes; t++) total += __builtin_popcount((unsigned)(c[t] ^ query[t]));
         distances[i] = (uint16_t)total;
+    }
+}
+
+void matryoshka_decode_int8(const uint8_t *codes, long rows, long m, const float *low, const float *width, float *out) {
+    for (long i = 0; i < rows; i++) {
+        const uint8_t *row = codes + i * m;
+        float *target = out + i * m;
+        for (long j = 0; j < m; j++) target[j] = low[j] + width[j] * (float)(row[j] ^ 0x80) / 255.0f;
+    }
+}
+
+void matryoshka_int8_cosines(const float *q, const uint8_t *codes, long rows, long m, const float *low, const float *step,
+                             float *scores) {
+    for (long i = 0; i < rows; i++) {
+        const uint8_t *row = codes + i * m;
+        float dot = 0, squares = 0;
+        long j = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+        /* Two accumulators per sum (16 coordinates a step) halve the FMA chains' latency per row. */
+        __m256 d0 = _mm256_setzero_ps(), d1 = _mm256_setzero_ps(), s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+        const __m128i flip = _mm_set1_epi8((char)0x80);
+        for (; j + 16 <= m; j += 16) {
+            __m128i bytes = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(row + j)), flip);
+            __m256 a = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+            __m256 b = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8)));
+            __m256 xa = _mm256_fmadd_ps(_mm256_loadu_ps(step + j), a, _mm256_loadu_ps(low + j));
+            __m256 xb = _mm256_fmadd_ps(_mm256_loadu_ps(step + j + 8), b, _mm256_loadu_ps(low + j + 8));
+            d0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + j), xa, d0);
+            d1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + j + 8), xb, d1);
+            s0 = _mm256_fmadd_ps(xa, xa, s0);
+            s1 = _mm256_fmadd_ps(xb, xb, s1);
+        }
+        for (; j + 8 <= m; j += 8) {
+            __m128i bytes = _mm_xor_si128(_mm_loadl_epi64((const __m128i *)(row + j)), flip);
+            __m256 a = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+            __m256 xa = _mm256_fmadd_ps(_mm256_loadu_ps(step + j), a, _mm256_loadu_ps(low + j));
+            d0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + j), xa, d0);
+            s0 = _mm256_fmadd_ps(xa, xa, s0);
+        }
+        /* Both sums reduced together: hadd pairs them lane-wise, then the two halves and one more hadd. */
+        __m256 t = _mm256_hadd_ps(_mm256_add_ps(d0, d1), _mm256_add_ps(s0, s1));
+        __m128 u = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+        u = _mm_hadd_ps(u, u);
+        dot = _mm_cvtss_f32(u);
+        squares = _mm_cvtss_f32(_mm_shuffle_ps(u, u, 1));
+#endif
+        for (; j < m; j++) {
+            float x = low[j] + step[j] * (float)(row[j] ^ 0x80);
+            dot += q[j] * x;
+            squares += x * x;
+        }
+        scores[i] = squares > 0 ? dot / sqrtf(squares) : 0;
     }
 }
 

@@ -111,6 +111,21 @@ import _TestSupport
         }
     }
 
+    /// Three queries against int8 codes take the fused pass (nothing decoded to memory): the same neighbours as exact
+    /// search over the decoded codes, scores equal to rounding, on one thread and on three.
+    @Test func aFewQueriesAgainstInt8CodesAreScoredByTheFusedPass() {
+        let corpus = unit(40_000, 40, seed: 13), queries = unit(3, 40, seed: 14)
+        let calibration = CodeCalibration(unitVectors: corpus)
+        let codes = CodeMatrix(encoding: corpus, dimension: 37, precision: .int8, calibration: calibration)
+        let index = CodeIndex(codes: codes, calibration: calibration)
+        let exact = FlatIndex(vectors: codes.decoded(calibration: calibration)).search(queries.prefix(columns: 37), k: 12)
+        let one = Parallelism.$threads.withValue(1) { index.search(unitQueries: queries, k: 12) }
+        let three = Parallelism.$threads.withValue(3) { index.search(unitQueries: queries, k: 12) }
+        #expect(one == three)
+        #expect(one.indices == exact.indices)
+        #expect(zip(one.scores, exact.scores).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+
     @Test func rescoringAShortlistOfEveryDocumentIsExactSearch() {
         let corpus = unit(150, 24, seed: 5), queries = unit(6, 24, seed: 6)
         let calibration = CodeCalibration(unitVectors: corpus)

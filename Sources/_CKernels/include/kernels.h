@@ -68,6 +68,16 @@ void matryoshka_hamming_distances(const uint8_t *query, const uint8_t *codes, lo
 /// (distance, index), so ties go to the earlier code; slots past `count` get index -1 and distance INT32_MAX.
 /// The codes are scanned in tiles that stay in cache while every query meets them (a max-heap of `k` per query,
 /// entered only by a strictly smaller distance), so the corpus is read from memory once per call, not per query.
+/// int8 codes back to values: `out[i·m + j] = low[j] + width[j] · (codes[i·m + j] XOR 0x80) / 255` for `rows` rows
+/// of `m` two's-complement bytes (the level is the byte + 128), the same float operations in the same order as the
+/// Swift calibration's `value`, so the results are bit-identical; vectorised.
+void matryoshka_decode_int8(const uint8_t *codes, long rows, long m, const float *low, const float *width, float *out);
+/// The cosine of one float query `q` (`m` values, unit length) and each of `rows` int8 codes of `m` bytes, decoded on
+/// the fly as `low[j] + step[j] · level` (`level` = byte XOR 0x80, `step = (high − low) / 255`):
+/// `scores[i] = Σ q_j x_ij / ‖x_i‖` (0 for a zero row). One pass over the codes, no decoded copy (AVX2 when built
+/// for it).
+void matryoshka_int8_cosines(const float *q, const uint8_t *codes, long rows, long m, const float *low, const float *step,
+                             float *scores);
 void matryoshka_hamming_top_k(const uint8_t *queries, long nq, const uint8_t *codes, long count, long bytes,
                               long first_index, long k, int32_t *indices, int32_t *distances);
 #endif
