@@ -55,8 +55,9 @@ public func buildApplication(_ configuration: ServerConfiguration,
     var services: [any Service] = []
     var backend: (any SearchBackend)?
     if let corpus {
-        backend = try Parallelism.$threads.withValue(configuration.threads) {
-            try corpus.memorySearch(prepared, configuration: configuration, logger: logger)
+        backend = try Parallelism.$threads.withValue(configuration.threads) { () throws -> any SearchBackend in
+            if let codes = configuration.codes { return try corpus.codeSearch(prepared, settings: codes, logger: logger) }
+            return try corpus.memorySearch(prepared, configuration: configuration, logger: logger)
         }
     } else if case let .postgres(url, table, efSearch, probes) = configuration.corpus {
         let search = try await PostgresSearch.open(url: url, table: table, prepared: prepared, efSearch: efSearch,

@@ -62,9 +62,7 @@ public struct MemorySearch: SearchBackend {
             } catch {
                 throw APIError.noDirection(error, status: .badRequest)
             }
-            return (0 ..< raw.rows).map { q in
-                zip(results.neighbours(of: q), results.neighbourScores(of: q)).map { (id: ids[$0.0], score: $0.1) }
-            }
+            return results.hits(ids: ids)
         }
         var response = SearchResponse(hits: hits, model: context.model, k: k)
         if let m {

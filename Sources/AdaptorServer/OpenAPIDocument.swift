@@ -191,7 +191,7 @@ components:
               items: {$ref: "#/components/schemas/Vector"}
         k: {type: integer, minimum: 1, maximum: 1000, description: "Documents per query (default 10)."}
         shortlist_dimension: {type: integer, minimum: 1, description: "Funnel: shortlist on the first m' coordinates."}
-        shortlist_size: {type: integer, minimum: 1, maximum: 100000, description: "Funnel: shortlist length K >= k."}
+        shortlist_size: {type: integer, minimum: 1, maximum: 100000, description: "Funnel: shortlist length K >= k (a server holding codes, serve --precision: how many the full vectors re-score)."}
         model: {type: string}
     EmbeddingList:
       type: object

@@ -26,6 +26,23 @@ struct OpenedCorpus {
     var dimension: Int { vectors.dimension }
     var name: String { vectors.path }
 
+    /// The corpus held as codes (``CodeSearch``), calibrated as every command calibrates them
+    /// (``/Matryoshka/PreparedMethod/calibration(for:corpus:modelName:)``), streamed.
+    func codeSearch(_ prepared: PreparedMethod, settings: CodeSearchSettings, logger: Logger) throws -> CodeSearch {
+        let pipeline = try prepared.pipeline(dimension: settings.dimension)
+        let calibration = try prepared.calibration(for: [settings.precision], corpus: vectors,
+                                                   modelName: prepared.model == nil ? "truncation" : "the model")
+        let start = ContinuousClock.now
+        let index = try EmbeddingCodeIndex(corpus: vectors, pipeline: pipeline, precision: settings.precision,
+                                           calibration: calibration, scoring: settings.scoring, rescore: settings.rescore)
+        logger.info("encoded the search corpus", metadata: [
+            "documents": "\(ids.count)", "precision": "\(settings.precision.rawValue)", "dimension": "\(pipeline.dimension)",
+            "bytes_per_vector": "\(settings.precision.bytes(dimension: pipeline.dimension))",
+            "seconds": "\((ContinuousClock.now - start) / .seconds(1))",
+        ])
+        return CodeSearch(ids: ids, index: index)
+    }
+
     /// The corpus embedded at the transform's full size, streamed (only the embeddings are kept).
     func memorySearch(_ prepared: PreparedMethod, configuration: ServerConfiguration, logger: Logger) throws -> MemorySearch {
         let pipeline = try prepared.pipeline()

@@ -44,3 +44,12 @@ extension SearchResponse {
                   model: model, k: k)
     }
 }
+
+extension SearchResults {
+    /// Each query's hits as `(id, score)`, best first, the unused slots left out: `ids[i]` names corpus row `i`.
+    func hits(ids: [String]) -> [[(id: String, score: Float)]] {
+        (0 ..< queryCount).map { q in
+            zip(neighbours(of: q), neighbourScores(of: q)).map { (id: ids[$0.0], score: $0.1) }
+        }
+    }
+}

@@ -30,6 +30,9 @@ public struct ServerConfiguration: Sendable {
     public var shortlistDimensions: [Int] = []
     /// Default shortlist length `K`.
     public var shortlistSize = 100
+    /// When set, the in-memory corpus is held as codes of its size-`m` embedding and `/v1/search` scores them
+    /// (``CodeSearch``) instead of the float vectors.
+    public var codes: CodeSearchSettings?
     /// Most numbers in an embeddings answer (inputs × `dimensions`).
     public var maxResponseValues = 1 << 21
     /// Most search results in an answer (queries × `k`).
@@ -95,4 +98,24 @@ public enum CorpusSource: Sendable, Equatable {
     case vectors(path: String, ids: String?)
     /// A pgvector table made by `matryoshka load`, searched in PostgreSQL through a connection pool.
     case postgres(url: String, table: String, efSearch: Int?, probes: Int?)
+}
+
+/// How `serve` holds its search corpus as codes (`--precision`).
+public struct CodeSearchSettings: Sendable, Equatable {
+    /// The codes' size `m` (nil: the transform's whole output).
+    public var dimension: Int?
+    /// The codes.
+    public var precision: Precision
+    /// How queries meet binary codes.
+    public var scoring: CodeScoring
+    /// The default shortlist re-scored by the full vectors (nil: none, and no full vectors are kept).
+    public var rescore: Int?
+
+    /// Settings from their parts.
+    public init(dimension: Int? = nil, precision: Precision, scoring: CodeScoring = .asymmetric, rescore: Int? = nil) {
+        self.dimension = dimension
+        self.precision = precision
+        self.scoring = scoring
+        self.rescore = rescore
+    }
 }

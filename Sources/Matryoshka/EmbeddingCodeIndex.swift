@@ -57,4 +57,13 @@ public struct EmbeddingCodeIndex: Sendable {
     public func search(_ rawQueries: Matrix, k: Int) throws(PipelineError) -> SearchResults {
         codes.search(unitQueries: try pipeline.checkedUnitTransformed(rawQueries), k: k, rescore: rescore)
     }
+
+    /// ``search(_:k:)`` with another shortlist length `K` re-scored (nil: none); the full vectors must be kept
+    /// (`rescore` at init) for a `K`.
+    /// - Throws: ``/EmbeddingMath/PipelineError`` for a query that is not finite or has no direction.
+    public func search(_ rawQueries: Matrix, k: Int, rescoreSize: Int?) throws(PipelineError) -> SearchResults {
+        precondition(rescoreSize == nil || rescore != nil, "Re-scoring needs the full vectors kept at init")
+        return codes.search(unitQueries: try pipeline.checkedUnitTransformed(rawQueries), k: k,
+                            rescore: rescoreSize.map { ($0, rescore!.full) })
+    }
 }

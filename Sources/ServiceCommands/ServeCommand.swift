@@ -68,6 +68,18 @@ struct ServeCommand: AsyncParsableCommand {
             + "start, with --shortlist-dimension's (default: that one alone).", valueName: "m',m',..."))
     var shortlistDimensions: String?
     @Option(help: ArgumentHelp("Default shortlist length K.", valueName: "K")) var shortlistSize = 100
+    @Option(help: ArgumentHelp(
+        "Hold the in-memory search corpus as codes: float16, int8, int4, int2 or binary (as search --precision).",
+        discussion: "The corpus keeps only the codes of its size-m embedding (--search-dimension m, default the whole "
+            + "output); /v1/search scores them as search --precision does, and with --rescore K re-scores the best K by "
+            + "the full vectors (kept for that; a request's shortlist_size sets K).", valueName: "P"))
+    var precision: Precision?
+    @Option(help: ArgumentHelp("With --precision: the codes' size m.", valueName: "m")) var searchDimension: Int?
+    @Option(help: "With --precision: how queries meet binary codes (asymmetric or hamming).")
+    var scoring: CodeScoring = .asymmetric
+    @Option(help: ArgumentHelp("With --precision: re-score each query's best K by the codes with the full vectors.",
+                               valueName: "K"))
+    var rescore: Int?
 
     @Option(help: "Most numbers in one embeddings answer (inputs × dimensions; then 400).")
     var maxResponseValues = 1 << 21
@@ -112,6 +124,18 @@ struct ServeCommand: AsyncParsableCommand {
         guard upstreamTimeout > 0 else { throw ValidationError("--upstream-timeout must be positive") }
         guard maxBodyBytes > 0, maxInputs > 0 else { throw ValidationError("--max-body-bytes and --max-inputs must be positive") }
         guard shortlistSize >= 1 else { throw ValidationError("--shortlist-size must be positive") }
+        if precision == nil, searchDimension != nil || rescore != nil || scoring != .asymmetric {
+            throw ValidationError("--search-dimension, --rescore and --scoring go with --precision")
+        }
+        if let precision {
+            guard precision != .float32 else { throw ValidationError("--precision float32 is the default search; give a code precision") }
+            guard data != nil || corpus != nil else { throw ValidationError("--precision holds an in-memory corpus as codes: give --data or --corpus") }
+            if shortlistDimension != nil || shortlistDimensions != nil {
+                throw ValidationError("--precision searches codes (re-scored with --rescore K): leave out --shortlist-dimension(s)")
+            }
+            if let rescore, rescore < 1 { throw ValidationError("--rescore must be positive, got \(rescore)") }
+            if let searchDimension, searchDimension < 1 { throw ValidationError("--search-dimension must be positive") }
+        }
         if let inputDimension, inputDimension < 1 { throw ValidationError("--input-dimension must be positive") }
         if adaptor == nil, inputDimension == nil, data == nil, corpus == nil {
             throw ValidationError("Without --adaptor the server serves the raw vectors: give their dimension with "
@@ -157,6 +181,7 @@ struct ServeCommand: AsyncParsableCommand {
         c.shortlistDimension = shortlistDimension
         c.shortlistDimensions = shortlistDimensions
         c.shortlistSize = shortlistSize
+        c.codes = precision.map { CodeSearchSettings(dimension: searchDimension, precision: $0, scoring: scoring, rescore: rescore) }
         c.maxResponseValues = maxResponseValues
         c.maxResults = maxResults
         c.maxRequestFLOP = maxRequestGflop * 1e9

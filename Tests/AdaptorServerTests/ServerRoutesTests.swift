@@ -218,6 +218,41 @@ import _TestSupport
         #expect(unserved == 400 && error(refusal)["param"] as? String == "shortlist_dimension")
     }
 
+    /// `serve --precision`: the corpus held as int8 codes of size 4, re-scored by the full vectors: /v1/search gives
+    /// the documents and scores of the library's code index (what `search --precision` prints); a request's
+    /// shortlist_size changes K, shortlist_dimension is refused, and without kept full vectors so is shortlist_size.
+    @Test func searchOverCodesIsTheCodeIndexsSearch() async throws {
+        let transform = try Fixtures.smallModel()
+        let calibration = CodeCalibration(unitVectors: transform.apply(Self.corpus).normalizedRows())
+        let state = APIState(embedder: Embedder(transform), upstream: nil, modelName: "matryoshka",
+                             limits: RequestLimits(maxBodyBytes: 1 << 20, maxInputs: 4), work: HeavyWork(concurrency: 1, queueLength: 8),
+                             metrics: ServerMetrics(), logger: Self.quiet)
+        let ids = (0 ..< 12).map { "doc\($0)" }
+        let index = try EmbeddingCodeIndex(corpus: Self.corpus, pipeline: EmbeddingPipeline(transform, dimension: 4),
+                                           precision: .int8, calibration: calibration, rescore: 6)
+        let router = buildRouter(state: state, backend: CodeSearch(ids: ids, index: index), apiKey: nil)
+        let queries = Fixtures.randomMatrix(rows: 2, columns: 6, seed: 30)
+        let body = (0 ..< 2).map { q in "[" + queries.row(q).map { String($0) }.joined(separator: ", ") + "]" }.joined(separator: ", ")
+        for size in [6, 3] {
+            let (status, json) = try await post(router, "/v1/search", #"{"vector": [\#(body)], "k": 3, "shortlist_size": \#(size)}"#)
+            #expect(status == 200)
+            let expected = try index.search(queries, k: 3, rescoreSize: size)
+            let data = try #require(json["data"] as? [[String: Any]])
+            for q in 0 ..< 2 {
+                let hits = try #require(data[q]["results"] as? [[String: Any]])
+                #expect(hits.map { $0["id"] as? String } == expected.neighbours(of: q).map { ids[$0] })
+                #expect(zip(hits, expected.neighbourScores(of: q)).allSatisfy { abs(($0["score"] as? Double ?? 9) - Double($1)) < 1e-6 })
+            }
+        }
+        let (refused, refusal) = try await post(router, "/v1/search", #"{"vector": [\#(body)], "shortlist_dimension": 2}"#)
+        #expect(refused == 400 && error(refusal)["param"] as? String == "shortlist_dimension")
+        let plain = try EmbeddingCodeIndex(corpus: Self.corpus, pipeline: EmbeddingPipeline(transform, dimension: 4),
+                                           precision: .int8, calibration: calibration)
+        let noFull = buildRouter(state: state, backend: CodeSearch(ids: ids, index: plain), apiKey: nil)
+        let (noRescore, answer) = try await post(noFull, "/v1/search", #"{"vector": [\#(body)], "shortlist_size": 5}"#)
+        #expect(noRescore == 400 && error(answer)["param"] as? String == "shortlist_size")
+    }
+
     @Test func healthAndMetricsAnswer() async throws {
         let server = try server()
         _ = try await post(server, "/v1/adapt", #"{"input": [[1, 0, 0, 0, 0, 0]]}"#)

@@ -18,6 +18,9 @@ import Testing
         let table = try ServeCommand.parse(["--adaptor", "u.safetensors", "--postgres", "postgres://u@h/db", "--table", "t",
                                             "--ef-search", "80"]).serverConfiguration()
         #expect(table.corpus == .postgres(url: "postgres://u@h/db", table: "t", efSearch: 80, probes: nil))
+        let codes = try ServeCommand.parse(["--adaptor", "u", "--data", "x", "--precision", "binary", "--search-dimension", "256",
+                                            "--scoring", "hamming", "--rescore", "100"]).serverConfiguration()
+        #expect(codes.codes == CodeSearchSettings(dimension: 256, precision: .binary, scoring: .hamming, rescore: 100))
     }
 
     @Test(arguments: [
@@ -27,6 +30,10 @@ import Testing
         ["--adaptor", "u", "--upstream", "http://127.0.0.1:9/v1"],         // no upstream model
         ["--adaptor", "u", "--ef-search", "10"],                           // without --postgres
         ["--adaptor", "u", "--postgres", "postgres://u@h/db"],            // without --table
+        ["--adaptor", "u", "--data", "x", "--rescore", "10"],              // --rescore without --precision
+        ["--adaptor", "u", "--precision", "int8"],                          // codes without an in-memory corpus
+        ["--adaptor", "u", "--data", "x", "--precision", "int8", "--shortlist-dimension", "8"],
+        ["--adaptor", "u", "--data", "x", "--precision", "float32"],
     ])
     func whatCannotRunIsRefused(arguments: [String]) {
         #expect(throws: (any Error).self) { try ServeCommand.parse(arguments) }
