@@ -82,6 +82,14 @@ public struct SearchCommand: AsyncParsableCommand {
     @Option(help: "With --precision binary: asymmetric (the float query against ±1) or hamming (codes on both sides).")
     public var scoring: CodeScoring = .asymmetric
 
+    @Option(help: ArgumentHelp(
+        "With --precision: search these codes (apply --precision P --dimension m wrote them, same model and corpus) "
+            + "instead of encoding the corpus.",
+        discussion: "The file must hold one row per corpus row in the precision's type and width; its first 64 rows are "
+            + "checked against this model's codes of the corpus, so codes of another model, size or precision are "
+            + "refused. With --rescore the full vectors are still embedded from the corpus.", valueName: "CODES.npy"))
+    public var codes: String?
+
     @Option(help: ArgumentHelp("With --precision: re-score each query's best K by the codes with the full vectors.",
                                valueName: "K"))
     public var rescore: Int?
@@ -119,6 +127,9 @@ public struct SearchCommand: AsyncParsableCommand {
             throw ValidationError("--precision searches codes in memory: leave out --postgres and --shortlist-dimension (--rescore K re-scores)")
         }
         if scoring == .hamming, precision != .binary { throw ValidationError("--scoring hamming needs --precision binary") }
+        if codes != nil, precision == nil || precision == .float32 || dimension == nil {
+            throw ValidationError("--codes searches stored codes: give their --precision (not float32) and --dimension m")
+        }
         if let rescore, rescore < k { throw ValidationError("--rescore must be at least --k (\(k)), got \(rescore)") }
         if corpusOptions.corpus != nil, queryOverride.queryVectors == nil {
             throw ValidationError("--corpus needs the queries: --query-vectors Q.npy --query-ids FILE")
@@ -130,7 +141,7 @@ public struct SearchCommand: AsyncParsableCommand {
 
     public func run() async throws {
         try refuseOutputsOverwritingInputs(outputs: [("--output", output)],
-                                           inputs: [("--adaptor", adaptor)] + queryOverride.inputFiles + corpusOptions.inputFiles())
+                                           inputs: [("--adaptor", adaptor), ("--codes", codes)] + queryOverride.inputFiles + corpusOptions.inputFiles())
         let text: String
         if database.postgres != nil {
             guard let postgresSearch = Self.postgresSearch else { try Services.run(CommandLine.arguments) }
@@ -163,9 +174,15 @@ public struct SearchCommand: AsyncParsableCommand {
         var start = ContinuousClock.now
         if let precision {
             let calibration = try prepared.calibration(for: [precision], corpus: corpus, modelName: adaptor ?? "truncation")
-            let index = try EmbeddingCodeIndex(corpus: corpus, pipeline: pipeline, precision: precision, calibration: calibration,
+            let index: EmbeddingCodeIndex
+            if let codes {
+                index = try EmbeddingCodeIndex(stored: try NpyCodes(path: codes), name: codes, corpus: corpus, pipeline: pipeline,
+                                               precision: precision, calibration: calibration, scoring: scoring, rescore: rescore)
+            } else {
+                index = try EmbeddingCodeIndex(corpus: corpus, pipeline: pipeline, precision: precision, calibration: calibration,
                                                scoring: scoring, rescore: rescore) { done, total in
-                display.update(rateLine("encoding at m = \(pipeline.dimension)", done: done, total: total, unit: "documents", since: start))
+                    display.update(rateLine("encoding at m = \(pipeline.dimension)", done: done, total: total, unit: "documents", since: start))
+                }
             }
             let results: SearchResults
             do { results = try index.search(queries.vectors, k: k) } catch {

@@ -21,25 +21,8 @@ public final class NpyFile: RowSource, @unchecked Sendable {
         self.path = path
         self.validated = validated
         file = try RandomAccessFile(path: path)
-        var bytes = try file.readBytes(12, at: 0)
-        if bytes.count >= 10 {
-            let major = bytes[6]
-            let length = major == 1
-                ? Int(bytes[8]) | Int(bytes[9]) << 8
-                : bytes.count >= 12
-                ? Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24 : 0
-            let total = (major == 1 ? 10 : 12) + length
-            if total > bytes.count, total <= file.size { bytes += try file.readBytes(total - bytes.count, at: bytes.count) }
-        }
-        header = try NpyHeader.parse(bytes, path: path)
-        let available = file.size - header.dataOffset
-        if available < header.dataBytes {
-            throw .truncated(path: path, expectedBytes: header.dataBytes, actualBytes: max(available, 0))
-        }
-        if available > header.dataBytes {
-            throw .invalidNpy(path: path, problem: "\(available - header.dataBytes) unexpected bytes follow the "
-                + "\(header.rows) × \(header.columns) array")
-        }
+        header = try NpyHeader.parse(try headerBytes(of: file), path: path)
+        try checkDataSize(of: file, offset: header.dataOffset, bytes: header.dataBytes, rows: header.rows, columns: header.columns)
     }
 
     /// Number of rows.
@@ -256,4 +239,61 @@ public func writeNpy(_ matrix: Matrix, to path: String) throws(EmbeddingIOError)
     let writer = try NpyWriter(path: path, rows: matrix.rows, columns: matrix.columns)
     try writer.append(matrix)
     try writer.finish()
+}
+
+/// The bytes of a `.npy` file's header (at least the first 12, then as many as its length field says, within the file).
+func headerBytes(of file: RandomAccessFile) throws(EmbeddingIOError) -> [UInt8] {
+    var bytes = try file.readBytes(12, at: 0)
+    if bytes.count >= 10 {
+        let major = bytes[6]
+        let length = major == 1
+            ? Int(bytes[8]) | Int(bytes[9]) << 8
+            : bytes.count >= 12
+            ? Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24 : 0
+        let total = (major == 1 ? 10 : 12) + length
+        if total > bytes.count, total <= file.size { bytes += try file.readBytes(total - bytes.count, at: bytes.count) }
+    }
+    return bytes
+}
+
+/// Checks that `file` holds exactly the `bytes` of a `rows × columns` array after `offset`.
+func checkDataSize(of file: RandomAccessFile, offset: Int, bytes: Int, rows: Int, columns: Int) throws(EmbeddingIOError) {
+    let available = file.size - offset
+    if available < bytes {
+        throw .truncated(path: file.path, expectedBytes: bytes, actualBytes: max(available, 0))
+    }
+    if available > bytes {
+        throw .invalidNpy(path: file.path, problem: "\(available - bytes) unexpected bytes follow the \(rows) × \(columns) array")
+    }
+}
+
+/// A `.npy` file of codes as `apply --precision` writes them, read whole: `rows × columns` elements of `element`
+/// (`|u1` packed bits or levels, `|i1` int8 levels, `<f2` float16), as their bytes.
+public struct NpyCodes: Sendable, Equatable {
+    /// The element type.
+    public let element: NpyWriter.Element
+    /// Rows.
+    public let rows: Int
+    /// Elements per row.
+    public let columns: Int
+    /// `rows × columns × element.size` bytes, row-major, as stored.
+    public let bytes: [UInt8]
+
+    /// Reads `path`, refusing any other element type (float32 and float64 are vectors, not codes), another layout,
+    /// or a size that is not the header's.
+    public init(path: String) throws(EmbeddingIOError) {
+        let file = try RandomAccessFile(path: path)
+        let types = [NpyWriter.Element.uint8, .int8, .float16]
+        let fields = try NpyHeader.fields(try headerBytes(of: file), path: path,
+                                          sizes: Dictionary(uniqueKeysWithValues: types.map { ($0.rawValue, $0.size) }),
+                                          expected: "expected codes as apply --precision writes them: '|u1' (binary, int4, "
+                                              + "int2), '|i1' (int8) or '<f2' (float16)")
+        let element = NpyWriter.Element(rawValue: fields.descr)!
+        let count = fields.rows * fields.columns * element.size
+        try checkDataSize(of: file, offset: fields.dataOffset, bytes: count, rows: fields.rows, columns: fields.columns)
+        self.element = element
+        rows = fields.rows
+        columns = fields.columns
+        bytes = count == 0 ? [] : try file.readBytes(count, at: fields.dataOffset)
+    }
 }

@@ -37,6 +37,19 @@ public struct NpyHeader: Equatable, Sendable {
     /// Parses a header from the first bytes of a file (`bytes` must hold at least the whole header); `path` names
     /// the file in errors.
     public static func parse(_ bytes: [UInt8], path: String) throws(EmbeddingIOError) -> NpyHeader {
+        let types = [NpyElementType.float16, .float32, .float64]
+        let fields = try fields(bytes, path: path, sizes: Dictionary(uniqueKeysWithValues: types.map { ($0.rawValue, $0.size) }),
+                                expected: "expected little-endian float32 ('<f4'), float16 or float64")
+        return NpyHeader(elementType: NpyElementType(rawValue: fields.descr)!, rows: fields.rows, columns: fields.columns,
+                         dataOffset: fields.dataOffset)
+    }
+
+    /// The checks every header we read passes, for the element types `sizes` (numpy type string → bytes per element):
+    /// the magic string and version, the dictionary, one of those types (`expected` says which in an error), C order,
+    /// two dimensions, rows of at least one value, and a byte count a file can hold.
+    static func fields(_ bytes: [UInt8], path: String, sizes: [String: Int], expected: String) throws(EmbeddingIOError)
+        -> (descr: String, rows: Int, columns: Int, dataOffset: Int)
+    {
         func fail(_ problem: String) -> EmbeddingIOError { .invalidNpy(path: path, problem: problem) }
         if bytes.isEmpty { throw .emptyFile(path: path, expected: "a .npy file") }
         guard bytes.count >= 10, Array(bytes[0 ..< 6]) == magic else {
@@ -67,11 +80,11 @@ public struct NpyHeader: Equatable, Sendable {
         }
         guard case let .tuple(shape)? = dict["shape"] else { throw fail("the header has no 'shape' tuple") }
         let normalisedDescr = descr.first == "=" ? "<" + descr.dropFirst() : descr
-        guard let type = NpyElementType(rawValue: normalisedDescr) else {
+        guard let size = sizes[normalisedDescr] else {
             if descr.first == ">" {
-                throw fail("dtype \(descr) is big-endian; only little-endian float16, float32 and float64 are supported")
+                throw fail("dtype \(descr) is big-endian; \(expected)")
             }
-            throw fail("dtype \(descr) is not supported; expected little-endian float32 ('<f4'), float16 or float64")
+            throw fail("dtype \(descr) is not supported; \(expected)")
         }
         guard !fortran else {
             throw fail("the array is in Fortran (column-major) order; save it in C order (numpy.ascontiguousarray)")
@@ -83,10 +96,10 @@ public struct NpyHeader: Equatable, Sendable {
             throw fail("shape \(shape) has rows of no values; expected a 2-D array of vectors (rows, dimension ≥ 1)")
         }
         // rows × columns × element size must be a byte count a file can hold after the header.
-        guard let bytes = byteCount(shape: shape, elementSize: type.size), bytes <= Int.max - (start + headerLength) else {
+        guard let bytes = byteCount(shape: shape, elementSize: size), bytes <= Int.max - (start + headerLength) else {
             throw fail("shape \(shape) promises more data than a file can hold")
         }
-        return NpyHeader(elementType: type, rows: shape[0], columns: shape[1], dataOffset: start + headerLength)
+        return (normalisedDescr, shape[0], shape[1], start + headerLength)
     }
 
     /// The bytes of a format-1.0 header for a float32 `rows × columns` C-order array, padded so that the

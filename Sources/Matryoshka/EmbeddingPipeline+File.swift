@@ -36,6 +36,20 @@ extension EmbeddingPipeline {
         try writer.finish()
     }
 
+    /// The codes a file of `precision` stores for raw rows `x` (what ``writeCodes(_:to:precision:calibration:blockRows:progress:)``
+    /// writes, and what stored codes are checked against): levels of the unit full vectors `y`'s first `m`
+    /// coordinates for the calibrated precisions, the unit size-`m` rows themselves for float32 and float16.
+    /// - Throws: ``/EmbeddingMath/PipelineError`` for a row (counted from `firstRow`) that is not finite or has no direction.
+    public func storedCodes(_ x: Matrix, precision: Precision, calibration: CodeCalibration?, firstRow: Int = 0) throws(PipelineError)
+        -> CodeMatrix
+    {
+        if precision.needsCalibration {
+            return CodeMatrix(encoding: try checkedUnitTransformed(x, firstRow: firstRow), dimension: dimension,
+                              precision: precision, calibration: calibration)
+        }
+        return CodeMatrix(encoding: try checked(x, firstRow: firstRow), dimension: dimension, precision: precision, calibration: nil)
+    }
+
     /// Streams `input` into the `.npy` of its size-`m` codes at `precision` (the pipeline's size `m`), written
     /// atomically like ``write(_:to:output:blockRows:progress:)``:
     /// - `float32` and `float16`: the embeddings `y[:m] / ‖y[:m]‖` (`<f4` or `<f2`, `n × m`);
@@ -68,14 +82,7 @@ extension EmbeddingPipeline {
         let writer = try NpyWriter(path: path, rows: input.rowCount, columns: columns, element: element)
         do {
             try input.forEachBlock(rows: blockRows) { first, block in
-                let codes: CodeMatrix
-                if precision.needsCalibration {
-                    codes = CodeMatrix(encoding: try checkedUnitTransformed(block, firstRow: first), dimension: m, precision: precision, calibration: calibration)
-                } else {
-                    codes = CodeMatrix(encoding: try checked(block, firstRow: first), dimension: m, precision: precision,
-                                       calibration: nil)
-                }
-                try writer.append(bytes: codes.bytes)
+                try writer.append(bytes: try storedCodes(block, precision: precision, calibration: calibration, firstRow: first).bytes)
                 progress?(first + block.rows, input.rowCount)
             }
         } catch let error as PipelineError {

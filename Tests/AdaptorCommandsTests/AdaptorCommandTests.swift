@@ -106,6 +106,46 @@ import _TestSupport
         }
     }
 
+    /// `search --codes`: the codes `apply --precision` wrote give the same run as encoding the corpus; codes of
+    /// other rows, another size or another precision are refused with the file's name.
+    @Test func searchTakesTheCodesApplyWrote() throws {
+        let folder = try dataset()
+        let model = dir.file("stored-codes.safetensors")
+        try fit(folder, model)
+        let input = "\(folder)/corpus.f32.npy"
+        func apply(_ model: String, _ precision: String, _ m: Int) throws -> String {
+            let path = dir.file("stored-\(UUID().uuidString).npy")
+            try ApplyCommand.parse(["--adaptor", model, "--input", input, "--output", path, "--dimension", "\(m)",
+                                    "--precision", precision, "--quiet"]).run()
+            return path
+        }
+        let base = ["--data", folder, "--adaptor", model, "--k", "5", "--quiet", "--dimension", "8"]
+        let ranking = { (run: String) in run.split(separator: "\n").map { $0.split(separator: " ").prefix(4).joined(separator: " ") } }
+        for (precision, extra) in [("binary", ["--scoring", "hamming", "--rescore", "20"]), ("int8", []), ("float16", []), ("int2", [])] {
+            let stored = try apply(model, precision, 8)
+            let encoded = try SearchCommand.parse(base + ["--precision", precision] + extra).runText()
+            let read = try SearchCommand.parse(base + ["--precision", precision, "--codes", stored] + extra).runText()
+            // float16 files hold the unit size-m rows, the index half of the unit full vectors: the same directions,
+            // rounded apart, so the same ranking; the calibrated codes are the very same bytes.
+            if precision == "float16" { #expect(ranking(read) == ranking(encoded)) } else { #expect(read == encoded, "\(precision)") }
+        }
+        // Codes of other rows (the corpus reversed): the check of the first rows sees it.
+        let corpus = try readNpy(input)
+        let reversed = dir.file("reversed.npy")
+        try writeNpy(corpus.gatherRows(Array((0 ..< corpus.rows).reversed())), to: reversed)
+        let otherRows = dir.file("other-rows.npy")
+        try ApplyCommand.parse(["--adaptor", model, "--input", reversed, "--output", otherRows, "--dimension", "8",
+                                "--precision", "int8", "--quiet"]).run()
+        let otherSize = try apply(model, "int8", 6), binary = try apply(model, "binary", 8)
+        for (codes, text) in [(otherRows, "is not this model's int8 code"), (otherSize, "expected int8 codes of size 8"),
+                              (binary, "expected int8 codes of size 8")] {
+            #expect { try SearchCommand.parse(base + ["--precision", "int8", "--codes", codes]).runText() } throws: { error in
+                "\(error)".contains(codes) && "\(error)".contains(text)
+            }
+        }
+        #expect(throws: (any Error).self) { try SearchCommand.parse(base + ["--codes", binary]) }
+    }
+
     @Test func corpusFileAloneTrains() throws {
         let folder = try dataset()
         let model = dir.file("c.safetensors")

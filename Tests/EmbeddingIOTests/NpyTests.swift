@@ -64,6 +64,28 @@ import _TestSupport
                                           data: Fixtures.float32Bytes(values)), "Fortran")
     }
 
+    /// Codes files: `|u1`, `|i1` and `<f2` read as their bytes; floats (vectors, not codes), another shape or a
+    /// short file are refused naming the file.
+    @Test func codesFilesReadAsTheirBytes() throws {
+        let bytes: [UInt8] = [1, 2, 3, 250, 251, 252]
+        for descr in ["|u1", "|i1"] {
+            let path = dir.write(bytes: Fixtures.npyBytes(dictionary: "{'descr': '\(descr)', 'fortran_order': False, 'shape': (2, 3), }",
+                                                          data: bytes), to: "codes.npy")
+            let codes = try NpyCodes(path: path)
+            #expect(codes.element.rawValue == descr && codes.rows == 2 && codes.columns == 3 && codes.bytes == bytes)
+        }
+        for (dictionary, data, fault) in [
+            ("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", Fixtures.float32Bytes(values), "expected codes as apply --precision writes them"),
+            ("{'descr': '|u1', 'fortran_order': False, 'shape': (3, 3), }", bytes, "truncated"),
+            ("{'descr': '|u1', 'fortran_order': True, 'shape': (2, 3), }", bytes, "Fortran"),
+        ] {
+            let path = dir.write(bytes: Fixtures.npyBytes(dictionary: dictionary, data: data), to: "bad-codes.npy")
+            #expect { _ = try NpyCodes(path: path) } throws: { error in
+                "\(error)".contains(path) && ("\(error)".contains(fault) || "\(error)".lowercased().contains(fault.lowercased()))
+            }
+        }
+    }
+
     @Test func bigEndianIsRejected() {
         expectReadError(Fixtures.npyBytes(dictionary: "{'descr': '>f4', 'fortran_order': False, 'shape': (2, 3), }",
                                           data: Fixtures.float32Bytes(values)), "big-endian")
