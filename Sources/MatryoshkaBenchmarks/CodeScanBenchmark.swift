@@ -21,12 +21,10 @@ struct CodeScanBenchmark: ParsableCommand {
     @Option(help: "Query vectors: n rows of --dimension float32 values, raw.") var queries: String
     @Option(help: "Coordinates per vector.") var dimension: Int = 64
     @Option(help: "Code precision: int8, int4, int2 or binary.") var precision: String = "int8"
-    @Option(help: "Neighbours per query.") var k: Int = 10
-    @Option(help: "Timed runs (the median is reported).") var runs: Int = 5
-    @OptionGroup var threadOptions: ThreadOptions
+    @OptionGroup var scan: ScanOptions
 
     func run() throws {
-        try threadOptions.run(measure)
+        try scan.threadOptions.run(measure)
     }
 
     func measure() throws {
@@ -46,11 +44,11 @@ struct CodeScanBenchmark: ParsableCommand {
         let calibration = CodeCalibration(unitVectors: corpus)
         let codes = CodeMatrix(encoding: corpus, dimension: dimension, precision: precision, calibration: calibration)
         let index = CodeIndex(codes: codes, calibration: calibration)
-        var found = index.search(unitQueries: queryVectors, k: k)
-        let seconds = medianSeconds(runs: runs) { found = index.search(unitQueries: queryVectors, k: k) }
+        var found = index.search(unitQueries: queryVectors, k: scan.k)
+        let seconds = medianSeconds(runs: scan.runs) { found = index.search(unitQueries: queryVectors, k: scan.k) }
         let row: [String: Any] = [
             "documents": codes.rows, "queries": queryVectors.rows, "dimension": dimension, "precision": precision.rawValue,
-            "bytes_per_vector": codes.bytesPerVector, "k": k, "threads": threadOptions.threads, "seconds": seconds,
+            "bytes_per_vector": codes.bytesPerVector, "k": scan.k, "threads": scan.threadOptions.threads, "seconds": seconds,
             "microseconds_per_query": seconds / Double(queryVectors.rows) * 1e6,
             "indices": found.indices.map(Int.init),
         ]

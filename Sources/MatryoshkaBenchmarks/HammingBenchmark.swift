@@ -18,12 +18,10 @@ struct HammingBenchmark: ParsableCommand {
     @Option(help: "Corpus codes: N rows of --bits / 8 bytes, raw.") var codes: String
     @Option(help: "Query codes: n rows of --bits / 8 bytes, raw.") var queries: String
     @Option(help: "Bits per code (a multiple of 8).") var bits: Int = 256
-    @Option(help: "Neighbours per query.") var k: Int = 10
-    @Option(help: "Timed runs (the median is reported).") var runs: Int = 5
-    @OptionGroup var threadOptions: ThreadOptions
+    @OptionGroup var scan: ScanOptions
 
     func run() throws {
-        try threadOptions.run(measure)
+        try scan.threadOptions.run(measure)
     }
 
     func measure() throws {
@@ -38,11 +36,11 @@ struct HammingBenchmark: ParsableCommand {
         }
         let index = CodeIndex(codes: try read(codes), calibration: nil, scoring: .hamming)
         let queryCodes = try read(queries)
-        var found = index.hammingSearch(queryCodes, k: k)
-        let seconds = medianSeconds(runs: runs) { found = index.hammingSearch(queryCodes, k: k) }
+        var found = index.hammingSearch(queryCodes, k: scan.k)
+        let seconds = medianSeconds(runs: scan.runs) { found = index.hammingSearch(queryCodes, k: scan.k) }
         let row: [String: Any] = [
-            "documents": index.codes.rows, "queries": queryCodes.rows, "bits": bits, "k": k,
-            "threads": threadOptions.threads, "seconds": seconds,
+            "documents": index.codes.rows, "queries": queryCodes.rows, "bits": bits, "k": scan.k,
+            "threads": scan.threadOptions.threads, "seconds": seconds,
             "microseconds_per_query": seconds / Double(queryCodes.rows) * 1e6,
             "indices": found.indices.map(Int.init),
         ]
