@@ -73,8 +73,7 @@ public struct EmbeddingCodeIndex: Sendable {
                 rescore: Int? = nil, check: Int = 64) throws {
         precondition(!precision.needsCalibration || calibration != nil, "\(precision) codes need a calibration")
         let m = pipeline.dimension
-        let element: NpyWriter.Element = precision == .float16 ? .float16 : precision == .int8 ? .int8 : .uint8
-        let columns = precision == .float16 ? m : precision.bytes(dimension: m)
+        let (element, columns) = EmbeddingPipeline.codeFileLayout(precision, dimension: m)
         guard precision != .float32, codes.element == element, codes.columns == columns else {
             throw CodesError.shape(path: name, found: "\(codes.rows) × \(codes.columns) '\(codes.element.rawValue)'",
                                    expected: "\(precision.rawValue) codes of size \(m): rows of \(columns) '\(element.rawValue)'")

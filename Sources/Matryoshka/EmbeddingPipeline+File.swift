@@ -36,6 +36,17 @@ extension EmbeddingPipeline {
         try writer.finish()
     }
 
+    /// How a `.npy` file holds codes of `precision` at size `m`: its element type and columns (`<f4` or `<f2` with `m`
+    /// values, `|i1` with `m` levels, `|u1` with the packed `precision.bytes(dimension: m)` bytes).
+    public static func codeFileLayout(_ precision: Precision, dimension m: Int) -> (element: NpyWriter.Element, columns: Int) {
+        switch precision {
+        case .float32: (.float32, m)
+        case .float16: (.float16, m)
+        case .int8: (.int8, m)
+        case .int4, .int2, .binary: (.uint8, precision.bytes(dimension: m))
+        }
+    }
+
     /// The codes a file of `precision` stores for raw rows `x` (what ``writeCodes(_:to:precision:calibration:blockRows:progress:)``
     /// writes, and what stored codes are checked against): levels of the unit full vectors `y`'s first `m`
     /// coordinates for the calibrated precisions, the unit size-`m` rows themselves for float32 and float16.
@@ -72,13 +83,7 @@ extension EmbeddingPipeline {
                            blockRows: Int = 8192, progress: ((Int, Int) -> Void)? = nil) throws {
         precondition(input.dimension == inputDimension, "The pipeline takes \(inputDimension)-d vectors, got \(input.dimension)")
         precondition(!precision.needsCalibration || calibration != nil, "\(precision) codes need a calibration")
-        let m = dimension
-        let (element, columns): (NpyWriter.Element, Int) = switch precision {
-        case .float32: (.float32, m)
-        case .float16: (.float16, m)
-        case .int8: (.int8, m)
-        case .int4, .int2, .binary: (.uint8, precision.bytes(dimension: m))
-        }
+        let (element, columns) = Self.codeFileLayout(precision, dimension: dimension)
         let writer = try NpyWriter(path: path, rows: input.rowCount, columns: columns, element: element)
         do {
             try input.forEachBlock(rows: blockRows) { first, block in
