@@ -34,6 +34,9 @@ let package = Package(
         .library(name: "AdaptorTraining", targets: ["AdaptorTraining"]),
         .library(name: "AdaptorServer", targets: ["AdaptorServer"]),
         .library(name: "VectorDatabase", targets: ["VectorDatabase"]),
+        // The C ABI (`mtr_*`, Sources/MatryoshkaC/matryoshka.h) as a shared library: what the Python package loads.
+        // `scripts/build-python-library` builds it with the Swift runtime linked in (--static-swift-stdlib).
+        .library(name: "MatryoshkaC", type: .dynamic, targets: ["MatryoshkaC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -82,6 +85,8 @@ let package = Package(
             dependencies: ["EmbeddingMath", "EmbeddingIO", "VectorSearch", "RetrievalEvaluation", "AdaptorNN", "AdaptorTraining"],
             swiftSettings: optimisation
         ),
+        // The C ABI over `Matryoshka`: opaque handles, status codes and the library's messages; nothing above it.
+        .target(name: "MatryoshkaC", dependencies: ["Matryoshka"], exclude: ["matryoshka.h"], swiftSettings: optimisation),
         // PostgreSQL + pgvector: binary COPY of embeddings, table layouts, search in the database (PostgresNIO).
         .target(
             name: "VectorDatabase",

@@ -50,6 +50,22 @@ public struct AdaptorModel: Sendable {
     /// - Throws: ``AdaptorModelError/nonFinite(path:name:index:value:)`` (nothing written) when a weight is NaN or
     ///   infinite, as a diverged fit leaves them: ``load(_:)`` would refuse the file.
     public func save(to path: String) throws {
+        let (tensors, metadata) = try contents(path: path)
+        try Safetensors.write(tensors, metadata: metadata, to: path)
+    }
+
+    /// `sha256:<hex>` of the file ``save(to:)`` writes (equal to `EmbeddingMethod.fingerprint(ofModelFile:)` of that
+    /// file), computed in memory: the name of these weights in reports and database tables.
+    /// - Throws: ``AdaptorModelError/nonFinite(path:name:index:value:)`` when a weight is NaN or infinite.
+    public func fingerprint() throws -> String {
+        let (tensors, metadata) = try contents(path: "<memory>")
+        var hash = SHA256()
+        hash.update(try Safetensors.encoded(tensors, metadata: metadata))
+        return "sha256:" + hash.hexDigest()
+    }
+
+    /// The tensors and metadata of the model's file (`path` names it in an error).
+    private func contents(path: String) throws -> (tensors: [String: SafetensorsTensor], metadata: [String: String]) {
         let config = adaptor.configuration
         let parameters = adaptor.parameters
         var tensors: [String: SafetensorsTensor] = [:]
@@ -102,7 +118,7 @@ public struct AdaptorModel: Sendable {
             "training": training,
             "data_fingerprint": dataFingerprint,
         ]
-        try Safetensors.write(tensors, metadata: metadata, to: path)
+        return (tensors, metadata)
     }
 
     /// Reads a model, checking the format and every tensor's shape against the stored configuration.

@@ -63,8 +63,14 @@ public struct JudgedTrainingSet: Sendable {
     ///
     /// - Throws: ``/EmbeddingIO/EmbeddingIOError`` when the folder has no queries or no such split.
     public init(dataset: Dataset, split: String) throws {
+        try self.init(dataset: dataset, qrels: try dataset.qrels(split: split))
+    }
+
+    /// The judgements `qrels` (read from a file or made in memory) resolved against a data set's queries and corpus.
+    ///
+    /// - Throws: ``/EmbeddingIO/EmbeddingIOError`` when the data set has no queries.
+    public init(dataset: Dataset, qrels: Qrels) throws {
         let queries = try dataset.requireQueries()
-        let qrels = try dataset.qrels(split: split)
         let resolved = ResolvedJudgements(qrels: qrels, queryIds: queries.ids, corpusIds: dataset.corpus.ids)
         var hash = SHA256()
         hash.update(Array(EmbeddingSet.fingerprint(dataset.corpus.vectors).utf8))

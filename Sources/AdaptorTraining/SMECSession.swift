@@ -102,7 +102,7 @@ final class SMECSession {
         let loop = TrainingLoop(stage: name, iterations: iterations, patience: configuration.patience,
                                 validationInterval: settings.validationInterval, learningRate: settings.learningRate,
                                 higherIsBetter: true)
-        let outcome = loop.run(
+        let outcome = try loop.run(
             adaptor: &adaptor,
             step: { [self] current in
                 let fraction = Float(stepCount - start) / Float(max(iterations, 1))

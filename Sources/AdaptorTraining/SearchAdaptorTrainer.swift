@@ -54,7 +54,7 @@ public struct SearchAdaptorTrainer {
         let loop = TrainingLoop(stage: "search-adaptor", iterations: config.iterations, patience: config.patience,
                                 validationInterval: config.validationInterval, learningRate: config.learningRate,
                                 higherIsBetter: true)
-        let outcome = loop.run(
+        let outcome = try loop.run(
             adaptor: &adaptor,
             step: { current in
                 let batchQueries = queries.next(config.queryBatchSize)

@@ -65,7 +65,7 @@ public struct SupervisedTrainer {
         let loop = TrainingLoop(stage: "supervised", iterations: config.iterations, patience: config.patience,
                                 validationInterval: config.validationInterval, learningRate: config.learningRate,
                                 higherIsBetter: true)
-        let outcome = loop.run(
+        let outcome = try loop.run(
             adaptor: &adaptor,
             step: { current in
                 let batchQueries = queries.next(config.queryBatchSize)

@@ -48,8 +48,11 @@ struct TrainingLoop {
     ///   - step: loss terms and parameter gradient of the next minibatch at the current weights.
     ///   - validate: the validation value of some weights, given the iterations done (0: the starting weights).
     ///   - progress: receives a report at each validation and about once a second in between.
+    /// - Throws: ``/EmbeddingMath/Cancelled`` when ``/EmbeddingMath/Cancellation/current`` is raised (checked before
+    ///   every iteration); `adaptor` is then left as it was.
     func run(adaptor: inout MatryoshkaAdaptor, step: (MatryoshkaAdaptor) -> (LossTerms, AdaptorParameters),
-             validate: (MatryoshkaAdaptor, Int) -> Double, progress: ((TrainingProgress) -> Void)?) -> StageOutcome {
+             validate: (MatryoshkaAdaptor, Int) -> Double, progress: ((TrainingProgress) -> Void)?) throws(Cancelled) -> StageOutcome {
+        let start = adaptor.parameters
         let trainRotation = adaptor.configuration.trainRotation
         precondition(!orthogonalFrontMap || (trainRotation && adaptor.parameters.rotation != nil),
                      "An orthogonal front map needs a trained principal-axes front map")
@@ -71,14 +74,14 @@ struct TrainingLoop {
         var worst = bestValue
         var accumulator = LossAccumulator()
         let clock = ContinuousClock()
-        let start = clock.now
-        var lastReport = start
+        let startTime = clock.now
+        var lastReport = startTime
         var iteration = 0
         var stoppedEarly = false
 
         func report() {
             guard let progress else { return }
-            let (rate, left) = progressRate(done: iteration, total: iterations, since: start)
+            let (rate, left) = progressRate(done: iteration, total: iterations, since: startTime)
             progress(TrainingProgress(
                 stage: stage, iteration: iteration, totalIterations: iterations, losses: accumulator.takeMeans(),
                 validation: latest, bestValidation: bestValue, validationIsMetric: higherIsBetter,
@@ -87,6 +90,10 @@ struct TrainingLoop {
         }
 
         while iteration < iterations {
+            if Cancellation.current?.isCancelled == true {
+                adaptor.parameters = start
+                throw Cancelled()
+            }
             let (terms, gradient) = step(adaptor)
             if orthogonalFrontMap {
                 rotationOptimiser!.update(&adaptor.parameters.rotation!, along: gradient.rotation!)

@@ -78,7 +78,7 @@ public struct UnsupervisedTrainer {
         for (index, stage) in plan.enumerated() {
             adaptor.configuration.trainRotation = stage.configuration.form == .rotation || residualTrainsRotation
             if plan.count > 1 { log?("stage \(index + 1) of \(plan.count): \(stage.name)") }
-            stages.append(runStage(stage.name, configuration: stage.configuration, adaptor: &adaptor, sample: sample,
+            stages.append(try runStage(stage.name, configuration: stage.configuration, adaptor: &adaptor, sample: sample,
                                    sizes: sizes, reference: stages.first?.initial, fidelity: &fidelity, log: log,
                                    progress: progress))
         }
@@ -116,7 +116,7 @@ public struct UnsupervisedTrainer {
     private func runStage(_ name: String, configuration config: UnsupervisedConfiguration, adaptor: inout MatryoshkaAdaptor,
                           sample: CorpusSample, sizes: MatryoshkaSizes, reference: [Double]?,
                           fidelity cached: inout NeighbourFidelity?, log: ((String) -> Void)?,
-                          progress: ((TrainingProgress) -> Void)?) -> StageRun {
+                          progress: ((TrainingProgress) -> Void)?) throws(Cancelled) -> StageRun {
         let d = sample.vectors.columns
         let state = TrainingStep(adaptor: adaptor, corpus: sample.vectors, neighbours: sample.neighbours,
                                       configuration: config, sizes: sizes)
@@ -165,7 +165,7 @@ public struct UnsupervisedTrainer {
                                 patienceFromTrainedWeights: config.patienceFromTrainedWeights,
                                 patienceWhileFalling: config.patienceWhileFalling,
                                 orthogonalFrontMap: config.form == .rotation)
-        let outcome = loop.run(
+        let outcome = try loop.run(
             adaptor: &adaptor,
             step: { current in state.step(current, anchors: sampler.next(config.batchSize)) },
             validate: validate, progress: progress)

@@ -52,6 +52,20 @@ public enum Safetensors {
     public static func write(_ tensors: [String: SafetensorsTensor], metadata: [String: String], to path: String)
         throws(EmbeddingIOError)
     {
+        let file = try AtomicOutputFile(path: path)
+        try encode(tensors, metadata: metadata, path: path) { (bytes) throws(EmbeddingIOError) in try file.write(contentsOf: bytes) }
+        try file.commit()
+    }
+
+    /// The bytes ``write(_:metadata:to:)`` writes, in memory (a model's fingerprint without a file).
+    public static func encoded(_ tensors: [String: SafetensorsTensor], metadata: [String: String]) throws(EmbeddingIOError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        try encode(tensors, metadata: metadata, path: "<memory>") { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    private static func encode(_ tensors: [String: SafetensorsTensor], metadata: [String: String], path: String,
+                               to sink: ([UInt8]) throws(EmbeddingIOError) -> Void) throws(EmbeddingIOError) {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
@@ -65,17 +79,15 @@ public enum Safetensors {
         guard var json = try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes])
         else { throw .cannotWrite(path: path, reason: "metadata cannot be encoded as JSON") }
         json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
-        let file = try AtomicOutputFile(path: path)
         let length = UInt64(json.count)
-        try file.write(contentsOf: (0 ..< 8).map { UInt8(truncatingIfNeeded: length >> (8 * UInt64($0))) })
-        try file.write(contentsOf: Array(json))
+        try sink((0 ..< 8).map { UInt8(truncatingIfNeeded: length >> (8 * UInt64($0))) })
+        try sink(Array(json))
         for name in names {
             switch tensors[name]!.values {
-            case let .float32(values): try file.write(contentsOf: values)
-            case let .int32(values): try file.write(contentsOf: values)
+            case let .float32(values): try sink(values.withUnsafeBytes { Array($0) })  // little-endian hosts, as the reader
+            case let .int32(values): try sink(values.withUnsafeBytes { Array($0) })
             }
         }
-        try file.commit()
     }
 
     /// Reads every tensor and the metadata of a safetensors file, checking offsets, dtypes and sizes.

@@ -80,6 +80,19 @@ public struct PreparedMethod: Sendable {
     /// The loaded model (for its metadata), when the method is one.
     public let model: AdaptorModel?
 
+    /// A model held in memory (fitted here, or loaded by a binding), named by the fingerprint of the file it saves as
+    /// (``/AdaptorNN/AdaptorModel/fingerprint()``).
+    /// - Throws: ``/AdaptorNN/AdaptorModelError`` when its weights cannot be saved (not finite).
+    public init(model: AdaptorModel) throws {
+        self.init(transform: model, fingerprint: try model.fingerprint(), model: model)
+    }
+
+    init(transform: any EmbeddingTransform, fingerprint: String, model: AdaptorModel?) {
+        self.transform = transform
+        self.fingerprint = fingerprint
+        self.model = model
+    }
+
     /// The size-`m` pipeline (default: the whole output).
     public func pipeline(dimension m: Int? = nil) throws(PipelineError) -> EmbeddingPipeline {
         try EmbeddingPipeline(transform, dimension: m)

@@ -23,17 +23,37 @@ extension EmbeddingPipeline {
     public func write(_ input: any RowSource, to path: String, output: FileOutput = .embeddings, blockRows: Int = 8192,
                       progress: ((Int, Int) -> Void)? = nil) throws {
         precondition(input.dimension == inputDimension, "The pipeline takes \(inputDimension)-d vectors, got \(input.dimension)")
-        let width = output == .embeddings ? dimension : outputDimension
-        let writer = try NpyWriter(path: path, rows: input.rowCount, columns: width)
+        let writer = try NpyWriter(path: path, rows: input.rowCount, columns: width(of: output))
+        try forEachBlock(of: input, output: output, blockRows: blockRows) { first, rows in
+            try writer.append(rows)
+            progress?(first + rows.rows, input.rowCount)
+        }
+        try writer.finish()
+    }
+
+    /// The columns of each row of `output`: `m` for embeddings, `D` for the transformed vectors.
+    public func width(of output: FileOutput) -> Int { output == .embeddings ? dimension : outputDimension }
+
+    /// The rows of `output` for every block of `input`, checked as ``write(_:to:output:blockRows:progress:)`` checks
+    /// them, handed to `body` with the index of the block's first row: the one road of `apply`, the bindings'
+    /// `transform` and every other writer of embeddings.
+    ///
+    /// - Parameters:
+    ///   - input: the raw vectors, `n × d`.
+    ///   - output: the embeddings (`b × m`, unit rows), or the transformed vectors (`b × D`).
+    ///   - blockRows: rows read and computed at a time.
+    ///   - body: receives each block's first row and its output rows, in order.
+    /// - Throws: ``/EmbeddingMath/SourcePipelineError`` naming `input` and the row; the reader's and `body`'s errors.
+    public func forEachBlock(of input: any RowSource, output: FileOutput, blockRows: Int = 8192,
+                             _ body: (_ first: Int, _ rows: Matrix) throws -> Void) throws {
+        precondition(input.dimension == inputDimension, "The pipeline takes \(inputDimension)-d vectors, got \(input.dimension)")
         do {
             try input.forEachBlock(rows: blockRows) { first, block in
-                try writer.append(output == .embeddings ? checked(block, firstRow: first) : checkedTransformed(block, firstRow: first))
-                progress?(first + block.rows, input.rowCount)
+                try body(first, output == .embeddings ? checked(block, firstRow: first) : checkedTransformed(block, firstRow: first))
             }
         } catch let error as PipelineError {
             throw SourcePipelineError(source: input.sourceName, error: error)
         }
-        try writer.finish()
     }
 
     /// How a `.npy` file holds codes of `precision` at size `m`: its element type and columns (`<f4` or `<f2` with `m`

@@ -75,6 +75,23 @@ public struct Evaluation {
         let prepared = try method.prepare(dimension: corpus.dimension, corpus: corpus) { done, total in
             status?(rateLine("fitting PCA", done: done, total: total, unit: "rows", since: clock))
         }
+        return try run(prepared: prepared, methodName: methodName, modelName: method.description, log: log, status: status)
+    }
+
+    /// Scores a method made ready already (a model in memory, as the bindings hold one), named `methodName` in the
+    /// report and `modelName` in errors; otherwise as ``run(method:methodName:log:status:)``.
+    ///
+    /// - Parameters:
+    ///   - prepared: the method's transform and fingerprint.
+    ///   - methodName: its name in the report.
+    ///   - modelName: its name in an error (a model's path).
+    ///   - log: one-line notes (the reference geometry).
+    ///   - status: transient progress lines.
+    /// - Throws: as ``run(method:methodName:log:status:)``.
+    public func run(prepared: PreparedMethod, methodName: String, modelName: String, log: ((String) -> Void)? = nil,
+                    status: ((String) -> Void)? = nil) throws -> EvaluationReport {
+        if judged == nil, neighbourSample == 0 { throw EvaluationError.nothingToEvaluate }
+        if funnel != nil, judged == nil { throw EvaluationError.funnelNeedsJudgements }
         let pipeline = try prepared.pipeline()
         let output = pipeline.outputDimension
         let sizes = self.sizes ?? (funnel != nil ? [output] : RetrievalEvaluator.defaultDimensions(for: output))
@@ -91,7 +108,7 @@ public struct Evaluation {
         if let precisions {
             guard let judged else { throw EvaluationError.codesNeedJudgements }
             if funnel != nil { throw EvaluationError.codesAndFunnel }
-            let calibration = try prepared.calibration(for: precisions, corpus: corpus, modelName: method.description)
+            let calibration = try prepared.calibration(for: precisions, corpus: corpus, modelName: modelName)
             var rows = try judged.codeRows(pipeline, sizes: sizes, precisions: precisions, calibration: calibration,
                                            scoring: scoring, rescore: rescore, perQuery: perQuery) { done, total in
                 status?(rateLine("evaluated", done: done, total: total, unit: "points", since: judgedClock))

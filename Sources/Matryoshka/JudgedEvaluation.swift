@@ -17,12 +17,21 @@ public struct JudgedEvaluation: Sendable {
     /// - Throws: ``/EmbeddingIO/EmbeddingIOError`` when the folder has no queries or no such split; ``EvaluationError`` when no
     ///   judged query is in the query set.
     public init(dataset: Dataset, split: String, subset: Set<String>? = nil) throws {
-        let queryVectors = try dataset.requireQueries()
         var qrels = try dataset.qrels(split: split)
         if let subset {
             qrels = Qrels(path: qrels.path, judgements: qrels.judgements.filter { subset.contains($0.key) },
                           queryOrder: qrels.queryOrder.filter(subset.contains))
         }
+        try self.init(dataset: dataset, qrels: qrels, split: split)
+    }
+
+    /// The judgements `qrels` (read from a file or made in memory, named `split`) resolved against a data set's
+    /// queries and corpus.
+    ///
+    /// - Throws: ``/EmbeddingIO/EmbeddingIOError`` when the data set has no queries; ``EvaluationError`` when no
+    ///   judged query is in the query set.
+    public init(dataset: Dataset, qrels: Qrels, split: String) throws {
+        let queryVectors = try dataset.requireQueries()
         let resolved = ResolvedJudgements(qrels: qrels, queryIds: queryVectors.ids, corpusIds: dataset.corpus.ids)
         guard !resolved.queries.isEmpty else {
             throw EvaluationError.noJudgedQuery(qrelsPath: qrels.path, queryIdsPath: queryVectors.idsPath)
