@@ -286,6 +286,13 @@ func prepared(_ model: OpaquePointer?, dimension d: Int, of dataName: String) th
                 evaluation.neighbourQueries = try BorrowedRows(queries, rows: queryRows, columns: columns, name: "queries").matrix()
             }
         }
+        if let dims = settings.dims, dims.isEmpty || dims.contains(where: { $0 < 1 }) {
+            throw ArgumentError("dims must be positive sizes, got \(dims)")
+        }
+        if let sample = settings.neighbourSample, sample < 0 { throw ArgumentError("neighbour_sample must be 0 or more, got \(sample)") }
+        if let m = settings.shortlistDimension, m < 1 || (settings.shortlistSize ?? 100) < 1 {
+            throw ArgumentError("shortlist_dimension and shortlist_size must be positive")
+        }
         evaluation.sizes = settings.dims
         evaluation.neighbourSample = settings.neighbourSample ?? evaluation.neighbourSample
         if let reference = settings.reference {
