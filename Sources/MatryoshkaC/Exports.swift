@@ -168,7 +168,7 @@ func prepared(_ model: OpaquePointer?, dimension d: Int, of dataName: String) th
         } else {
             data = .corpus(source)
         }
-        let callbacks = TrainingCallbacks(log: { task?.report(0, 0, $0) }, status: { task?.report(0, 0, $0) },
+        let callbacks = TrainingCallbacks(log: { task?.report(0, 0, $0) }, status: { task?.report(0, -1, $0) },
                                           progress: { task?.report($0.iteration, $0.totalIterations, $0.line) })
         let trained = try options.fit(data, callbacks: callbacks)
         if let report {
@@ -306,7 +306,7 @@ func prepared(_ model: OpaquePointer?, dimension d: Int, of dataName: String) th
         let method = try prepared(model, dimension: source.dimension, of: "corpus")
         let modelName = Unmanaged<ModelHandle>.object(model)?.name ?? "truncation"
         let result = try evaluation.run(prepared: method, methodName: settings.method ?? (model == nil ? "truncation" : "adaptor"),
-                                        modelName: modelName, log: { task?.report(0, 0, $0) }, status: { task?.report(0, 0, $0) })
+                                        modelName: modelName, log: { task?.report(0, 0, $0) }, status: { task?.report(0, -1, $0) })
         report.pointee = copiedString(try result.jsonString())
     }
 }

@@ -31,8 +31,8 @@ final class IndexHandle {
     init(index: EmbeddingIndex) { self.index = index }
 }
 
-/// `callback(context, done, total, line)`: a long call's progress, units done and in all (0 when unknown), and a
-/// line of text.
+/// `callback(context, done, total, line)`: a long call's progress: units done and in all with a line of text; total 0:
+/// a message to show (a set-up step done); total -1: a transient status line (replaced by the next).
 public typealias MTRProgressCallback = @convention(c) (UnsafeMutableRawPointer?, Int64, Int64, UnsafePointer<CChar>?) -> Void
 
 /// A long call's companion behind an opaque `mtr_task *`: where it reports progress, and the flag that stops it

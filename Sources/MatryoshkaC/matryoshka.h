@@ -14,7 +14,8 @@ typedef struct mtr_model mtr_model;   /* an adaptor model */
 typedef struct mtr_index mtr_index;   /* a corpus embedded at size m, searched exactly or by the funnel */
 typedef struct mtr_task mtr_task;     /* a long call's progress callback and cancellation flag */
 
-/* done and total units (total 0 when unknown) and a line of text; called on the calling thread or a worker. */
+/* done and total units and a line of text; total 0: a message to show, total -1: a transient status line (replaced
+ * by the next). Called on the calling thread or a worker. */
 typedef void (*mtr_progress)(void *context, int64_t done, int64_t total, const char *line);
 
 int32_t mtr_abi_version(void);                    /* 1 */

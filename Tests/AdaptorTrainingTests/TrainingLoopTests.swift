@@ -22,7 +22,7 @@ import _TestSupport
                                 patienceFromTrainedWeights: patienceFromTrainedWeights,
                                 patienceWhileFalling: patienceWhileFalling)
         let zero = AdaptorParameters(zerosLike: adaptor.parameters)
-        return loop.run(adaptor: &adaptor, step: { _ in (LossTerms(terms: [], total: 0), zero) },
+        return try loop.run(adaptor: &adaptor, step: { _ in (LossTerms(terms: [], total: 0), zero) },
                         validate: { _, _ in
                             defer { validations += 1 }
                             return signal[validations]

@@ -151,4 +151,102 @@ import _TestSupport
             try evaluation.run(method: .model(path: path), methodName: "adaptor")
         }
     }
+
+    /// Options set by name (what the bindings pass) give the same options as set by their properties, and an unknown
+    /// name or a value of the wrong kind is an error naming the option.
+    @Test func fitOptionsAreSetByTheirCommandLineNames() throws {
+        var byName = FitOptions()
+        for (name, value) in [("method", "smec"), ("supervised", "true"), ("sizes", "8, 16"), ("learning-rate", "0.01"),
+                              ("k", "7"), ("center", "on"), ("iterations", "none"), ("patience", "30"), ("xbm", "false"),
+                              ("seed", "12"), ("activation", "gelu"), ("hard-negatives", "4"), ("precision", "binary")] {
+            try byName.set(name, to: value)
+        }
+        var expected = FitOptions()
+        expected.method = .smec
+        expected.supervised = true
+        expected.sizes = [8, 16]
+        expected.learningRate = 0.01
+        expected.neighbours = 7
+        expected.center = .on
+        expected.patience = 30
+        expected.crossBatchMemory = false
+        expected.seed = 12
+        expected.activation = .gelu
+        expected.hardNegatives = 4
+        expected.precision = .binary
+        #expect(byName == expected)
+        #expect(FitOptions.settingNames.contains("stage2-learning-rate") && FitOptions.settingNames.count == 50)
+        #expect(throws: FitOptionsError("learning-rat", "is not a fit option; the options are \(FitOptions.settingNames.joined(separator: ", "))")) {
+            try byName.set("learning-rat", to: "1")
+        }
+        #expect(throws: FitOptionsError("k", "expects an integer, got \"seven\"")) { try byName.set("k", to: "seven") }
+        #expect(throws: FitOptionsError("activation", "expects one of relu, gelu, tanh, silu, got \"sigmoid\"")) {
+            try byName.set("activation", to: "sigmoid")
+        }
+        #expect(throws: FitOptionsError("sizes", "expects sizes such as 16,32,64 or none, got \"8,x\"")) { try byName.set("sizes", to: "8,x") }
+    }
+
+    /// A raised cancellation flag stops a fit before its next iteration with `Cancelled`; a fit with the flag down
+    /// runs as without one.
+    @Test func aCancelledFitStopsWithCancelled() throws {
+        let corpus = Fixtures.randomMatrix(rows: 60, columns: 8, seed: 12)
+        var options = FitOptions()
+        options.neighbours = 3
+        options.batchSize = 8
+        options.iterations = 10
+        options.validationInterval = 5
+        let flag = CancellationFlag()
+        let untouched = try Cancellation.$current.withValue(flag) { try options.fit(.corpus(corpus)) }
+        #expect(try untouched.model.fingerprint() == (try options.fit(.corpus(corpus)).model.fingerprint()))
+        flag.cancel()
+        #expect(throws: Cancelled()) { try Cancellation.$current.withValue(flag) { try options.fit(.corpus(corpus)) } }
+        let midway = CancellationFlag()
+        var reports = 0
+        #expect(throws: Cancelled()) {
+            try Cancellation.$current.withValue(midway) {
+                try options.fit(.corpus(corpus), callbacks: TrainingCallbacks(progress: { _ in
+                    reports += 1
+                    midway.cancel()
+                }))
+            }
+        }
+        #expect(reports == 1)
+    }
+
+    /// A model's fingerprint in memory is the SHA-256 of the file it saves as, and a model in memory evaluates as the
+    /// same model read from its file.
+    @Test func aModelInMemoryIsNamedAndEvaluatedAsItsFile() throws {
+        let model = try Fixtures.smallModel(centering: true, permutation: [4, 1, 0, 5, 3, 2])
+        let path = dir.file("m.safetensors")
+        try model.save(to: path)
+        #expect(try model.fingerprint() == (try EmbeddingMethod.fingerprint(ofModelFile: path)))
+        let corpus = Fixtures.randomMatrix(rows: 30, columns: 6, seed: 13)
+        let queries = Fixtures.randomMatrix(rows: 4, columns: 6, seed: 14)
+        let dataset = Dataset(directory: "", name: "memory", corpus: try EmbeddingSet(vectors: corpus, ids: (0 ..< 30).map { "d\($0)" }),
+                              queries: try EmbeddingSet(vectors: queries, ids: ["q0", "q1", "q2", "q3"]))
+        let qrels = Qrels(judgements: ["q0": ["d1": 1], "q2": ["d5": 2, "d7": 1]], queryOrder: ["q0", "q2"])
+        var evaluation = Evaluation(judged: try JudgedEvaluation(dataset: dataset, qrels: qrels, split: "test"))
+        evaluation.sizes = [2, 6]
+        evaluation.neighbourSample = 10
+        let fromFile = try evaluation.run(method: .model(path: path), methodName: "adaptor")
+        let fromMemory = try evaluation.run(prepared: try PreparedMethod(model: model), methodName: "adaptor", modelName: "memory")
+        #expect(try fromMemory.jsonString() == (try fromFile.jsonString()))
+        #expect(fromMemory.judgedQueries == 2)
+    }
+
+    /// The blocks `forEachBlock` hands out are what `write` writes, row numbers counted across blocks.
+    @Test func everyWriterSeesTheSameBlocks() throws {
+        let model = try Fixtures.smallModel()
+        let x = Fixtures.randomMatrix(rows: 9, columns: 6, seed: 15)
+        let pipeline = try EmbeddingPipeline(model, dimension: 3)
+        var rows: [Float] = [], firsts: [Int] = []
+        try pipeline.forEachBlock(of: x, output: .embeddings, blockRows: 4) { first, block in
+            firsts.append(first)
+            rows += block.storage
+        }
+        #expect(firsts == [0, 4, 8] && rows == pipeline(x).storage)
+        var transformed: [Float] = []
+        try pipeline.forEachBlock(of: x, output: .transformed, blockRows: 4) { transformed += $1.storage }
+        #expect(transformed == pipeline.transformed(x).storage && pipeline.width(of: .transformed) == 6)
+    }
 }

@@ -145,6 +145,9 @@ def _bar() -> Optional[Callable[[int, int, str], None]]:
             bar.n = done
             bar.set_description(line.split(" ")[0][:24], refresh=False)
             bar.refresh()
+        elif total < 0:  # a transient status line: on the bar, when there is one
+            if bar is not None:
+                bar.set_postfix_str(line[:60])
         elif line:
             (bar.write if bar is not None else tqdm.write)(line)
 

@@ -43,7 +43,8 @@ class Adaptor:
     threads : int, optional
         Worker threads (default: every core). Results are identical for any count.
     progress : bool or callable, default True
-        ``True``: a tqdm bar when tqdm is installed; a callable receives ``(done, total, message)``; ``False``: none.
+        ``True``: a tqdm bar when tqdm is installed; a callable receives ``(done, total, message)`` (``total > 0``:
+        units done of ``total``; ``0``: a message to show; ``-1``: a transient status line); ``False``: none.
     **options
         Any other option of ``matryoshka fit``, spelled with underscores (``iterations=2000``, ``center="on"``,
         ``learning_rate=1e-3``, ``k=10``, ``hard_negatives=5``, ``precision="binary"``; SMEC's switches are ``ads``,
