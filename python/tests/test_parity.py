@@ -81,3 +81,23 @@ def test_neighbour_recall_equals_the_label_free_evaluate(cli, cli_model, tmp_pat
     got = mk.neighbour_recall(np.load(DATA / "corpus.f32.npy"), mk.Adaptor.load(cli_model), dims=[16, 64], sample=300,
                               progress=False)
     assert got == {row["dimension"]: row["neighbour-recall@10"] for row in expected["results"]}
+
+
+@pytest.mark.parametrize("method, flags, options", [
+    ("search-adaptor", ["--method", "search-adaptor", "--stage2-iterations", 20, "--stage2-validation-interval", 10],
+     {"stage2_iterations": 20, "stage2_validation_interval": 10}),
+    ("smec", ["--method", "smec", "--iterations", 20, "--validation-interval", 10, "--sizes", "96,192,384"],
+     {"iterations": 20, "validation_interval": 10, "dims": [96, 192, 384]}),
+])
+def test_every_method_fits_the_command_lines_file(cli, scifact, tmp_path, method, flags, options):
+    cli("fit", "--data", DATA, "--out", tmp_path / "cli.safetensors", "--seed", 4, "--quiet", *flags)
+    dims = options.pop("dims", None)
+    adaptor = mk.Adaptor(method, dims=dims, seed=4, progress=False, **options)
+    if method == "smec":
+        adaptor.fit(scifact.corpus)
+    else:
+        adaptor.fit(scifact.corpus, scifact.queries, scifact.train, corpus_ids=scifact.corpus_ids,
+                    query_ids=scifact.query_ids)
+    adaptor.save(tmp_path / "python.safetensors")
+    assert (tmp_path / "python.safetensors").read_bytes() == (tmp_path / "cli.safetensors").read_bytes()
+    assert adaptor.method_ == method
