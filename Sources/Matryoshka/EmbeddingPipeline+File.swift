@@ -101,18 +101,35 @@ extension EmbeddingPipeline {
     ///   ``/EmbeddingIO/EmbeddingIOError``.
     public func writeCodes(_ input: any RowSource, to path: String, precision: Precision, calibration: CodeCalibration?,
                            blockRows: Int = 8192, progress: ((Int, Int) -> Void)? = nil) throws {
-        precondition(input.dimension == inputDimension, "The pipeline takes \(inputDimension)-d vectors, got \(input.dimension)")
-        precondition(!precision.needsCalibration || calibration != nil, "\(precision) codes need a calibration")
         let (element, columns) = Self.codeFileLayout(precision, dimension: dimension)
         let writer = try NpyWriter(path: path, rows: input.rowCount, columns: columns, element: element)
+        try forEachCodeBlock(of: input, precision: precision, calibration: calibration, blockRows: blockRows) { first, codes in
+            try writer.append(bytes: codes.bytes)
+            progress?(first + codes.rows, input.rowCount)
+        }
+        try writer.finish()
+    }
+
+    /// The codes (``storedCodes(_:precision:calibration:firstRow:)``) of every block of `input`, handed to `body` with
+    /// the index of the block's first row: the one road of `apply --precision` and the bindings' codes.
+    ///
+    /// - Parameters:
+    ///   - input: the raw vectors, `n × d`.
+    ///   - precision: the codes.
+    ///   - calibration: the model's calibration (needed below 16 bits).
+    ///   - blockRows: rows read and encoded at a time.
+    ///   - body: receives each block's first row and its codes, in order.
+    /// - Throws: ``/EmbeddingMath/SourcePipelineError`` naming `input` and the row; the reader's and `body`'s errors.
+    public func forEachCodeBlock(of input: any RowSource, precision: Precision, calibration: CodeCalibration?,
+                                 blockRows: Int = 8192, _ body: (_ first: Int, _ codes: CodeMatrix) throws -> Void) throws {
+        precondition(input.dimension == inputDimension, "The pipeline takes \(inputDimension)-d vectors, got \(input.dimension)")
+        precondition(!precision.needsCalibration || calibration != nil, "\(precision) codes need a calibration")
         do {
             try input.forEachBlock(rows: blockRows) { first, block in
-                try writer.append(bytes: try storedCodes(block, precision: precision, calibration: calibration, firstRow: first).bytes)
-                progress?(first + block.rows, input.rowCount)
+                try body(first, try storedCodes(block, precision: precision, calibration: calibration, firstRow: first))
             }
         } catch let error as PipelineError {
             throw SourcePipelineError(source: input.sourceName, error: error)
         }
-        try writer.finish()
     }
 }

@@ -139,6 +139,57 @@ func prepared(_ model: OpaquePointer?, dimension d: Int, of dataName: String) th
     return try EmbeddingMethod.truncation.prepare(dimension: d)
 }
 
+// MARK: Codes
+
+/// How the codes of `precision` (`float32`, `float16`, `int8`, `int4`, `int2`, `binary`) at size `dimension` are
+/// laid out, as `matryoshka apply --precision` writes them: `*columns` per row and the numpy type `*dtype` (`<f4`,
+/// `<f2`, `|i1` or `|u1`, freed with mtr_free).
+@c public func mtr_code_layout(_ precision: UnsafePointer<CChar>?, _ dimension: Int64, _ columns: UnsafeMutablePointer<Int64>?,
+                               _ dtype: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                               _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    guarded(error) { _ in
+        guard let columns, let dtype else { throw ArgumentError("mtr_code_layout: no results") }
+        guard dimension >= 1 else { throw ArgumentError("dimension must be positive, got \(dimension)") }
+        let layout = EmbeddingPipeline.codeFileLayout(try precisionArgument(precision), dimension: Int(dimension))
+        columns.pointee = Int64(layout.columns)
+        dtype.pointee = copiedString(layout.element.rawValue)
+    }
+}
+
+/// The codes of `x` (`rows × columns`) at size `dimension` and `precision` into `out` (`rows ×` mtr_code_layout's
+/// columns, of its type), with the model's calibration: what `matryoshka apply --dimension m --precision P` writes.
+@c public func mtr_encode(_ model: OpaquePointer?, _ x: UnsafePointer<Float>?, _ rows: Int64, _ columns: Int64, _ dimension: Int64,
+                          _ precision: UnsafePointer<CChar>?, _ out: UnsafeMutableRawPointer?, _ threads: Int64,
+                          _ task: OpaquePointer?, _ error: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    guarded(error, threads: threads, task: task) { task in
+        guard let handle = Unmanaged<ModelHandle>.object(model) else {
+            throw ArgumentError("codes use the calibration a fit stores in the model: an adaptor is needed")
+        }
+        guard let out else { throw ArgumentError("mtr_encode: no output array") }
+        guard dimension >= 1 else { throw ArgumentError("codes are of a size: dimension must be positive, got \(dimension)") }
+        let precision = try precisionArgument(precision)
+        let input = try BorrowedRows(x, rows: rows, columns: columns, name: "X", allowEmpty: true)
+        let pipeline = try pipelineFor(model, input: input, dimension: dimension)
+        let prepared = try handle.prepared(inputDimension: input.dimension, of: input.sourceName)
+        let calibration = try prepared.calibration(for: [precision], corpus: input, modelName: handle.name)
+        let layout = EmbeddingPipeline.codeFileLayout(precision, dimension: Int(dimension))
+        let rowBytes = layout.columns * layout.element.size
+        try pipeline.forEachCodeBlock(of: input, precision: precision, calibration: calibration) { first, codes in
+            codes.bytes.withUnsafeBytes { (out + first * rowBytes).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            task?.report(first + codes.rows, input.rowCount, "encoded")
+        }
+    }
+}
+
+/// The precision the caller named.
+func precisionArgument(_ text: UnsafePointer<CChar>?) throws -> Precision {
+    let name = text.map { String(cString: $0) } ?? ""
+    guard let precision = Precision(rawValue: name) else {
+        throw ArgumentError("precision must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(name)\"")
+    }
+    return precision
+}
+
 // MARK: Fitting
 
 /// Fits a model (`options_json`: `{"name": "text value"}` with the names of `FitOptions.set`, the command line's

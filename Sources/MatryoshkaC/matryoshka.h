@@ -38,6 +38,13 @@ int32_t mtr_transform_width(mtr_model *model, int64_t columns, int64_t dimension
 int32_t mtr_transform(mtr_model *model, const float *x, int64_t rows, int64_t columns, int64_t dimension, float *out,
                       int64_t threads, mtr_task *task, char **error);
 
+/* Codes of the size-m embedding (what `matryoshka apply --precision` writes): precision is float32, float16, int8,
+ * int4, int2 or binary; *dtype the numpy type of the rows (<f4, <f2, |i1, |u1; free with mtr_free). out: rows x
+ * columns of that type. Codes below 16 bits use the calibration stored in the model. */
+int32_t mtr_code_layout(const char *precision, int64_t dimension, int64_t *columns, char **dtype, char **error);
+int32_t mtr_encode(mtr_model *model, const float *x, int64_t rows, int64_t columns, int64_t dimension,
+                   const char *precision, void *out, int64_t threads, mtr_task *task, char **error);
+
 /* options_json: {"name": "value"} with the names of the command line's fit flags (FitOptions.set);
  * judgements_json (supervised): {"corpus_ids": [...], "query_ids": [...], "qrels": [[query, document, grade], ...]}.
  * *report: {"stages": [...], "fidelity": {...}} (free with mtr_free). */

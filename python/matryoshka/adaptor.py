@@ -192,16 +192,25 @@ class Adaptor:
             simple_call(lib.mtr_model_info, pointer, ctypes.byref(out))
         return json.loads(_native.take_string(out) or "{}")
 
-    def transform(self, X: Any, dimension: Optional[int] = None) -> np.ndarray:
+    def transform(self, X: Any, dimension: Optional[int] = None, precision: Optional[str] = None) -> np.ndarray:
         """The adapted vectors of ``X`` (``(n, d)`` raw vectors), as ``matryoshka apply`` writes them.
 
         With ``dimension=m``: ``(n, m)`` unit rows ``x̂[:m] / ‖x̂[:m]‖``, ready for inner-product search (only the
         work those ``m`` coordinates need is done). Without it: the whole adapted vectors ``x̂`` (``(n, D)``, not
         normalised). Rows that hold NaN or infinities, or are all zeros, raise ``MatryoshkaError`` naming the row.
+
+        With ``precision`` (and ``dimension``) the codes of the size-``m`` embedding, as ``apply --precision`` writes
+        them: ``float16`` (``(n, m)`` float16 unit rows), ``int8`` (``(n, m)`` int8: each coordinate's level on its
+        corpus range, less 128), ``int4``, ``int2`` or ``binary`` (``(n, ⌈m·bits/8⌉)`` uint8, levels packed from the
+        most significant bit; binary is ``numpy.packbits(y[:m] > centre[:m], axis=1)``), calibrated by the fit.
         """
         x = as_matrix(X, "X", allow_empty=True)
         with self._handle() as pointer:
-            return transform(pointer, x, dimension, self.threads, self.progress)
+            if precision is None:
+                return transform(pointer, x, dimension, self.threads, self.progress)
+            if dimension is None:
+                raise ValueError("codes are of a size: give dimension=m with precision")
+            return encode(pointer, x, dimension, precision, self.threads, self.progress)
 
     def fit_transform(self, corpus: Any, queries: Any = None, qrels: Any = None, *, dimension: Optional[int] = None,
                       **fit_arguments: Any) -> np.ndarray:
@@ -241,6 +250,21 @@ def transform(model: Optional[int], x: np.ndarray, dimension: Optional[int], thr
     call(lib.mtr_transform, model, float_pointer(x), x.shape[0], x.shape[1], m, float_pointer(out),
          _native.threads_argument(threads), progress=progress if x.shape[0] > 100_000 else False,
          interruptible=x.shape[0] > 10_000)
+    return out
+
+
+def encode(model: int, x: np.ndarray, dimension: int, precision: str, threads: Optional[int],
+           progress: Progress) -> np.ndarray:
+    """mtr_encode of `x` by `model` at `dimension` and `precision` into a new array of the codes' type."""
+    m = _dimension_argument(dimension)
+    if not isinstance(precision, str):
+        raise ValueError(f"precision must be a name such as 'int8' or 'binary', got {precision!r}")
+    columns, dtype = ctypes.c_int64(), ctypes.c_void_p()
+    simple_call(lib.mtr_code_layout, precision.encode(), m, ctypes.byref(columns), ctypes.byref(dtype))
+    out = np.empty((x.shape[0], columns.value), dtype=np.dtype(_native.take_string(dtype)))
+    call(lib.mtr_encode, model, float_pointer(x), x.shape[0], x.shape[1], m, precision.encode(),
+         out.ctypes.data_as(ctypes.c_void_p), _native.threads_argument(threads),
+         progress=progress if x.shape[0] > 100_000 else False, interruptible=x.shape[0] > 10_000)
     return out
 
 

@@ -101,3 +101,23 @@ def test_every_method_fits_the_command_lines_file(cli, scifact, tmp_path, method
     adaptor.save(tmp_path / "python.safetensors")
     assert (tmp_path / "python.safetensors").read_bytes() == (tmp_path / "cli.safetensors").read_bytes()
     assert adaptor.method_ == method
+
+
+@pytest.mark.parametrize("precision, dtype", [("float16", "float16"), ("int8", "int8"), ("int4", "uint8"),
+                                              ("binary", "uint8")])
+def test_codes_equal_apply_precision(cli, cli_model, scifact, tmp_path, precision, dtype):
+    out = tmp_path / f"codes-{precision}.npy"
+    cli("apply", "--adaptor", cli_model, "--input", DATA / "corpus.f32.npy", "--output", out, "--dimension", 96,
+        "--precision", precision, "--quiet")
+    expected = np.load(out)
+    got = mk.Adaptor.load(cli_model).transform(scifact.corpus, dimension=96, precision=precision)
+    assert got.dtype == np.dtype(dtype) == expected.dtype and got.shape == expected.shape
+    assert np.array_equal(got, expected)
+
+
+def test_codes_need_a_size_a_known_precision_and_a_model(cli_model, scifact):
+    adaptor = mk.Adaptor.load(cli_model)
+    with pytest.raises(ValueError, match="give dimension=m"):
+        adaptor.transform(scifact.corpus[:3], precision="int8")
+    with pytest.raises(mk.MatryoshkaError, match='precision must be one of float32, float16, int8, int4, int2, binary, got "int3"'):
+        adaptor.transform(scifact.corpus[:3], dimension=8, precision="int3")
