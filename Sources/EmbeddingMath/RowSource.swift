@@ -38,28 +38,41 @@ extension Matrix: RowSource {
 extension RowSource {
     /// Calls `body(firstRow, rows)` for consecutive blocks of at most `blockRows` rows, in order, reading each next
     /// block on a background thread while `body` works on the current one (a read error surfaces when its block's
-    /// turn comes, so errors still arrive in row order).
+    /// turn comes, so errors still arrive in row order). It returns, or throws, only once no read is in flight, and
+    /// it stops with ``Cancelled`` between blocks when ``Cancellation/current`` is raised.
     public func forEachBlock(rows blockRows: Int, _ body: (_ firstRow: Int, _ rows: Matrix) throws -> Void) throws {
         precondition(blockRows > 0, "forEachBlock needs a positive block size")
         let count = rowCount
         guard count > 0 else { return }
         let source = UncheckedSendable(self)
+        // The reading thread sees the caller's thread count and cancellation flag (task-locals do not cross to it).
+        let threads = Parallelism.threads, flag = Cancellation.current
         func range(_ start: Int) -> Range<Int> { start ..< min(start + blockRows, count) }
         func read(_ rows: Range<Int>) -> PendingBlock {
             let pending = PendingBlock()
             DispatchQueue.global().async {
-                pending.result = Result { try source.value.block(rows) }
+                pending.result = Result {
+                    try Parallelism.$threads.withValue(threads) {
+                        try Cancellation.$current.withValue(flag) { try source.value.block(rows) }
+                    }
+                }
                 pending.done.signal()
             }
             return pending
         }
         var start = 0
-        var next = read(range(0))
+        var next: PendingBlock? = read(range(0))
+        // A read still in flight when `body` or a read throws finishes before this returns: the source (memory a
+        // binding lends, say) may be gone once the caller has the error.
+        defer { next?.done.wait() }
         while start < count {
-            next.done.wait()
-            let current = try next.result!.get()
+            let pending = next!
+            next = nil
+            pending.done.wait()
+            let current = try pending.result!.get()
             let end = start + current.rows
             if end < count { next = read(range(end)) }
+            try Cancellation.check()
             try body(start, current)
             start = end
         }
