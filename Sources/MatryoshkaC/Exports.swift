@@ -316,7 +316,8 @@ func precisionArgument(_ text: UnsafePointer<CChar>?) throws -> Precision {
 /// Scores `model` (null: truncation) as `matryoshka evaluate --json` does, into `*report` (that JSON): judged
 /// metrics when `queries` and `judgements_json` are given, neighbour-recall@10 when `settings_json` asks for a
 /// sample (`{"dims": [..], "neighbour_sample": n, "reference": "original", "shortlist_dimension": m',
-/// "shortlist_size": K, "per_query": false, "name": "data", "method": "adaptor"}`, each optional).
+/// "shortlist_size": K, "per_query": false, "name": "data", "method": "adaptor", "precision": ["int8", "binary"],
+/// "scoring": "asymmetric", "rescore": K, "keep": 0.95}`, each optional; codes as `evaluate --precision`).
 @c public func mtr_evaluate(_ model: OpaquePointer?, _ corpus: UnsafePointer<Float>?, _ rows: Int64, _ columns: Int64,
                             _ queries: UnsafePointer<Float>?, _ queryRows: Int64, _ judgementsJSON: UnsafePointer<CChar>?,
                             _ settingsJSON: UnsafePointer<CChar>?, _ report: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
@@ -354,6 +355,21 @@ func precisionArgument(_ text: UnsafePointer<CChar>?) throws -> Precision {
         }
         if let m = settings.shortlistDimension { evaluation.funnel = (m, settings.shortlistSize ?? 100) }
         evaluation.perQuery = settings.perQuery ?? false
+        if let names = settings.precision {
+            evaluation.precisions = try names.map { name in
+                guard let precision = Precision(rawValue: name) else {
+                    throw ArgumentError("precision must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(name)\"")
+                }
+                return precision
+            }
+        }
+        if let scoring = settings.scoring {
+            guard let value = CodeScoring(rawValue: scoring) else { throw ArgumentError("scoring must be asymmetric or hamming, got \(scoring)") }
+            evaluation.scoring = value
+        }
+        if let rescore = settings.rescore, rescore < 1 { throw ArgumentError("rescore must be positive, got \(rescore)") }
+        evaluation.rescore = settings.rescore
+        evaluation.keep = settings.keep
         let method = try prepared(model, dimension: source.dimension, of: "corpus")
         let modelName = Unmanaged<ModelHandle>.object(model)?.name ?? "truncation"
         let result = try evaluation.run(prepared: method, methodName: settings.method ?? (model == nil ? "truncation" : "adaptor"),
@@ -372,9 +388,13 @@ struct EvaluationSettings: Decodable {
     var perQuery: Bool?
     var name: String?
     var method: String?
+    var precision: [String]?
+    var scoring: String?
+    var rescore: Int?
+    var keep: Double?
 
     enum CodingKeys: String, CodingKey {
         case dims, neighbourSample = "neighbour_sample", reference, shortlistDimension = "shortlist_dimension",
-             shortlistSize = "shortlist_size", perQuery = "per_query", name, method
+             shortlistSize = "shortlist_size", perQuery = "per_query", name, method, precision, scoring, rescore, keep
     }
 }

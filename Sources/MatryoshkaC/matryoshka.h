@@ -63,7 +63,8 @@ int32_t mtr_index_search(mtr_index *index, const float *queries, int64_t rows, i
 void mtr_index_free(mtr_index *index);
 
 /* *report: the JSON of `matryoshka evaluate --json`. settings_json: {"dims", "neighbour_sample", "reference",
- * "shortlist_dimension", "shortlist_size", "per_query", "name", "method"}, each optional. */
+ * "shortlist_dimension", "shortlist_size", "per_query", "name", "method", "precision" (a list), "scoring",
+ * "rescore", "keep"}, each optional. */
 int32_t mtr_evaluate(mtr_model *model, const float *corpus, int64_t rows, int64_t columns, const float *queries,
                      int64_t query_rows, const char *judgements_json, const char *settings_json, char **report,
                      int64_t threads, mtr_task *task, char **error);

@@ -22,11 +22,12 @@ class EvaluationReport(dict):
             import pandas as pd
         except ImportError as error:
             raise ImportError("to_frame needs pandas: pip install pandas") from error
-        return pd.DataFrame(self["results"]).set_index("dimension")
+        frame = pd.DataFrame(self["results"])
+        return frame.set_index(["dimension", "precision"] if "precision" in frame else "dimension")
 
     @property
     def by_dimension(self) -> Dict[int, Dict[str, Any]]:
-        """The results keyed by dimension."""
+        """The results keyed by dimension (with codes, the last precision's result of each size)."""
         return {row["dimension"]: row for row in self["results"]}
 
 
@@ -62,8 +63,9 @@ def evaluate(corpus: Any, queries: Any, qrels: Any, adaptor: Optional[Adaptor] =
              dims: Optional[Sequence[int]] = None, corpus_ids: Optional[Sequence] = None,
              query_ids: Optional[Sequence] = None, neighbour_sample: Optional[int] = None,
              shortlist_dimension: Optional[int] = None, shortlist_size: Optional[int] = None,
-             per_query: bool = False, name: str = "data", threads: Optional[int] = None,
-             progress: Progress = True) -> EvaluationReport:
+             per_query: bool = False, precision: Optional[Sequence[str]] = None, scoring: str = "asymmetric",
+             rescore: Optional[int] = None, keep: Optional[float] = None, name: str = "data",
+             threads: Optional[int] = None, progress: Progress = True) -> EvaluationReport:
     """nDCG@10, Recall@100 and MRR@10 (with standard errors across queries) of ``adaptor``'s embeddings (default:
     truncation) at each size, as ``matryoshka evaluate --json`` computes them, plus neighbour-recall@10 on a sample
     of corpus documents (``neighbour_sample``; 0 skips it).
@@ -71,6 +73,12 @@ def evaluate(corpus: Any, queries: Any, qrels: Any, adaptor: Optional[Adaptor] =
     ``qrels`` is ``{query id: {document id: grade}}`` or ``(query id, document id, grade)`` triples; ids are
     ``corpus_ids`` / ``query_ids`` (default: row numbers). ``dims`` defaults to powers of two from 16, then the
     output dimension. With ``shortlist_dimension``: the funnel (top ``shortlist_size`` at that size, re-ranked).
+
+    With ``precision`` (a list such as ``["int8", "binary"]``) the codes of every size are scored instead, as
+    ``evaluate --precision`` scores them: one result per size and precision with its bytes per vector and whether
+    another point dominates it; ``scoring`` (``asymmetric`` or ``hamming`` for binary), ``rescore=K`` (the best K
+    by the codes re-scored with the full vectors) and ``keep`` (the fewest bytes keeping this share of the full
+    vectors' nDCG@10, in the report's ``fewest_bytes``) as there.
     Returns an ``EvaluationReport`` (a dict; ``.to_frame()`` gives a pandas DataFrame)."""
     settings: Dict[str, Any] = {"name": name, "per_query": bool(per_query),
                                 "method": "truncate" if adaptor is None else "adaptor"}
@@ -85,6 +93,13 @@ def evaluate(corpus: Any, queries: Any, qrels: Any, adaptor: Optional[Adaptor] =
         settings["shortlist_size"] = int(shortlist_size or 100)
         if settings["shortlist_dimension"] < 1 or settings["shortlist_size"] < 1:
             raise ValueError("shortlist_dimension and shortlist_size must be positive")
+    if precision is not None:
+        settings["precision"] = [precision] if isinstance(precision, str) else [str(p) for p in precision]
+        settings["scoring"] = scoring
+        if rescore is not None:
+            settings["rescore"] = int(rescore)
+        if keep is not None:
+            settings["keep"] = float(keep)
     if queries is None or qrels is None:
         raise ValueError("evaluate needs queries and qrels; neighbour_recall needs neither")
     return _run(adaptor, corpus, queries,

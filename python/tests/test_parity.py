@@ -121,3 +121,15 @@ def test_codes_need_a_size_a_known_precision_and_a_model(cli_model, scifact):
         adaptor.transform(scifact.corpus[:3], precision="int8")
     with pytest.raises(mk.MatryoshkaError, match='precision must be one of float32, float16, int8, int4, int2, binary, got "int3"'):
         adaptor.transform(scifact.corpus[:3], dimension=8, precision="int3")
+
+
+def test_evaluate_with_codes_equals_evaluate_precision(cli, cli_model, scifact):
+    expected = json.loads(cli("evaluate", "--data", DATA, "--method", "adaptor", "--adaptor", cli_model,
+                              "--dims", "64,256", "--precision", "int8,binary", "--rescore", 50, "--keep", 90,
+                              "--json", "--quiet"))
+    got = mk.evaluate(scifact.corpus, scifact.queries, scifact.test, mk.Adaptor.load(cli_model), dims=[64, 256],
+                      precision=["int8", "binary"], rescore=50, keep=0.9, corpus_ids=scifact.corpus_ids,
+                      query_ids=scifact.query_ids, progress=False)
+    assert got["results"] == expected["results"] and len(got["results"]) == 4
+    assert {k: v for k, v in got.items() if k not in ("data", "directory", "method")} == \
+        {k: v for k, v in expected.items() if k not in ("data", "directory", "method")}
