@@ -183,7 +183,11 @@ func prepared(_ model: OpaquePointer?, dimension d: Int, of dataName: String) th
 
 /// The precision the caller named.
 func precisionArgument(_ text: UnsafePointer<CChar>?) throws -> Precision {
-    let name = text.map { String(cString: $0) } ?? ""
+    try precision(named: text.map { String(cString: $0) } ?? "")
+}
+
+/// The precision called `name`, or an error listing them.
+func precision(named name: String) throws -> Precision {
     guard let precision = Precision(rawValue: name) else {
         throw ArgumentError("precision must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(name)\"")
     }
@@ -356,12 +360,7 @@ func precisionArgument(_ text: UnsafePointer<CChar>?) throws -> Precision {
         if let m = settings.shortlistDimension { evaluation.funnel = (m, settings.shortlistSize ?? 100) }
         evaluation.perQuery = settings.perQuery ?? false
         if let names = settings.precision {
-            evaluation.precisions = try names.map { name in
-                guard let precision = Precision(rawValue: name) else {
-                    throw ArgumentError("precision must be one of \(Precision.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(name)\"")
-                }
-                return precision
-            }
+            evaluation.precisions = try names.map(precision(named:))
         }
         if let scoring = settings.scoring {
             guard let value = CodeScoring(rawValue: scoring) else { throw ArgumentError("scoring must be asymmetric or hamming, got \(scoring)") }
