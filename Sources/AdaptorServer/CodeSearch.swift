@@ -46,16 +46,8 @@ public struct CodeSearch: SearchBackend {
                                           context.limits.maxRequestFLOP),
                                    param: "vector", code: "request_too_expensive")
         }
-        let index = self.index, ids = self.ids
-        let hits = try await context.work.run { () throws(APIError) in
-            let results: SearchResults
-            do throws(PipelineError) {
-                results = try index.search(raw, k: k, rescoreSize: size)
-            } catch {
-                throw APIError.noDirection(error, status: .badRequest)
-            }
-            return results.hits(ids: ids)
-        }
+        let index = self.index
+        let hits = try await context.hits(ids: ids) { () throws(PipelineError) in try index.search(raw, k: k, rescoreSize: size) }
         var response = SearchResponse(hits: hits, model: context.model, k: k)
         response.shortlistSize = size
         return response

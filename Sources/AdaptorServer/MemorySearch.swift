@@ -54,16 +54,8 @@ public struct MemorySearch: SearchBackend {
                                           ids.count, context.limits.maxRequestFLOP, m == nil && !tiers.isEmpty ? ", or use the funnel" : ""),
                                    param: "vector", code: "request_too_expensive")
         }
-        let index = searched, ids = self.ids
-        let hits = try await context.work.run { () throws(APIError) in
-            let results: SearchResults
-            do throws(PipelineError) {
-                results = try index.search(checking: raw, k: k)
-            } catch {
-                throw APIError.noDirection(error, status: .badRequest)
-            }
-            return results.hits(ids: ids)
-        }
+        let index = searched
+        let hits = try await context.hits(ids: ids) { () throws(PipelineError) in try index.search(checking: raw, k: k) }
         var response = SearchResponse(hits: hits, model: context.model, k: k)
         if let m {
             response.shortlistDimension = m

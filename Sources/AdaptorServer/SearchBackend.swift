@@ -45,6 +45,24 @@ extension SearchResponse {
     }
 }
 
+extension SearchContext {
+    /// Runs an in-memory `search` on the heavy-work pool and names its hits by `ids`; a query without a direction (or
+    /// not finite) is a 400. The one road of the memory backends (``MemorySearch``, ``CodeSearch``).
+    func hits(ids: [String], _ search: @escaping @Sendable () throws(PipelineError) -> SearchResults) async throws(APIError)
+        -> [[(id: String, score: Float)]]
+    {
+        try await work.run { () throws(APIError) in
+            let results: SearchResults
+            do throws(PipelineError) {
+                results = try search()
+            } catch {
+                throw APIError.noDirection(error, status: .badRequest)
+            }
+            return results.hits(ids: ids)
+        }
+    }
+}
+
 extension SearchResults {
     /// Each query's hits as `(id, score)`, best first, the unused slots left out: `ids[i]` names corpus row `i`.
     func hits(ids: [String]) -> [[(id: String, score: Float)]] {

@@ -44,8 +44,7 @@ nonisolated(unsafe) private let libraryVersion: UnsafePointer<CChar> = UnsafePoi
     guarded(error) { _ in
         guard let path, let model else { throw ArgumentError("mtr_model_load: a path and a result are needed") }
         let file = String(cString: path)
-        model.pointee = retainedHandle(ModelHandle(model: try AdaptorModel.load(file),
-                                                   fingerprint: try EmbeddingMethod.fingerprint(ofModelFile: file), path: file))
+        model.pointee = retainedHandle(ModelHandle(method: try EmbeddingMethod.model(path: file).prepare(dimension: nil), path: file))
     }
 }
 
@@ -170,8 +169,7 @@ func prepared(_ model: OpaquePointer?, dimension d: Int, of dataName: String) th
         let precision = try precisionArgument(precision)
         let input = try BorrowedRows(x, rows: rows, columns: columns, name: "X", allowEmpty: true)
         let pipeline = try pipelineFor(model, input: input, dimension: dimension)
-        let prepared = try handle.prepared(inputDimension: input.dimension, of: input.sourceName)
-        let calibration = try prepared.calibration(for: [precision], corpus: input, modelName: handle.name)
+        let calibration = try handle.method.calibration(for: [precision], corpus: input, modelName: handle.name)
         let layout = EmbeddingPipeline.codeFileLayout(precision, dimension: Int(dimension))
         let rowBytes = layout.columns * layout.element.size
         try pipeline.forEachCodeBlock(of: input, precision: precision, calibration: calibration) { first, codes in
@@ -239,7 +237,7 @@ func precision(named name: String) throws -> Precision {
             let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
             report.pointee = copiedString(String(decoding: data, as: UTF8.self))
         }
-        model.pointee = retainedHandle(ModelHandle(model: trained.model, fingerprint: try trained.model.fingerprint(), path: nil))
+        model.pointee = retainedHandle(ModelHandle(method: try PreparedMethod(model: trained.model), path: nil))
     }
 }
 
@@ -371,7 +369,7 @@ func precision(named name: String) throws -> Precision {
         evaluation.keep = settings.keep
         let method = try prepared(model, dimension: source.dimension, of: "corpus")
         let modelName = Unmanaged<ModelHandle>.object(model)?.name ?? "truncation"
-        let result = try evaluation.run(prepared: method, methodName: settings.method ?? (model == nil ? "truncation" : "adaptor"),
+        let result = try evaluation.run(prepared: method, methodName: settings.method ?? (model == nil ? "truncate" : "adaptor"),
                                         modelName: modelName, log: { task?.report(0, 0, $0) }, status: { task?.report(0, -1, $0) })
         report.pointee = copiedString(try result.jsonString())
     }

@@ -1,26 +1,29 @@
 import Foundation
 import Matryoshka
 
-/// A model behind an opaque `mtr_model *`: an adaptor (loaded or fitted here) with the fingerprint of its file.
+/// A model behind an opaque `mtr_model *`: an adaptor (loaded or fitted here), made ready once (its transform and
+/// the fingerprint of its file), so that no call serialises and hashes the weights again.
 final class ModelHandle {
-    let model: AdaptorModel
-    let fingerprint: String
+    let method: PreparedMethod
     /// The file it was loaded from or last saved to, for messages (nil: fitted here and not saved).
     var path: String?
 
-    init(model: AdaptorModel, fingerprint: String, path: String?) {
-        self.model = model
-        self.fingerprint = fingerprint
+    init(method: PreparedMethod, path: String?) {
+        precondition(method.model != nil, "A model handle holds a model")
+        self.method = method
         self.path = path
     }
+
+    var model: AdaptorModel { method.model! }
+    var fingerprint: String { method.fingerprint }
 
     /// Its name in a message: the file, or "the fitted model".
     var name: String { path ?? "the fitted model" }
 
-    /// The method ready to embed `d`-dimensional rows (checked against the model's input).
+    /// The method, for `d`-dimensional rows (checked against the model's input).
     func prepared(inputDimension d: Int, of dataName: String) throws -> PreparedMethod {
         try model.checkInputDimension(d, of: dataName, modelPath: name)
-        return try PreparedMethod(model: model)
+        return method
     }
 }
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
 
@@ -251,6 +252,18 @@ def transform(model: Optional[int], x: np.ndarray, dimension: Optional[int], thr
          _native.threads_argument(threads), progress=progress if x.shape[0] > 100_000 else False,
          interruptible=x.shape[0] > 10_000)
     return out
+
+
+@contextlib.contextmanager
+def model_pointer(adaptor: Optional[Adaptor]) -> Iterator[Optional[int]]:
+    """The library handle of `adaptor` for the duration of a call (None: truncation, no model)."""
+    if adaptor is None:
+        yield None
+        return
+    if not isinstance(adaptor, Adaptor):
+        raise ValueError(f"adaptor must be a matryoshka.Adaptor or None, got {type(adaptor).__name__}")
+    with adaptor._handle() as pointer:
+        yield pointer
 
 
 def encode(model: int, x: np.ndarray, dimension: int, precision: str, threads: Optional[int],

@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional, Sequence
 
 from . import _native
 from ._native import Progress, as_matrix, call, float_pointer, lib
-from .adaptor import Adaptor
+from .adaptor import Adaptor, model_pointer
 
 
 class EvaluationReport(dict):
@@ -40,13 +40,8 @@ def _run(adaptor: Optional[Adaptor], corpus, queries, judgements, settings: dict
     arguments = (float_pointer(x), x.shape[0], x.shape[1], float_pointer(q), 0 if q is None else q.shape[0],
                  judgements(x, q) if judgements else None, json.dumps(settings).encode(), ctypes.byref(report),
                  _native.threads_argument(threads))
-    if adaptor is None:
-        call(lib.mtr_evaluate, None, *arguments, progress=progress)
-    else:
-        if not isinstance(adaptor, Adaptor):
-            raise ValueError(f"adaptor must be a matryoshka.Adaptor or None, got {type(adaptor).__name__}")
-        with adaptor._handle() as model:
-            call(lib.mtr_evaluate, model, *arguments, progress=progress)
+    with model_pointer(adaptor) as model:
+        call(lib.mtr_evaluate, model, *arguments, progress=progress)
     return EvaluationReport(json.loads(_native.take_string(report) or "{}"))
 
 

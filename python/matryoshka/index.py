@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _native
 from ._native import Handle, Progress, as_matrix, call, float_pointer, lib
-from .adaptor import Adaptor, _dimension_argument
+from .adaptor import Adaptor, _dimension_argument, model_pointer
 
 
 class Index:
@@ -37,8 +37,6 @@ class Index:
     def __init__(self, corpus: Any, adaptor: Optional[Adaptor] = None, dimension: Optional[int] = None,
                  shortlist_dimension: Optional[int] = None, shortlist_size: Optional[int] = None,
                  threads: Optional[int] = None, progress: Progress = True):
-        if adaptor is not None and not isinstance(adaptor, Adaptor):
-            raise ValueError(f"adaptor must be a matryoshka.Adaptor or None, got {type(adaptor).__name__}")
         if shortlist_size is not None and shortlist_dimension is None:
             raise ValueError("shortlist_size goes with shortlist_dimension (the funnel)")
         x = as_matrix(corpus, "corpus")
@@ -47,13 +45,9 @@ class Index:
         size = 0 if shortlist_dimension is None else (100 if shortlist_size is None else int(shortlist_size))
         self.threads = threads
         index = ctypes.c_void_p()
-        if adaptor is None:
-            call(lib.mtr_index_new, None, float_pointer(x), x.shape[0], x.shape[1], m, shortlist, size,
+        with model_pointer(adaptor) as model:
+            call(lib.mtr_index_new, model, float_pointer(x), x.shape[0], x.shape[1], m, shortlist, size,
                  ctypes.byref(index), _native.threads_argument(threads), progress=progress)
-        else:
-            with adaptor._handle() as model:
-                call(lib.mtr_index_new, model, float_pointer(x), x.shape[0], x.shape[1], m, shortlist, size,
-                     ctypes.byref(index), _native.threads_argument(threads), progress=progress)
         self._index = Handle(index.value, lib.mtr_index_free, "Index")
         count, d, dim = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_int64()
         lib.mtr_index_shape(index.value, ctypes.byref(count), ctypes.byref(d), ctypes.byref(dim))
