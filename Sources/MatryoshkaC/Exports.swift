@@ -129,7 +129,9 @@ func pipelineFor(_ model: OpaquePointer?, input: BorrowedRows, dimension: Int64)
     guard dimension >= 0, dimension <= output else {
         throw ArgumentError("dimension must be between 1 and the output dimension \(output) (or 0 for the whole vector), got \(dimension)")
     }
-    return try prepared.pipeline(dimension: dimension == 0 ? nil : Int(dimension))
+    let m = dimension == 0 ? nil : Int(dimension)
+    if let handle = Unmanaged<ModelHandle>.object(model) { return try handle.pipeline(dimension: m) }
+    return try prepared.pipeline(dimension: m)
 }
 
 /// The method of `model`, or truncation of `d`-dimensional vectors.

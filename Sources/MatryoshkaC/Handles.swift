@@ -25,6 +25,23 @@ final class ModelHandle {
         try model.checkInputDimension(d, of: dataName, modelPath: name)
         return method
     }
+
+    /// Pipelines made so far, by size (0: the whole output): a binding that embeds a stream block by block (Ray's
+    /// and Spark's batches) folds the front map into the first layer once per size, not once per call.
+    private var pipelines: [Int: EmbeddingPipeline] = [:]
+    private let pipelinesLock = NSLock()
+
+    /// The pipeline at size `m` (nil: the whole output), made once and kept (at most 16 sizes; it is a value, safe
+    /// to use from any thread).
+    func pipeline(dimension m: Int?) throws -> EmbeddingPipeline {
+        pipelinesLock.lock()
+        defer { pipelinesLock.unlock() }
+        if let made = pipelines[m ?? 0] { return made }
+        let made = try method.pipeline(dimension: m)
+        if pipelines.count >= 16 { pipelines.removeAll() }
+        pipelines[m ?? 0] = made
+        return made
+    }
 }
 
 /// An index behind an opaque `mtr_index *`.

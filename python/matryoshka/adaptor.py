@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import json
 import os
+import tempfile
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
@@ -234,6 +235,41 @@ class Adaptor:
         adaptor._adopt(model.value)
         adaptor.method = {"search-adaptor": "search-adaptor", "smec": "smec"}.get(adaptor.method_, "unsupervised")
         return adaptor
+
+    def to_bytes(self) -> bytes:
+        """The model file's bytes (what ``save`` writes): how an adaptor travels to other processes and machines."""
+        with tempfile.TemporaryDirectory(prefix="matryoshka-") as folder:
+            path = os.path.join(folder, "model.safetensors")
+            self.save(path)
+            with open(path, "rb") as file:
+                return file.read()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, threads: Optional[int] = None, progress: Progress = True) -> "Adaptor":
+        """The adaptor whose model file's bytes are ``data`` (``to_bytes``); corrupt bytes raise ``MatryoshkaError``."""
+        with tempfile.TemporaryDirectory(prefix="matryoshka-") as folder:
+            path = os.path.join(folder, "model.safetensors")
+            with open(path, "wb") as file:
+                file.write(data)
+            return cls.load(path, threads=threads, progress=progress)
+
+    def __getstate__(self) -> Dict[str, Any]:
+        """Pickling (Ray, Spark, multiprocessing): the parameters and the fitted model's file bytes."""
+        state = {k: v for k, v in self.__dict__.items() if k != "_model" and not k.endswith("_")}
+        state["progress"] = self.progress if isinstance(self.progress, bool) else False
+        state["_model_bytes"] = None if self._model is None else self.to_bytes()
+        state["_fitted"] = {k: v for k, v in self.__dict__.items() if k.endswith("_") and not k.startswith("_")}
+        return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        data = state.pop("_model_bytes")
+        fitted = state.pop("_fitted")
+        self.__dict__.update(state)
+        self._model = None
+        if data is not None:
+            loaded = Adaptor.from_bytes(data)
+            self._model, loaded._model = loaded._model, None
+            self.__dict__.update(fitted)
 
     def close(self) -> None:
         """Frees the model now (it is freed when the object is collected otherwise); later calls raise ValueError."""

