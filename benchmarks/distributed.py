@@ -11,7 +11,8 @@
 3. **Throughput**: rows per second of the job on one node (one CPU) and on two, for both layouts, beside
    `matryoshka apply` on the same rows on one thread (the CLI's rate per CPU), the shards' own seconds (what the
    actors spent, the rest being Ray's start and scheduling), pyarrow alone reading the Parquet vectors, and the
-   largest resident memory of any actor (polled).
+   largest peak resident memory of any actor (each reports its own, Linux's VmHWM: nothing polls while the jobs
+   run).
 4. **Sampling** (`--sampling`): fits of the same settings on random samples of 2,000 to 200,000 rows, each
    measured by label-free neighbour recall@10 on 100,000 held-out rows (1,000 sampled queries): how large a sample
    the one-machine fit needs.
@@ -102,37 +103,9 @@ def check(output, reference, layout):
             "success_marker": os.path.exists(os.path.join(output, "_SUCCESS"))}
 
 
-class MemoryWatch:
-    """Polls the resident memory of the cluster's worker processes (`ray::` titles) every 0.2 s."""
-
-    def __init__(self, cluster):
-        self.cluster, self.peak, self.stopping = cluster, 0, False
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self):
-        import psutil
-        while not self.stopping:
-            for node in range(len(self.cluster.node_roots)):
-                for process in self.cluster.node_processes(node):
-                    try:
-                        if "_ShardWriter" in " ".join(process.cmdline()):
-                            self.peak = max(self.peak, process.memory_info().rss)
-                    except psutil.Error:
-                        continue
-            time.sleep(0.2)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_):
-        self.stopping = True
-        self.thread.join()
-
-
 def job(cluster, shards_folder, output, model, m, kill_after=None):
     """`python -m matryoshka.ray apply` against `cluster`; with `kill_after`, node 1 is killed once that many
-    output files exist. Returns (seconds, summary, killed PIDs, peak actor RSS)."""
+    output files exist. Returns (seconds, summary, killed PIDs, peak actor RSS as the actors report it)."""
     shutil.rmtree(output, ignore_errors=True)
     killed = {}
 
@@ -147,25 +120,24 @@ def job(cluster, shards_folder, output, model, m, kill_after=None):
 
     thread = threading.Thread(target=killer, daemon=True) if kill_after else None
     environment = {**os.environ, "RAY_ADDRESS": cluster.address}
-    with MemoryWatch(cluster) as memory:
-        if thread:
-            thread.start()
-        started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "matryoshka.ray", "apply", "--input", shards_folder, "--output",
-                               output, "--adaptor", model, "--dimension", str(m)], env=environment,
-                              capture_output=True, text=True)
-        seconds = time.perf_counter() - started
-        killed["stop"] = True
-        if thread:
-            thread.join()
+    if thread:
+        thread.start()
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "matryoshka.ray", "apply", "--input", shards_folder, "--output",
+                           output, "--adaptor", model, "--dimension", str(m)], env=environment,
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    killed["stop"] = True
+    if thread:
+        thread.join()
     if done.returncode != 0:
         raise SystemExit(f"the job failed:\n{done.stderr[-3000:]}")
     summary = json.loads(done.stdout.strip().splitlines()[-1])
-    return seconds, summary, killed, memory.peak
+    return seconds, summary, killed, summary["peak_worker_rss"]
 
 
 IN_PROCESS = r"""
-import json, resource, statistics, sys, time
+import json, statistics, sys, time
 import numpy as np
 import matryoshka as mk
 from matryoshka import shards
@@ -174,7 +146,7 @@ adaptor = mk.Adaptor.load(model, threads=1, progress=False)
 shard = shards.discover(folder)[0]
 times = {"transform": [], "apply_shard": []}
 shards.apply_shard(shard, work, adaptor, 64)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # before the rows are held whole below
+peak = shards.peak_rss()  # before the rows are held whole below
 x = np.concatenate([b for _, b, _ in shards.iterate(shard)])
 for _ in range(3):
     started = time.perf_counter(); adaptor.transform(x, dimension=64); times["transform"].append(time.perf_counter() - started)

@@ -45,11 +45,14 @@ from .shards import ModelSource, Shard, ShardError
 
 
 def _where(batch: Any, default: str) -> str:
-    """The source file of a batch when Ray recorded it (``read_parquet(..., include_paths=True)``)."""
-    if "path" in batch.schema.names and batch.num_rows:
-        return str(batch.column("path")[0])
-    if "shard" in batch.schema.names and batch.num_rows:
-        return str(batch.column("shard")[0])
+    """A batch's source for messages: its file(s) when Ray recorded them (``read_parquet(..., include_paths=True)``,
+    or ``read``'s ``shard`` column), else ``default``. Rows in messages are the batch's."""
+    for name in ("path", "shard"):
+        if name in batch.schema.names and batch.num_rows:
+            import pyarrow.compute as pc
+            files = pc.unique(batch.column(name)).to_pylist()
+            shown = ", ".join(map(str, files[:3])) + (", …" if len(files) > 3 else "")
+            return f"{shown} (a batch of {batch.num_rows} rows)"
     return default
 
 
@@ -135,8 +138,9 @@ def apply_files(input: shards.PathLike, output: shards.PathLike, adaptor: Any, d
     Each output file is renamed into place when whole; ``_SUCCESS`` (this summary as JSON) is written last, when
     every shard is done. A worker or node lost mid-shard is replaced by Ray and the shard done again (its temporary
     file is discarded). A bad shard stops the job with a ``ShardError`` naming it, and no ``_SUCCESS``. Returns
-    ``{"shards", "rows", "seconds", "shard_seconds" (the shards' own times, summed), "rows_per_second", "hosts",
-    "model", "dimension", "precision"}``."""
+    ``{"shards", "rows", "seconds", "shard_seconds" (the shards' own times, summed), "rows_per_second",
+    "peak_worker_rss" (bytes: the largest peak resident memory of a worker), "hosts", "model", "dimension",
+    "precision"}``."""
     started = time.perf_counter()
     found = shards.discover(input, metadata)
     folder = shards.begin(output, overwrite=overwrite)
@@ -164,6 +168,7 @@ def apply_files(input: shards.PathLike, output: shards.PathLike, adaptor: Any, d
     summary = {**description, "shards": len(found), "rows": rows, "seconds": round(seconds, 3),
                "shard_seconds": round(busy, 3),
                "rows_per_second": round(rows / seconds, 1) if seconds else None,
+               "peak_worker_rss": max(int(r["peak_rss"]) for r in done),
                "hosts": sorted({f'{r["host"]}:{r["pid"]}' for r in done})}
     shards.finish(folder, summary)
     return summary

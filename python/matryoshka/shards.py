@@ -350,7 +350,8 @@ def apply_shard(shard: Shard, output: PathLike, model: Any, dimension: Optional[
     """Writes the size-``dimension`` embeddings (or their codes at ``precision``) of one shard to
     ``output / shard.name`` (and its metadata beside, for .npy shards), whole or not at all, reading the next block
     while this one is transformed (``read_ahead``) and encoding the last one meanwhile (Parquet output). ``model`` is an
-    ``Adaptor`` or None (truncation). Returns ``{"shard", "rows", "seconds", "host"}``."""
+    ``Adaptor`` or None (truncation). Returns ``{"shard", "rows", "seconds", "host", "pid", "peak_rss"}``
+    (``peak_rss``: the worker process's peak resident memory so far, bytes)."""
     pa = _pyarrow()
     import pyarrow.parquet as pq
     started = time.perf_counter()
@@ -417,7 +418,17 @@ def apply_shard(shard: Shard, output: PathLike, model: Any, dimension: Optional[
         temporary.unlink(missing_ok=True)
         raise
     return {"shard": shard.name, "rows": rows, "seconds": time.perf_counter() - started, "host": socket.gethostname(),
-            "pid": os.getpid()}
+            "pid": os.getpid(), "peak_rss": peak_rss()}
+
+
+def peak_rss() -> int:
+    """This process's peak resident memory in bytes (Linux's VmHWM; 0 where there is none). Unlike ``ru_maxrss``
+    it is not inherited from the process that started this one."""
+    try:
+        with open("/proc/self/status") as status:
+            return next((int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:")), 0)
+    except OSError:
+        return 0
 
 
 def begin(output: PathLike, overwrite: bool = False) -> Path:
@@ -456,4 +467,4 @@ def read_matrix(input: PathLike, column: str = "embedding", id_column: Optional[
 
 
 __all__ = ["ModelSource", "Shard", "ShardError", "SUCCESS", "discover", "column_matrix", "vectors_array", "iterate",
-           "ids", "read_ahead", "embed_block", "apply_shard", "begin", "finish", "read_matrix"]
+           "ids", "read_ahead", "embed_block", "apply_shard", "peak_rss", "begin", "finish", "read_matrix"]

@@ -117,6 +117,18 @@ def test_a_bad_shard_stops_the_job_named_and_without_success(cluster, scifact, c
     assert not (tmp_path / "out" / "part-00001.parquet").exists()
 
 
+def test_the_dataset_step_names_the_file_of_a_bad_row(cluster, scifact, cli_model, tmp_path):
+    source = split_scifact(scifact, tmp_path / "in", 2)
+    x = scifact.corpus[:30].copy()
+    x[12, 5] = np.nan
+    pq.write_table(pa.table({"id": pa.array([f"n{i}" for i in range(30)]), "embedding": pa.array(list(x))}),
+                   source / "part-00001.parquet")
+    dataset = ray.data.read_parquet(str(source), include_paths=True)
+    named = r"part-00001.parquet.*\(a batch of \d+ rows\): row \d+: the embedding holds NaN"
+    with pytest.raises(Exception, match=named):
+        mray.apply(dataset, str(cli_model), 64, concurrency=1).take_all()
+
+
 def test_a_model_file_missing_on_the_workers_is_named(cluster, scifact, tmp_path):
     source = split_scifact(scifact, tmp_path / "in", 2)
     with pytest.raises(Exception, match=r"nowhere.safetensors"):
