@@ -175,7 +175,7 @@ def apply_files(input: shards.PathLike, output: shards.PathLike, adaptor: Any, d
 
 
 class _ReadShard:
-    """Ray task: one shard as an Arrow table of ids and vectors (checked as they are read)."""
+    """Ray actor: one shard as an Arrow table of ids and vectors (checked as they are read)."""
 
     def __init__(self, column: str, id_column: Optional[str]):
         self.column, self.id_column = column, id_column
@@ -204,26 +204,59 @@ def read(input: shards.PathLike, *, metadata: Optional[shards.PathLike] = None, 
         batch_format="numpy", compute=_compute(None, 1))
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def sample_keys(x: np.ndarray, seed: int) -> np.ndarray:
+    """Each row's 64-bit sampling key: a hash of the bits of its first (up to) 32 coordinates and ``seed`` (FNV-1a
+    over the 32-bit words, then SplitMix64's finaliser). A row's key depends on the row alone, so a sample chosen by
+    key is the same however the data set is cut into blocks, in whatever order they arrive."""
+    words = np.ascontiguousarray(x[:, :32], dtype=np.float32).view(np.uint32).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        h = np.full(len(x), np.uint64(0xCBF29CE484222325) ^ (np.uint64(seed) * _GOLDEN), dtype=np.uint64)
+        for j in range(words.shape[1]):
+            h = (h ^ words[:, j]) * np.uint64(0x100000001B3)
+        h ^= h >> np.uint64(30)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(27)
+        h *= np.uint64(0x94D049BB133111EB)
+        h ^= h >> np.uint64(31)
+    return h
+
+
+def _below(batch: Any, column: str, seed: int, cut: int) -> Any:
+    """The rows of a batch whose sampling key is below ``cut``, with the key as ``_key``."""
+    import pyarrow as pa
+    keys = sample_keys(shards.column_matrix(batch.column(column), _where(batch, "a batch of the data set")), seed)
+    kept = np.flatnonzero(keys < np.uint64(cut))
+    return batch.take(pa.array(kept)).append_column("_key", pa.array(keys[kept]))
+
+
 def sample(dataset: "ray.data.Dataset", n: int, *, column: str = "embedding", id_column: Optional[str] = None,
            seed: int = 0) -> Any:
     """``n`` vectors drawn at random from ``dataset`` onto this machine, as a float32 ``(n, d)`` array (and their
-    ids, ``(ids, x)``, when ``id_column`` is given): every block keeps each row with probability ``1.2 n / N``
-    (Ray's ``random_sample``, seeded), and ``n`` of the kept rows are chosen uniformly (seeded), so each row is as
-    likely as any other whichever block holds it. Fewer than ``n`` rows: all of them."""
+    ids, ``(ids, x)``, when ``id_column`` is given), in a seeded order.
+
+    Each row gets a seeded key from its own values (``sample_keys``); the sample is the ``n`` rows of smallest key
+    (a uniform sample, without replacement), found in one pass that keeps only rows whose key is below
+    ``1.5 n / N`` of the key range. The same ``seed`` gives the same rows whatever the blocks, their order or the
+    cluster (Ray's ``random_sample`` does not). Fewer than ``n`` rows: all of them."""
     if n < 1:
         raise ValueError(f"n must be positive, got {n}")
     total = dataset.count()
     columns = [column] + ([id_column] if id_column else [])
-    fraction = min(1.0, 1.2 * n / max(total, 1))
+    fraction = min(1.0, 1.5 * n / max(total, 1))
     while True:
-        chosen = dataset if fraction >= 1 else dataset.random_sample(fraction, seed=seed)
-        table = _concat(ray.get(chosen.select_columns(columns).to_arrow_refs()))
+        cut = min(int(fraction * 2.0 ** 64), 2 ** 64 - 1)
+        kept = dataset.select_columns(columns).map_batches(_below, fn_kwargs=dict(column=column, seed=seed, cut=cut),
+                                                           batch_format="pyarrow")
+        table = _concat(ray.get(kept.to_arrow_refs()))
         if table.num_rows >= min(n, total) or fraction >= 1:
             break
-        fraction = min(1.0, fraction * 1.5)
-    if table.num_rows > n:
-        keep = np.sort(np.random.default_rng(seed).choice(table.num_rows, n, replace=False))
-        table = table.take(keep)
+        fraction = min(1.0, fraction * 2)
+    if table.num_rows:
+        keys = table.column("_key").to_numpy()
+        table = table.take(np.argsort(keys, kind="stable")[:n])
     x = shards.column_matrix(table.column(column), "the sample")
     if id_column:
         return table.column(id_column).to_numpy(zero_copy_only=False), x
@@ -417,7 +450,7 @@ def _message(error: BaseException) -> str:
     return text[-1] if text else type(error).__name__
 
 
-__all__ = ["apply", "apply_files", "read", "sample", "search", "neighbour_recall", "main"]
+__all__ = ["apply", "apply_files", "read", "sample", "sample_keys", "search", "neighbour_recall", "main"]
 
 if __name__ == "__main__":
     from matryoshka.ray import main as _main

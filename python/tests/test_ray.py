@@ -105,6 +105,20 @@ def test_neighbour_recall_over_the_cluster_equals_whole_corpus_search(cluster, s
     assert 0.2 < got[16] < got[64] <= 1
 
 
+def test_a_seeded_sample_is_the_same_however_the_data_set_is_cut(cluster, scifact, tmp_path):
+    three = mray.read(split_scifact(scifact, tmp_path / "three", 3))
+    seven = mray.read(split_scifact(scifact, tmp_path / "seven", 7)).repartition(11)
+    ids_three, x_three = mray.sample(three, 400, id_column="id", seed=9)
+    ids_seven, x_seven = mray.sample(seven, 400, id_column="id", seed=9)
+    assert ids_three.tolist() == ids_seven.tolist() and len(set(ids_three.tolist())) == 400
+    rows = [scifact.corpus_ids.index(d) for d in ids_three]
+    np.testing.assert_array_equal(x_three, scifact.corpus[rows])
+    np.testing.assert_array_equal(x_seven, x_three)
+    assert mray.sample(three, 400, id_column="id", seed=10)[0].tolist() != ids_three.tolist()
+    everything = mray.sample(three, 10_000, seed=9)
+    assert everything.shape == scifact.corpus.shape
+
+
 def test_a_bad_shard_stops_the_job_named_and_without_success(cluster, scifact, cli_model, tmp_path):
     source = split_scifact(scifact, tmp_path / "in", 3)
     x = scifact.corpus[:50, :300]
