@@ -117,15 +117,25 @@ class _ShardWriter:
         self.output, self.dimension, self.options = output, dimension, options
 
     def __call__(self, batch: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
-        results = []
-        for i in range(len(batch["name"])):
-            shard = Shard(**{f.name: _plain(batch[f.name][i]) for f in dataclasses.fields(Shard)})
-            results.append(shards.apply_shard(shard, self.output, self.model, self.dimension, **self.options))
+        results = [shards.apply_shard(shard, self.output, self.model, self.dimension, **self.options)
+                   for shard in _shards_of(batch)]
         return {key: np.array([r[key] for r in results]) for key in results[0]}
 
 
-def _plain(value: Any) -> Any:
-    return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+def _shard_items(found: List[Shard]) -> "ray.data.Dataset":
+    """Shards as a Dataset of their fields, one block (one task) per shard."""
+    items = [dataclasses.asdict(s) for s in found]
+    return ray.data.from_items(items, override_num_blocks=len(items))
+
+
+def _shards_of(batch: Dict[str, np.ndarray]) -> List[Shard]:
+    """The shards of a batch of ``_shard_items`` rows (numpy's None-or-string cells back to a ``Shard``)."""
+
+    def plain(value: Any) -> Any:
+        return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+    return [Shard(**{f.name: plain(batch[f.name][i]) for f in dataclasses.fields(Shard)})
+            for i in range(len(batch["name"]))]
 
 
 def apply_files(input: shards.PathLike, output: shards.PathLike, adaptor: Any, dimension: Optional[int], *,
@@ -150,21 +160,17 @@ def apply_files(input: shards.PathLike, output: shards.PathLike, adaptor: Any, d
                    "precision": precision or "float32"}
     options = dict(precision=precision, column=column, id_column=id_column, block_rows=block_rows,
                    description=description)
-    items = [{f.name: getattr(s, f.name) for f in dataclasses.fields(Shard)} for s in found]
-    dataset = ray.data.from_items(items, override_num_blocks=len(items))
-    done = dataset.map_batches(_ShardWriter, fn_constructor_kwargs=dict(source=source, output=str(folder),
+    done = _shard_items(found).map_batches(_ShardWriter, fn_constructor_kwargs=dict(source=source, output=str(folder),
                                                                          dimension=dimension, options=options,
                                                                          threads=threads),
                                batch_size=1, batch_format="numpy", compute=_compute(concurrency, threads),
                                num_cpus=threads).take_all()
-    written = sorted(row["shard"] for row in done)
-    expected = sorted(s.name for s in found)
-    if written != expected:  # a retried task reports twice; a lost report would be a bug: say so, write no marker
-        if sorted(set(written)) != expected:
-            raise RuntimeError(f"shards written {sorted(set(written))[:5]}… differ from the input's {expected[:5]}…")
+    by_shard = {r["shard"]: r for r in done}  # a retried task may report twice
+    if sorted(by_shard) != sorted(s.name for s in found):  # a lost report would be a bug: say so, write no marker
+        raise RuntimeError(f"shards written {sorted(by_shard)[:5]}… differ from the input's {[s.name for s in found][:5]}…")
     seconds = time.perf_counter() - started
-    rows = sum(int(r["rows"]) for r in {r["shard"]: r for r in done}.values())
-    busy = sum(float(r["seconds"]) for r in {r["shard"]: r for r in done}.values())
+    rows = sum(int(r["rows"]) for r in by_shard.values())
+    busy = sum(float(r["seconds"]) for r in by_shard.values())
     summary = {**description, "shards": len(found), "rows": rows, "seconds": round(seconds, 3),
                "shard_seconds": round(busy, 3),
                "rows_per_second": round(rows / seconds, 1) if seconds else None,
@@ -183,8 +189,7 @@ class _ReadShard:
     def __call__(self, batch: Dict[str, np.ndarray]) -> Any:
         import pyarrow as pa
         tables = []
-        for i in range(len(batch["name"])):
-            shard = Shard(**{f.name: _plain(batch[f.name][i]) for f in dataclasses.fields(Shard)})
+        for shard in _shards_of(batch):
             blocks = [x for _, x, _ in shards.iterate(shard, self.column, self.id_column)]
             x = np.concatenate(blocks) if blocks else np.empty((0, 0), np.float32)
             ids = shards.ids(shard, self.id_column) if self.id_column else np.arange(len(x))
@@ -197,9 +202,7 @@ def read(input: shards.PathLike, *, metadata: Optional[shards.PathLike] = None, 
          id_column: Optional[str] = "id") -> "ray.data.Dataset":
     """The shards under ``input`` as a Ray Dataset of ``id``, ``embedding`` (fixed-size list of float32) and
     ``shard`` (its file), one block per shard, each read and checked (``ShardError``) by the task that holds it."""
-    found = shards.discover(input, metadata)
-    items = [{f.name: getattr(s, f.name) for f in dataclasses.fields(Shard)} for s in found]
-    return ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
+    return _shard_items(shards.discover(input, metadata)).map_batches(
         _ReadShard, fn_constructor_kwargs=dict(column=column, id_column=id_column), batch_size=1,
         batch_format="numpy", compute=_compute(None, 1))
 
