@@ -167,7 +167,8 @@ def apply_files(input: shards.PathLike, output: shards.PathLike, adaptor: Any, d
                                num_cpus=threads).take_all()
     by_shard = {r["shard"]: r for r in done}  # a retried task may report twice
     if sorted(by_shard) != sorted(s.name for s in found):  # a lost report would be a bug: say so, write no marker
-        raise RuntimeError(f"shards written {sorted(by_shard)[:5]}… differ from the input's {[s.name for s in found][:5]}…")
+        names = [s.name for s in found]
+        raise RuntimeError(f"shards written {sorted(by_shard)[:5]}… differ from the input's {names[:5]}…")
     seconds = time.perf_counter() - started
     rows = sum(int(r["rows"]) for r in by_shard.values())
     busy = sum(float(r["seconds"]) for r in by_shard.values())
